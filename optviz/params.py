@@ -1,0 +1,190 @@
+"""Param: one hyperparameter's spec, the single source for sliders, URL keys, JSON and CLI flags.
+
+A registry entry (surface, optimizer, schedule, initializer, activation) lists its `Param`s.
+From each spec the UI builds a widget, the scene (de)serialises URL and JSON values, and the
+CLI parses `--set name=value`. Values coming from outside are parsed strictly (`parse`, for
+the CLI: out of range is an error) or leniently (`coerce`, for URLs and uploaded files: out of
+range is clamped, garbage falls back to the default, and both say so in a notice).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Literal, Mapping, Sequence
+
+Kind = Literal["float", "int", "bool", "choice"]
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+@dataclass(frozen=True)
+class Param:
+    """Spec of one named, bounded value.
+
+    Args:
+      name: key in URLs, JSON and CLI (optax's names for hyperparameters).
+      label: human label for widgets and captions.
+      default: the lecture's default.
+      min, max: inclusive bounds for numeric kinds.
+      log: slider on a log10 scale (learning rates, eps).
+      help: one-line tooltip.
+      kind: "float", "int", "bool" or "choice".
+      choices: allowed values of a "choice".
+      unit: optional unit shown after the label (e.g. "deg").
+    """
+
+    name: str
+    label: str
+    default: Any
+    min: float | None = None
+    max: float | None = None
+    log: bool = False
+    help: str = ""
+    kind: Kind = "float"
+    choices: tuple[str, ...] = field(default_factory=tuple)
+    unit: str = ""
+
+    def __post_init__(self):
+        if self.kind in ("float", "int"):
+            if self.min is None or self.max is None or not self.min <= self.default <= self.max:
+                raise ValueError(f"Param {self.name}: default {self.default} outside [{self.min}, {self.max}]")
+            if self.log and self.min <= 0:
+                raise ValueError(f"Param {self.name}: a log scale needs min > 0")
+        if self.kind == "choice" and self.default not in self.choices:
+            raise ValueError(f"Param {self.name}: default {self.default!r} not in {self.choices}")
+
+    # -- strict parsing (CLI) -------------------------------------------------------------
+    def parse(self, value: Any) -> Any:
+        """Return `value` converted to this kind; raise ValueError with a clear message.
+
+        Out-of-range numbers are errors here (the CLI exits 2); use `coerce` to clamp.
+        """
+        converted = self._convert(value)
+        if self.kind in ("float", "int") and not self.min <= converted <= self.max:
+            raise ValueError(
+                f"{self.name}={value!r} is out of range: allowed {_fmt(self.min)} to {_fmt(self.max)}"
+            )
+        return converted
+
+    # -- lenient parsing (URL, JSON files) --------------------------------------------------
+    def coerce(self, value: Any) -> tuple[Any, str | None]:
+        """Return (value, notice): clamped to range, or the default if unreadable.
+
+        The notice is None when the value was taken as given.
+        """
+        try:
+            converted = self._convert(value)
+        except ValueError as err:
+            return self.default, f"{err}; using the default {self.format(self.default)}"
+        if self.kind in ("float", "int"):
+            clamped = min(max(converted, self.min), self.max)
+            clamped = int(clamped) if self.kind == "int" else float(clamped)
+            if clamped != converted:
+                return clamped, (
+                    f"{self.name}={self.format(converted)} is out of range "
+                    f"[{_fmt(self.min)}, {_fmt(self.max)}]; clamped to {self.format(clamped)}"
+                )
+            return clamped, None
+        return converted, None
+
+    def format(self, value: Any) -> str:
+        """Short text for URLs, captions and JSON-free contexts (round-trips through parse)."""
+        if self.kind == "bool":
+            return "true" if value else "false"
+        if self.kind == "int":
+            return str(int(value))
+        if self.kind == "float":
+            return _fmt(float(value))
+        return str(value)
+
+    def _convert(self, value: Any) -> Any:
+        if self.kind == "bool":
+            if isinstance(value, bool):
+                return value
+            if isinstance(value, (int, float)) and value in (0, 1):
+                return bool(value)
+            text = str(value).strip().lower()
+            if text in _TRUE:
+                return True
+            if text in _FALSE:
+                return False
+            raise ValueError(f"{self.name}={value!r} is not a yes/no value (use true or false)")
+        if self.kind == "choice":
+            text = str(value).strip()
+            if text not in self.choices:
+                raise ValueError(f"{self.name}={value!r} is not one of {', '.join(self.choices)}")
+            return text
+        if isinstance(value, bool):
+            raise ValueError(f"{self.name}={value!r} is not a number")
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{self.name}={value!r} is not a number") from None
+        if not math.isfinite(number):
+            raise ValueError(f"{self.name}={value!r} is not a finite number")
+        if self.kind == "int":
+            if number != int(number):
+                raise ValueError(f"{self.name}={value!r} is not a whole number")
+            return int(number)
+        return number
+
+
+def _fmt(number: float) -> str:
+    """Shortest text that round-trips a float (`repr`), without a trailing `.0`."""
+    if isinstance(number, int) or float(number).is_integer() and abs(number) < 1e15:
+        return str(int(number))
+    return repr(float(number))
+
+
+def defaults(params: Sequence[Param]) -> dict[str, Any]:
+    """{name: default} of a Param list."""
+    return {p.name: p.default for p in params}
+
+
+def coerce_all(
+    params: Sequence[Param], values: Mapping[str, Any], where: str = ""
+) -> tuple[dict[str, Any], list[str]]:
+    """Coerce a mapping against specs: defaults fill gaps, unknown keys are dropped with a notice."""
+    by_name = {p.name: p for p in params}
+    result = defaults(params)
+    notices: list[str] = []
+    prefix = f"{where}: " if where else ""
+    for key, raw in values.items():
+        spec = by_name.get(key)
+        if spec is None:
+            notices.append(f"{prefix}unknown setting {key!r} ignored (known: {', '.join(by_name) or 'none'})")
+            continue
+        value, notice = spec.coerce(raw)
+        result[key] = value
+        if notice:
+            notices.append(prefix + notice)
+    return result, notices
+
+
+def parse_all(params: Sequence[Param], values: Mapping[str, Any], where: str = "") -> dict[str, Any]:
+    """Strictly parse a mapping against specs (CLI); unknown keys raise ValueError."""
+    by_name = {p.name: p for p in params}
+    result = defaults(params)
+    for key, raw in values.items():
+        spec = by_name.get(key)
+        if spec is None:
+            known = ", ".join(by_name) or "none"
+            raise ValueError(f"{where + ': ' if where else ''}unknown setting {key!r} (known: {known})")
+        result[key] = spec.parse(raw)
+    return result
+
+
+def to_json(param: Param) -> dict[str, Any]:
+    """The spec as plain JSON (for `list --json` and docs)."""
+    out: dict[str, Any] = {"name": param.name, "label": param.label, "kind": param.kind, "default": param.default}
+    if param.kind in ("float", "int"):
+        out.update(min=param.min, max=param.max, log=param.log)
+    if param.kind == "choice":
+        out["choices"] = list(param.choices)
+    if param.unit:
+        out["unit"] = param.unit
+    if param.help:
+        out["help"] = param.help
+    return out

@@ -1,0 +1,416 @@
+"""SURFACES: the 2-D loss landscapes, written once in JAX; gradients and Hessians come from autodiff.
+
+Each `Surface` is f(xy, params) -> scalar with its plotting domain, known critical points
+(minima and saddles, possibly depending on the parameters), a default start point, the
+formula in LaTeX and a one-line lesson. Surface parameters are traced JAX scalars, so moving a
+slider never recompiles.
+
+An optional penalty (L1 or L2, `PENALTY_PARAMS`) can be added to any surface (lesson 12).
+
+References:
+  cs231n, lecture 7 "Training neural networks II" (optimizers on ill-conditioned surfaces).
+  Surjanovic & Bingham, "Virtual Library of Simulation Experiments: Test Functions"
+  (Rosenbrock, Beale, Himmelblau, Rastrigin, six-hump camel, Styblinski-Tang).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+import jax.numpy as jnp
+import numpy as np
+
+from optviz.params import Param
+
+Array = Any
+Domain = tuple[tuple[float, float], tuple[float, float]]
+
+
+@dataclass(frozen=True)
+class CriticalPoint:
+    """A known point where the gradient vanishes."""
+
+    x: float
+    y: float
+    kind: str  # "global minimum", "local minimum", "saddle" or "maximum"
+
+    @property
+    def is_minimum(self) -> bool:
+        return self.kind.endswith("minimum")
+
+
+@dataclass(frozen=True)
+class Surface:
+    """One loss landscape.
+
+    Args:
+      key: registry key (URLs, JSON, CLI).
+      label: display name.
+      fn: f(xy, params) -> scalar, xy of shape (2,), params a dict of JAX scalars.
+      domain: ((x_min, x_max), (y_min, y_max)) shown on the page.
+      default_start: where paths start unless the user picks another point.
+      latex: the formula.
+      lesson: one line in the lecture's terms.
+      params: Param specs of the surface's own parameters.
+      critical_points: function params -> list of CriticalPoint (NumPy, concrete values).
+      log_contours: contour levels on a log scale (steep walls, flat valleys).
+    """
+
+    key: str
+    label: str
+    fn: Callable[[Array, Mapping[str, Array]], Array]
+    domain: Domain
+    default_start: tuple[float, float]
+    latex: str
+    lesson: str
+    critical_points: Callable[[Mapping[str, Any]], list[CriticalPoint]]
+    params: tuple[Param, ...] = field(default_factory=tuple)
+    log_contours: bool = False
+
+    def minima(self, params: Mapping[str, Any]) -> np.ndarray:
+        """Known minima as an (K, 2) array (K may be 0: a saddle has none)."""
+        points = [(p.x, p.y) for p in self.critical_points(params) if p.is_minimum]
+        return np.asarray(points, dtype=float).reshape(-1, 2)
+
+
+def _fixed(*points: tuple[float, float, str]) -> Callable[[Mapping[str, Any]], list[CriticalPoint]]:
+    return lambda params: [CriticalPoint(*p) for p in points]
+
+
+# -- the surfaces ---------------------------------------------------------------------------
+
+
+def ill_conditioned(xy, p):
+    r"""Rotated quadratic ravine: f = 1/2 (u^2 / kappa + v^2), (u, v) = R(-angle) (x, y).
+
+    The Hessian has eigenvalues 1 (steep, along v) and 1/kappa (shallow, along u), so
+    `condition_number` kappa is exactly its condition number and plain gradient descent
+    needs learning_rate < 2 to be stable but ~kappa/learning_rate steps to cross the valley.
+    """
+    angle = jnp.deg2rad(p["angle"])
+    cos, sin = jnp.cos(angle), jnp.sin(angle)
+    u = cos * xy[0] + sin * xy[1]
+    v = -sin * xy[0] + cos * xy[1]
+    return 0.5 * (u**2 / p["condition_number"] + v**2)
+
+
+def saddle(xy, p):
+    """Saddle: f = x^2 - y^2 (unbounded below along y)."""
+    return xy[0] ** 2 - xy[1] ** 2
+
+
+def monkey_saddle(xy, p):
+    """Monkey saddle: f = x^3 - 3 x y^2 (three valleys; the Hessian vanishes at the origin)."""
+    return xy[0] ** 3 - 3 * xy[0] * xy[1] ** 2
+
+
+def local_minimum(xy, p):
+    """Tilted double well: f = (x^2 - 1)^2 + tilt * x + y^2 / 2.
+
+    With tilt > 0 the well at x ~ -1 is deeper (global) and the one at x ~ +1 shallow (local).
+    """
+    return (xy[0] ** 2 - 1) ** 2 + p["tilt"] * xy[0] + 0.5 * xy[1] ** 2
+
+
+def _double_well_points(params: Mapping[str, Any]) -> list[CriticalPoint]:
+    # f_x = 4x^3 - 4x + tilt = 0; sorted real roots: global min, barrier (saddle), local min.
+    roots = np.roots([4.0, 0.0, -4.0, float(params["tilt"])])
+    real = np.sort(roots[np.abs(roots.imag) < 1e-9].real)
+    if len(real) < 3:  # tilt so large that the shallow well is gone
+        return [CriticalPoint(float(real[0]), 0.0, "global minimum")]
+    return [
+        CriticalPoint(float(real[0]), 0.0, "global minimum"),
+        CriticalPoint(float(real[1]), 0.0, "saddle"),
+        CriticalPoint(float(real[2]), 0.0, "local minimum"),
+    ]
+
+
+def rosenbrock(xy, p):
+    """Rosenbrock's banana: f = (a - x)^2 + b (y - x^2)^2, minimum (a, a^2)."""
+    return (p["a"] - xy[0]) ** 2 + p["b"] * (xy[1] - xy[0] ** 2) ** 2
+
+
+def beale(xy, p):
+    """Beale: f = (1.5 - x + xy)^2 + (2.25 - x + xy^2)^2 + (2.625 - x + xy^3)^2."""
+    x, y = xy[0], xy[1]
+    return (1.5 - x + x * y) ** 2 + (2.25 - x + x * y**2) ** 2 + (2.625 - x + x * y**3) ** 2
+
+
+def himmelblau(xy, p):
+    """Himmelblau: f = (x^2 + y - 11)^2 + (x + y^2 - 7)^2, four equal minima."""
+    x, y = xy[0], xy[1]
+    return (x**2 + y - 11) ** 2 + (x + y**2 - 7) ** 2
+
+
+def rastrigin(xy, p):
+    """Rastrigin: f = 2A + sum_i (x_i^2 - A cos(2 pi x_i)), a grid of local minima."""
+    return 2 * p["A"] + jnp.sum(xy**2 - p["A"] * jnp.cos(2 * jnp.pi * xy))
+
+
+def _rastrigin_points(params: Mapping[str, Any]) -> list[CriticalPoint]:
+    points = [CriticalPoint(0.0, 0.0, "global minimum")]
+    if float(params["A"]) > 1 / (2 * np.pi**2):  # otherwise the ripples have no local minima
+        # The nearest local minima: one ripple out along each axis (x = +-0.995 for A = 10).
+        offset = _rastrigin_ripple(float(params["A"]))
+        points += [CriticalPoint(s * offset, 0.0, "local minimum") for s in (-1, 1)]
+        points += [CriticalPoint(0.0, s * offset, "local minimum") for s in (-1, 1)]
+    return points
+
+
+def _rastrigin_ripple(amplitude: float) -> float:
+    # Solve 2x + 2 pi A sin(2 pi x) = 0 near x = 1 by Newton's method (concrete NumPy).
+    x = 1.0
+    for _ in range(50):
+        g = 2 * x + 2 * np.pi * amplitude * np.sin(2 * np.pi * x)
+        h = 2 + 4 * np.pi**2 * amplitude * np.cos(2 * np.pi * x)
+        x -= g / h
+    return float(x)
+
+
+def six_hump_camel(xy, p):
+    """Six-hump camel: f = (4 - 2.1 x^2 + x^4/3) x^2 + x y + (-4 + 4 y^2) y^2."""
+    x, y = xy[0], xy[1]
+    return (4 - 2.1 * x**2 + x**4 / 3) * x**2 + x * y + (-4 + 4 * y**2) * y**2
+
+
+def styblinski_tang(xy, p):
+    """Styblinski-Tang: f = 1/2 sum_i (x_i^4 - 16 x_i^2 + 5 x_i)."""
+    return 0.5 * jnp.sum(xy**4 - 16 * xy**2 + 5 * xy)
+
+
+# Linear regression (lesson 11, data preprocessing): least squares on a small generated data set
+# whose two raw features differ ~100x in scale; `standardize` rescales them to unit variance.
+_REGRESSION_SAMPLES = 200
+
+
+def _regression_data() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(231)
+    latent = rng.standard_normal((_REGRESSION_SAMPLES, 2))
+    raw = latent * np.array([10.0, 0.1])  # feature scales 10 and 0.1: a 100x difference
+    target = raw @ np.array([0.2, 2.0]) + 0.05 * rng.standard_normal(_REGRESSION_SAMPLES)
+    standardized = (raw - raw.mean(0)) / raw.std(0)
+    return raw.astype(np.float32), standardized.astype(np.float32), target.astype(np.float32)
+
+
+REGRESSION_RAW, REGRESSION_STANDARDIZED, REGRESSION_TARGET = _regression_data()
+
+
+def linear_regression(xy, p):
+    """Least squares: f(w) = 1/(2n) ||X w - y||^2, X raw or standardized features.
+
+    Hessian X^T X / n: raw features (scales 10 and 0.1) give condition number ~1e4, a long
+    thin valley; standardized features give ~1, round contours.
+    """
+    features = jnp.where(p["standardize"] > 0.5, REGRESSION_STANDARDIZED, REGRESSION_RAW)
+    residual = features @ xy - REGRESSION_TARGET
+    return 0.5 * jnp.mean(residual**2)
+
+
+def _regression_points(params: Mapping[str, Any]) -> list[CriticalPoint]:
+    features = REGRESSION_STANDARDIZED if params["standardize"] else REGRESSION_RAW
+    weights = np.linalg.lstsq(features.astype(float), REGRESSION_TARGET.astype(float), rcond=None)[0]
+    return [CriticalPoint(float(weights[0]), float(weights[1]), "global minimum")]
+
+
+SURFACES: dict[str, Surface] = {
+    s.key: s
+    for s in [
+        Surface(
+            key="ill_conditioned",
+            label="Ill-conditioned quadratic (ravine)",
+            fn=ill_conditioned,
+            domain=((-10.0, 10.0), (-10.0, 10.0)),
+            default_start=(-9.0, 4.0),
+            latex=r"f = \tfrac12\left(u^2/\kappa + v^2\right),\ (u, v) = R(-\theta)\,(x, y)",
+            lesson="A ravine: steep across, shallow along. SGD zigzags across and crawls along; "
+            "momentum averages the zigzag away.",
+            critical_points=_fixed((0.0, 0.0, "global minimum")),
+            params=(
+                Param("condition_number", "Condition number κ", 20.0, 1.0, 1000.0, log=True,
+                      help="Ratio of the steepest to the shallowest curvature (Hessian eigenvalues 1 and 1/κ)."),
+                Param("angle", "Rotation angle", 0.0, -90.0, 90.0, unit="deg",
+                      help="Rotates the ravine; at 45° it no longer lies along an axis, which hurts per-coordinate (adaptive) methods."),
+            ),
+        ),
+        Surface(
+            key="saddle",
+            label="Saddle x² − y²",
+            fn=saddle,
+            domain=((-2.0, 2.0), (-2.0, 2.0)),
+            default_start=(-1.8, 0.001),
+            latex=r"f = x^2 - y^2",
+            lesson="Near a saddle the gradient is tiny: gradient descent crawls; momentum and Adam escape downhill.",
+            critical_points=_fixed((0.0, 0.0, "saddle")),
+        ),
+        Surface(
+            key="monkey_saddle",
+            label="Monkey saddle x³ − 3xy²",
+            fn=monkey_saddle,
+            domain=((-2.0, 2.0), (-2.0, 2.0)),
+            default_start=(0.6, 0.02),
+            latex=r"f = x^3 - 3xy^2",
+            lesson="A flat saddle with three ways down: the gradient and the Hessian both vanish at the origin.",
+            critical_points=_fixed((0.0, 0.0, "saddle")),
+        ),
+        Surface(
+            key="local_minimum",
+            label="Local minimum (tilted double well)",
+            fn=local_minimum,
+            domain=((-2.5, 2.5), (-2.0, 2.0)),
+            default_start=(2.0, 1.5),
+            latex=r"f = (x^2 - 1)^2 + t\,x + \tfrac12 y^2",
+            lesson="Gradient descent stops in the first (shallow) well it meets; momentum carries "
+            "enough speed over the ridge into the deeper one.",
+            critical_points=_double_well_points,
+            params=(
+                Param("tilt", "Tilt t", 0.3, 0.0, 1.0,
+                      help="How much deeper the left well is than the right one."),
+            ),
+        ),
+        Surface(
+            key="rosenbrock",
+            label="Rosenbrock (banana valley)",
+            fn=rosenbrock,
+            domain=((-2.0, 2.0), (-1.0, 3.0)),
+            default_start=(-1.5, 2.5),
+            latex=r"f = (a - x)^2 + b\,(y - x^2)^2",
+            lesson="A curved, flat-bottomed valley: easy to fall into, slow to follow to the minimum at (a, a²).",
+            critical_points=lambda p: [CriticalPoint(float(p["a"]), float(p["a"]) ** 2, "global minimum")],
+            params=(
+                Param("a", "a", 1.0, -1.5, 1.5, help="The minimum sits at (a, a²)."),
+                Param("b", "b", 100.0, 1.0, 1000.0, log=True, help="Steepness of the valley walls."),
+            ),
+            log_contours=True,
+        ),
+        Surface(
+            key="beale",
+            label="Beale",
+            fn=beale,
+            domain=((-4.5, 4.5), (-4.5, 4.5)),
+            default_start=(-1.0, 1.5),
+            latex=r"f = (1.5 - x + xy)^2 + (2.25 - x + xy^2)^2 + (2.625 - x + xy^3)^2",
+            lesson="Sharp ridges and flat plateaus: step sizes that suit one region fail in another.",
+            critical_points=_fixed((3.0, 0.5, "global minimum"), (0.0, 1.0, "saddle")),
+            log_contours=True,
+        ),
+        Surface(
+            key="himmelblau",
+            label="Himmelblau (four minima)",
+            fn=himmelblau,
+            domain=((-5.0, 5.0), (-5.0, 5.0)),
+            default_start=(-0.5, -0.5),
+            latex=r"f = (x^2 + y - 11)^2 + (x + y^2 - 7)^2",
+            lesson="Four equally good minima: which one an optimizer finds depends on where it starts and how it moves.",
+            critical_points=_fixed(
+                (3.0, 2.0, "global minimum"),
+                (-2.805118086952745, 3.131312518250573, "global minimum"),
+                (-3.779310253377747, -3.283185991286170, "global minimum"),
+                (3.584428340330492, -1.848126526964404, "global minimum"),
+                (-0.270844590667, -0.923038556480, "maximum"),
+            ),
+            log_contours=True,
+        ),
+        Surface(
+            key="rastrigin",
+            label="Rastrigin (many local minima)",
+            fn=rastrigin,
+            domain=((-5.12, 5.12), (-5.12, 5.12)),
+            default_start=(3.1, 2.2),
+            latex=r"f = 2A + \sum_i \left(x_i^2 - A\cos 2\pi x_i\right)",
+            lesson="A bowl covered in ripples: every ripple is a local minimum that traps plain gradient descent.",
+            critical_points=_rastrigin_points,
+            params=(Param("A", "Ripple amplitude A", 10.0, 0.0, 20.0, help="Height of the ripples."),),
+        ),
+        Surface(
+            key="six_hump_camel",
+            label="Six-hump camel",
+            fn=six_hump_camel,
+            domain=((-3.0, 3.0), (-2.0, 2.0)),
+            default_start=(-1.5, -1.0),
+            latex=r"f = \left(4 - 2.1x^2 + \tfrac{x^4}{3}\right)x^2 + xy + (-4 + 4y^2)\,y^2",
+            lesson="Two global minima among four local ones.",
+            critical_points=_fixed(
+                (0.0898420131003, -0.712656403020, "global minimum"),
+                (-0.0898420131003, 0.712656403020, "global minimum"),
+                (1.70360671418, -0.796083568565, "local minimum"),
+                (-1.70360671418, 0.796083568565, "local minimum"),
+                (1.60710475292, 0.568651454656, "local minimum"),
+                (-1.60710475292, -0.568651454656, "local minimum"),
+            ),
+        ),
+        Surface(
+            key="styblinski_tang",
+            label="Styblinski–Tang",
+            fn=styblinski_tang,
+            domain=((-5.0, 5.0), (-5.0, 5.0)),
+            default_start=(4.5, 4.5),
+            latex=r"f = \tfrac12\sum_i \left(x_i^4 - 16x_i^2 + 5x_i\right)",
+            lesson="Four basins of different depth: the first one downhill is rarely the deepest.",
+            critical_points=_fixed(
+                (-2.903534027771, -2.903534027771, "global minimum"),
+                (2.746802772, -2.903534027771, "local minimum"),
+                (-2.903534027771, 2.746802772, "local minimum"),
+                (2.746802772, 2.746802772, "local minimum"),
+                (0.156731259, 0.156731259, "maximum"),
+            ),
+        ),
+        Surface(
+            key="linear_regression",
+            label="Linear regression (data preprocessing)",
+            fn=linear_regression,
+            domain=((-1.0, 3.0), (-1.0, 3.0)),
+            default_start=(-0.5, -0.5),
+            latex=r"f(w) = \tfrac{1}{2n}\lVert Xw - y\rVert^2",
+            lesson="Raw features on scales 100x apart make a long thin valley; standardized features "
+            "make it round, and gradient descent converges in far fewer steps.",
+            critical_points=_regression_points,
+            params=(
+                Param("standardize", "Standardize features", False, kind="bool",
+                      help="Subtract the mean and divide by the standard deviation of each feature."),
+            ),
+        ),
+    ]
+}
+
+# -- penalties (any surface) ---------------------------------------------------------------
+
+PENALTIES = ("none", "l1", "l2")
+PENALTY_PARAMS: tuple[Param, ...] = (
+    Param("penalty", "Penalty", "none", kind="choice", choices=PENALTIES,
+          help="Add a weight penalty: L2 (strength·‖w‖²) or L1 (strength·‖w‖₁)."),
+    Param("strength", "Penalty strength λ", 0.0, 0.0, 10.0,
+          help="Regularization strength λ."),
+)
+
+
+def penalty_value(xy, penalty: str, strength):
+    """Penalty term: lambda ||w||_2^2 (l2), lambda ||w||_1 (l1) or 0 (none)."""
+    if penalty == "l2":
+        return strength * jnp.sum(xy**2)
+    if penalty == "l1":
+        return strength * jnp.sum(jnp.abs(xy))
+    return jnp.zeros((), xy.dtype)
+
+
+def objective(surface_key: str, penalty: str = "none") -> Callable[[Array, Mapping[str, Array], Array], Array]:
+    """f(xy, surface_params, strength) = surface + penalty; surface_key and penalty are static."""
+    surface_fn = SURFACES[surface_key].fn
+
+    def f(xy, surface_params, strength):
+        return surface_fn(xy, surface_params) + penalty_value(xy, penalty, strength)
+
+    return f
+
+
+def surface_param_values(surface: Surface, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Parameter values as JAX-ready floats (bools become 0/1 so they can be traced)."""
+    return {p.name: float(values.get(p.name, p.default)) for p in surface.params}
+
+
+def resolve_surface(name: str) -> Surface:
+    """The Surface named `name`; ValueError listing the valid names otherwise."""
+    try:
+        return SURFACES[name]
+    except KeyError:
+        raise ValueError(f"unknown surface {name!r}; choose one of: {', '.join(SURFACES)}") from None

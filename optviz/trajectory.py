@@ -1,0 +1,326 @@
+"""The trajectory runner: one jitted `lax.scan` per (surface, optimizer, schedule, penalty, steps).
+
+Every numeric hyperparameter, surface parameter, schedule parameter, the noise level and the
+seeds are traced, so moving a slider never recompiles. Names and step counts are static; step
+counts are rounded up to a few buckets (`STEP_BUCKETS`) and the result sliced, and the number
+of paths to powers of two, so the set of compiled shapes stays small. Paths are vmapped over
+start points and seeds.
+
+Divergence is a result: a path stops at its first non-finite or out-of-bounds point, and
+`diverged_at` is that point's step index (the stored path ends with the last good point).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from optviz.optimizers import OPTIMIZERS, traced_values
+from optviz.params import Param
+from optviz.schedules import SCHEDULES
+from optviz.surfaces import SURFACES, objective, surface_param_values
+
+STEP_BUCKETS = (10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
+MAX_STEPS = STEP_BUCKETS[-1]
+# How far past the plotted domain a path may go (in domain widths) before it counts as diverged.
+BOUNDS_MARGIN = 1.0
+
+RUN_PARAMS: tuple[Param, ...] = (
+    Param("steps", "Steps", 200, 1, MAX_STEPS, kind="int", help="Number of optimizer steps."),
+    Param("noise", "Gradient noise σ", 0.0, 0.0, 10.0,
+          help="Standard deviation of Gaussian noise added to every gradient (mini-batch SGD)."),
+    Param("seed", "Seed", 0, 0, 2**31 - 1, kind="int", help="Seed of the gradient noise; the link reproduces it."),
+    Param("paths", "Noisy paths per optimizer", 1, 1, 32, kind="int",
+          help="With noise, draw this many paths (seeds seed, seed+1, ...): a fan around the full-batch path."),
+)
+
+# Trace-time counter: incremented only when JAX traces (i.e. compiles) a new variant. Tests and
+# benchmarks read it to prove that changing hyperparameters never recompiles.
+TRACE_COUNT = {"paths": 0}
+
+
+@dataclass(frozen=True)
+class TrajectoryResult:
+    """One optimizer's path from one start (and one noise seed).
+
+    Attributes:
+      label: legend text, e.g. "Adam" or "SGD (seed 3)".
+      optimizer: registry key.
+      hparams: hyperparameters used.
+      positions: (n, 2) points; positions[0] is the start; n = steps + 1, or diverged_at.
+      losses: (n,) loss at each point (penalty included).
+      gradients: (n, 2) true gradient at each point (without the added noise).
+      updates: (n - 1, 2) applied steps, positions[t + 1] - positions[t].
+      diverged_at: step index of the first non-finite or out-of-bounds point, or None.
+      divergence: why it stopped: "non-finite" or "out of bounds" (None if it did not).
+      seed: noise seed of this path (None without noise).
+    """
+
+    label: str
+    optimizer: str
+    hparams: dict
+    positions: np.ndarray
+    losses: np.ndarray
+    gradients: np.ndarray
+    updates: np.ndarray
+    diverged_at: int | None = None
+    divergence: str | None = None
+    seed: int | None = None
+    attempted: np.ndarray | None = field(default=None, repr=False)  # the bad point, for the marker
+
+    @property
+    def steps_taken(self) -> int:
+        return len(self.positions) - 1
+
+
+def step_bucket(steps: int) -> int:
+    """The compiled step count for `steps`: the smallest bucket >= steps."""
+    if not 1 <= steps <= MAX_STEPS:
+        raise ValueError(f"steps={steps} is out of range: allowed 1 to {MAX_STEPS}")
+    return next(b for b in STEP_BUCKETS if b >= steps)
+
+
+def path_bucket(count: int) -> int:
+    """The compiled number of paths for `count`: the next power of two."""
+    return 1 << max(0, int(count) - 1).bit_length()
+
+
+def bounds_of(surface_key: str) -> np.ndarray:
+    """[[x_lo, y_lo], [x_hi, y_hi]]: the domain grown by BOUNDS_MARGIN widths on each side."""
+    (x0, x1), (y0, y1) = SURFACES[surface_key].domain
+    dx, dy = (x1 - x0) * BOUNDS_MARGIN, (y1 - y0) * BOUNDS_MARGIN
+    return np.array([[x0 - dx, y0 - dy], [x1 + dx, y1 + dy]], dtype=np.float32)
+
+
+@functools.partial(
+    jax.jit,
+    static_argnames=("surface_key", "optimizer_key", "schedule_key", "penalty", "steps", "record"),
+)
+def _scan_paths(
+    starts,
+    seeds,
+    surface_params,
+    hparams,
+    schedule_params,
+    strength,
+    noise,
+    total_steps,
+    bounds,
+    *,
+    surface_key: str,
+    optimizer_key: str,
+    schedule_key: str,
+    penalty: str,
+    steps: int,
+    record: bool,
+):
+    TRACE_COUNT["paths"] += 1
+    f = objective(surface_key, penalty)
+    optimizer = OPTIMIZERS[optimizer_key]
+    schedule = SCHEDULES[schedule_key]
+
+    def learning_rate(count):
+        return hparams["learning_rate"] * schedule.factor(count, schedule_params, total_steps)
+
+    value_and_grad = jax.value_and_grad(f)
+    hessian = jax.hessian(f)
+
+    def one_path(start, seed):
+        tx = optimizer.build(hparams, learning_rate)
+        key = jax.random.key(seed)
+
+        def step(carry, t):
+            x, state, alive = carry
+            loss, grad = value_and_grad(x, surface_params, strength)
+            noisy = grad + noise * jax.random.normal(jax.random.fold_in(key, t), (2,), x.dtype)
+            if optimizer.needs_hessian:
+                update, new_state = tx.update(noisy, state, x, hessian=hessian(x, surface_params, strength))
+            else:
+                update, new_state = tx.update(noisy, state, x)
+            proposed = x + update
+            ok = alive & jnp.all(jnp.isfinite(proposed)) & jnp.all(proposed >= bounds[0]) & jnp.all(proposed <= bounds[1])
+            keep = lambda new, old: jnp.where(ok, new, old)  # noqa: E731  (freeze after divergence)
+            carry = (keep(proposed, x), jax.tree.map(keep, new_state, state), ok)
+            out = (x, loss, grad, update, ok, proposed) if record else ok
+            return carry, out
+
+        init = (start, tx.init(start), jnp.array(True))
+        (x_end, _, _), trace = jax.lax.scan(step, init, jnp.arange(steps))
+        loss_end, grad_end = value_and_grad(x_end, surface_params, strength)
+        if record:
+            xs, losses, grads, updates, ok, proposed = trace
+            return (
+                jnp.concatenate([xs, x_end[None]]),
+                jnp.concatenate([losses, loss_end[None]]),
+                jnp.concatenate([grads, grad_end[None]]),
+                updates,
+                ok,
+                proposed,
+            )
+        return x_end, loss_end, trace
+
+    return jax.vmap(one_path)(starts, seeds)
+
+
+def _first_bad(ok: np.ndarray, steps: int) -> int | None:
+    """Step index of the first rejected point within the first `steps` steps, or None."""
+    bad = np.flatnonzero(~ok[:steps])
+    return int(bad[0]) + 1 if bad.size else None
+
+
+def _traced_args(surface_key, optimizer_key, schedule_key, hparams, surface_params, schedule_params):
+    surface = SURFACES[surface_key]
+    optimizer = OPTIMIZERS[optimizer_key]
+    schedule = SCHEDULES[schedule_key]
+    as_f32 = lambda d: {k: jnp.float32(v) for k, v in d.items()}  # noqa: E731
+    return (
+        as_f32(surface_param_values(surface, surface_params or {})),
+        as_f32(traced_values(optimizer, hparams or {})),
+        as_f32({p.name: float((schedule_params or {}).get(p.name, p.default)) for p in schedule.params}),
+    )
+
+
+def run_paths(
+    surface_key: str,
+    optimizer_key: str,
+    starts: Sequence[Sequence[float]],
+    *,
+    steps: int,
+    hparams: Mapping[str, Any] | None = None,
+    surface_params: Mapping[str, Any] | None = None,
+    schedule: str = "constant",
+    schedule_params: Mapping[str, Any] | None = None,
+    penalty: str = "none",
+    strength: float = 0.0,
+    noise: float = 0.0,
+    seeds: Sequence[int] | None = None,
+    labels: Sequence[str] | None = None,
+) -> list[TrajectoryResult]:
+    """Run one optimizer from each start (paired with each seed) and return whole paths.
+
+    Args:
+      surface_key, optimizer_key, schedule, penalty: registry names (static: they select code).
+      starts: (N, 2) start points; a single start with several seeds is broadcast.
+      steps: number of steps (1..MAX_STEPS).
+      hparams, surface_params, schedule_params: values by Param name; defaults fill gaps.
+      strength: penalty strength.
+      noise: std of the Gaussian noise added to each gradient.
+      seeds: noise seeds, one per path (default 0 for all).
+      labels: legend text per path (default: the optimizer's label).
+
+    Returns:
+      One TrajectoryResult per path, truncated at its divergence point.
+    """
+    starts_np = np.asarray(starts, dtype=np.float32).reshape(-1, 2)
+    seeds_np = np.asarray(seeds if seeds is not None else [0] * len(starts_np), dtype=np.int64)
+    if len(starts_np) == 1 and len(seeds_np) > 1:
+        starts_np = np.repeat(starts_np, len(seeds_np), axis=0)
+    if len(seeds_np) != len(starts_np):
+        raise ValueError(f"{len(starts_np)} starts but {len(seeds_np)} seeds")
+    count = len(starts_np)
+    padded = path_bucket(count)
+    starts_pad = np.concatenate([starts_np, np.repeat(starts_np[-1:], padded - count, 0)])
+    seeds_pad = np.concatenate([seeds_np, np.repeat(seeds_np[-1:], padded - count)]).astype(np.uint32)
+    sp, hp, schp = _traced_args(surface_key, optimizer_key, schedule, hparams, surface_params, schedule_params)
+    positions, losses, grads, updates, ok, proposed = jax.device_get(
+        _scan_paths(
+            jnp.asarray(starts_pad),
+            jnp.asarray(seeds_pad),
+            sp,
+            hp,
+            schp,
+            jnp.float32(strength),
+            jnp.float32(noise),
+            jnp.float32(steps),
+            jnp.asarray(bounds_of(surface_key)),
+            surface_key=surface_key,
+            optimizer_key=optimizer_key,
+            schedule_key=schedule,
+            penalty=penalty,
+            steps=step_bucket(steps),
+            record=True,
+        )
+    )
+    optimizer = OPTIMIZERS[optimizer_key]
+    used = traced_values(optimizer, hparams or {})
+    used = {p.name: (bool(used[p.name]) if p.kind == "bool" else used[p.name]) for p in optimizer.params}
+    results = []
+    for i in range(count):
+        diverged_at = _first_bad(ok[i], steps)
+        n = diverged_at if diverged_at is not None else steps + 1
+        attempted = proposed[i, diverged_at - 1] if diverged_at is not None else None
+        reason = None
+        if attempted is not None:
+            reason = "non-finite" if not np.all(np.isfinite(attempted)) else "out of bounds"
+        results.append(
+            TrajectoryResult(
+                label=labels[i] if labels is not None else optimizer.label,
+                optimizer=optimizer_key,
+                hparams=used,
+                positions=np.asarray(positions[i, :n], dtype=np.float64),
+                losses=np.asarray(losses[i, :n], dtype=np.float64),
+                gradients=np.asarray(grads[i, :n], dtype=np.float64),
+                updates=np.asarray(updates[i, : n - 1], dtype=np.float64),
+                diverged_at=diverged_at,
+                divergence=reason,
+                seed=int(seeds_np[i]) if noise > 0 else None,
+                attempted=attempted,
+            )
+        )
+    return results
+
+
+@dataclass(frozen=True)
+class EndPoints:
+    """Where each start ends up (basin maps, benchmarks): no whole paths are kept."""
+
+    positions: np.ndarray  # (N, 2) last good point
+    losses: np.ndarray  # (N,)
+    diverged_at: np.ndarray  # (N,) int, -1 where the path did not diverge
+
+
+def run_end_points(
+    surface_key: str,
+    optimizer_key: str,
+    starts: np.ndarray,
+    *,
+    steps: int,
+    hparams: Mapping[str, Any] | None = None,
+    surface_params: Mapping[str, Any] | None = None,
+    schedule: str = "constant",
+    schedule_params: Mapping[str, Any] | None = None,
+    penalty: str = "none",
+    strength: float = 0.0,
+) -> EndPoints:
+    """Run one optimizer from every start in `starts` (N, 2) and keep only the end points.
+
+    `steps` is used exactly (not bucketed): end points of a longer run would differ.
+    """
+    starts_np = np.asarray(starts, dtype=np.float32).reshape(-1, 2)
+    sp, hp, schp = _traced_args(surface_key, optimizer_key, schedule, hparams, surface_params, schedule_params)
+    x_end, loss_end, ok = jax.device_get(
+        _scan_paths(
+            jnp.asarray(starts_np),
+            jnp.zeros(len(starts_np), jnp.uint32),
+            sp,
+            hp,
+            schp,
+            jnp.float32(strength),
+            jnp.float32(0.0),
+            jnp.float32(steps),
+            jnp.asarray(bounds_of(surface_key)),
+            surface_key=surface_key,
+            optimizer_key=optimizer_key,
+            schedule_key=schedule,
+            penalty=penalty,
+            steps=steps,
+            record=False,
+        )
+    )
+    first_bad = np.where(ok.all(axis=1), -1, np.argmin(ok, axis=1) + 1)
+    return EndPoints(positions=np.asarray(x_end), losses=np.asarray(loss_end), diverged_at=first_bad)

@@ -1,0 +1,109 @@
+"""Surfaces: gradients vanish at listed critical points; Hessian signs at saddles; domains sane."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from optviz.params import defaults
+from optviz.surfaces import SURFACES, objective, surface_param_values
+
+jax.config.update("jax_enable_x64", False)
+
+
+def _grad_hess(surface, params):
+    values = {k: jnp.float32(v) for k, v in surface_param_values(surface, params).items()}
+    f = lambda xy: surface.fn(xy, values)  # noqa: E731
+    return jax.grad(f), jax.hessian(f), f
+
+
+def _param_variants(surface):
+    """Default parameters plus each numeric parameter at its bounds (bool: both values)."""
+    variants = [defaults(surface.params)]
+    for p in surface.params:
+        if p.kind == "bool":
+            variants.append({**defaults(surface.params), p.name: not p.default})
+        elif p.kind == "float":
+            for value in (p.min, p.max):
+                variants.append({**defaults(surface.params), p.name: value})
+    return variants
+
+
+@pytest.mark.parametrize("key", list(SURFACES))
+def test_gradient_vanishes_at_critical_points(key):
+    surface = SURFACES[key]
+    for params in _param_variants(surface):
+        grad, hess, f = _grad_hess(surface, params)
+        for point in surface.critical_points(params):
+            xy = jnp.array([point.x, point.y], jnp.float32)
+            scale = max(1.0, float(jnp.max(jnp.abs(hess(xy)))))  # float32 rounding grows with curvature
+            assert float(jnp.linalg.norm(grad(xy))) < 2e-3 * scale, (key, params, point)
+
+
+@pytest.mark.parametrize("key", list(SURFACES))
+def test_hessian_signs_at_critical_points(key):
+    surface = SURFACES[key]
+    params = defaults(surface.params)
+    grad, hess, f = _grad_hess(surface, params)
+    for point in surface.critical_points(params):
+        eig = np.linalg.eigvalsh(np.asarray(hess(jnp.array([point.x, point.y], jnp.float32)), dtype=float))
+        if point.is_minimum:
+            assert np.all(eig > 0), (key, point, eig)
+        elif point.kind == "maximum":
+            assert np.all(eig < 0), (key, point, eig)
+        elif key == "monkey_saddle":
+            assert np.allclose(eig, 0), eig  # degenerate: the Hessian vanishes
+        else:
+            assert eig.min() < 0 < eig.max(), (key, point, eig)
+
+
+@pytest.mark.parametrize("key", list(SURFACES))
+def test_global_minimum_is_lowest_listed_point(key):
+    surface = SURFACES[key]
+    params = defaults(surface.params)
+    _, _, f = _grad_hess(surface, params)
+    points = surface.critical_points(params)
+    values = {p: float(f(jnp.array([p.x, p.y], jnp.float32))) for p in points}
+    best = min(values.values())
+    for p, v in values.items():
+        if p.kind == "global minimum":
+            assert v == pytest.approx(best, abs=1e-3 * max(1, abs(best)))
+
+
+@pytest.mark.parametrize("key", list(SURFACES))
+def test_domain_and_start(key):
+    surface = SURFACES[key]
+    (x0, x1), (y0, y1) = surface.domain
+    assert x0 < x1 and y0 < y1
+    sx, sy = surface.default_start
+    assert x0 <= sx <= x1 and y0 <= sy <= y1
+    assert surface.lesson and surface.latex and surface.label
+    for point in surface.critical_points(defaults(surface.params)):
+        assert x0 <= point.x <= x1 and y0 <= point.y <= y1, point
+
+
+def test_ill_conditioned_condition_number_is_hessian_ratio():
+    surface = SURFACES["ill_conditioned"]
+    for kappa, angle in [(1.0, 0.0), (20.0, 30.0), (1000.0, -45.0)]:
+        _, hess, _ = _grad_hess(surface, {"condition_number": kappa, "angle": angle})
+        eig = np.linalg.eigvalsh(np.asarray(hess(jnp.zeros(2)), dtype=float))
+        assert eig.max() / eig.min() == pytest.approx(kappa, rel=1e-3)
+
+
+def test_linear_regression_standardizing_rounds_the_valley():
+    surface = SURFACES["linear_regression"]
+    conds = []
+    for standardize in (False, True):
+        _, hess, _ = _grad_hess(surface, {"standardize": standardize})
+        eig = np.linalg.eigvalsh(np.asarray(hess(jnp.zeros(2)), dtype=float))
+        conds.append(eig.max() / eig.min())
+    assert conds[0] > 1000 and conds[1] < 2, conds
+
+
+@pytest.mark.parametrize("penalty", ["none", "l1", "l2"])
+def test_penalty_adds_to_any_surface(penalty):
+    f = objective("himmelblau", penalty)
+    xy = jnp.array([1.0, -2.0])
+    base = float(SURFACES["himmelblau"].fn(xy, {}))
+    expected = {"none": 0.0, "l1": 0.5 * 3.0, "l2": 0.5 * 5.0}[penalty]
+    assert float(f(xy, {}, 0.5)) == pytest.approx(base + expected, rel=1e-6)

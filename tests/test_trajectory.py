@@ -1,0 +1,213 @@
+"""Trajectories equal plain NumPy loops of the lecture's update rules; no recompilation; divergence.
+
+The reference loops below are written from the lecture's formulas (cs231n lecture 7), not from
+optax; they share only the surface gradient with the code under test.
+"""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+from optviz.optimizers import OPTIMIZERS
+from optviz.params import defaults
+from optviz.schedules import SCHEDULES
+from optviz.surfaces import SURFACES, objective, surface_param_values
+from optviz.trajectory import TRACE_COUNT, run_end_points, run_paths, step_bucket
+
+
+def _oracles(surface_key, params=None):
+    surface = SURFACES[surface_key]
+    values = {k: jnp.float32(v) for k, v in surface_param_values(surface, params or {}).items()}
+    f = objective(surface_key)
+    grad = jax.jit(jax.grad(lambda xy: f(xy, values, 0.0)))
+    hess = jax.jit(jax.hessian(lambda xy: f(xy, values, 0.0)))
+    as_np = lambda fn: lambda x: np.asarray(fn(jnp.asarray(x, jnp.float32)), dtype=np.float64)  # noqa: E731
+    return as_np(grad), as_np(hess)
+
+
+def reference_path(optimizer, h, grad, hess, start, steps):
+    """The lecture's update rules in NumPy, float64."""
+    x = np.array(start, dtype=np.float64)
+    lr = h["learning_rate"]
+    v = np.zeros(2)
+    m = np.zeros(2)
+    cache = np.full(2, h.get("initial_accumulator_value", 0.0))
+    path = [x.copy()]
+    for t in range(1, steps + 1):
+        dx = grad(x)
+        if optimizer == "sgd":
+            x = x - lr * dx
+        elif optimizer == "momentum":
+            v = h["momentum"] * v - lr * dx
+            x = x + v
+        elif optimizer == "nesterov":
+            v_prev = v
+            v = h["momentum"] * v - lr * dx
+            x = x - h["momentum"] * v_prev + (1 + h["momentum"]) * v
+        elif optimizer == "adagrad":
+            cache = cache + dx**2
+            x = x - lr * dx / np.sqrt(cache + h["eps"])
+        elif optimizer == "rmsprop":
+            cache = h["decay"] * cache + (1 - h["decay"]) * dx**2
+            x = x - lr * dx / np.sqrt(cache + h["eps"])
+        elif optimizer in ("adam", "adamw"):
+            m = h["b1"] * m + (1 - h["b1"]) * dx
+            v = h["b2"] * v + (1 - h["b2"]) * dx**2
+            if h.get("bias_correction", True):
+                m_hat, v_hat = m / (1 - h["b1"] ** t), v / (1 - h["b2"] ** t)
+            else:
+                m_hat, v_hat = m, v
+            step = m_hat / (np.sqrt(v_hat) + h["eps"])
+            if optimizer == "adamw":
+                step = step + h["weight_decay"] * x
+            x = x - lr * step
+        elif optimizer == "newton":
+            x = x - lr * np.linalg.solve(hess(x) + h["damping"] * np.eye(2), dx)
+        else:
+            raise AssertionError(f"no reference for {optimizer}")
+        path.append(x.copy())
+    return np.array(path)
+
+
+# (surface, start, steps, learning-rate override per optimizer) where float32 vs float64 stays close.
+CASES = [
+    ("ill_conditioned", (-9.0, 4.0), 40, {}),
+    ("rosenbrock", (-1.5, 2.5), 30, {"sgd": 1e-4, "momentum": 1e-4, "nesterov": 1e-4, "newton": 0.5}),
+    ("himmelblau", (-0.5, -0.5), 30, {"sgd": 0.005, "momentum": 0.002, "nesterov": 0.002, "newton": 0.5}),
+    ("saddle", (-1.8, 0.05), 30, {"newton": 0.5}),
+]
+
+
+@pytest.mark.parametrize("optimizer", list(OPTIMIZERS))
+@pytest.mark.parametrize("surface, start, steps, lrs", CASES, ids=[c[0] for c in CASES])
+def test_matches_lecture_update_rule(optimizer, surface, start, steps, lrs):
+    spec = OPTIMIZERS[optimizer]
+    h = {**defaults(spec.params), "learning_rate": lrs.get(optimizer, defaults(spec.params)["learning_rate"] * 0.1)}
+    grad, hess = _oracles(surface)
+    expected = reference_path(optimizer, h, grad, hess, start, steps)
+    result = run_paths(surface, optimizer, [start], steps=steps, hparams=h)[0]
+    n = len(result.positions)
+    assert result.diverged_at is None or n == result.diverged_at
+    scale = np.maximum(1.0, np.abs(expected[:n]))
+    np.testing.assert_allclose(result.positions, expected[:n], rtol=0, atol=2e-3 * scale.max())
+    assert result.positions.shape == (n, 2) and result.updates.shape == (n - 1, 2)
+    np.testing.assert_allclose(result.updates, np.diff(result.positions, axis=0), atol=1e-4)
+
+
+@pytest.mark.parametrize("bias_correction", [True, False])
+def test_adam_bias_correction_switch(bias_correction):
+    h = {**defaults(OPTIMIZERS["adam"].params), "learning_rate": 0.1, "bias_correction": bias_correction}
+    grad, hess = _oracles("ill_conditioned")
+    expected = reference_path("adam", h, grad, hess, (-9.0, 4.0), 20)
+    result = run_paths("ill_conditioned", "adam", [(-9.0, 4.0)], steps=20, hparams=h)[0]
+    np.testing.assert_allclose(result.positions, expected, atol=1e-4)
+    first_step = np.abs(result.updates[0])
+    if bias_correction:
+        np.testing.assert_allclose(first_step, 0.1, rtol=1e-3)  # ~ the learning rate
+    else:
+        np.testing.assert_allclose(first_step, 0.1 * 0.1 / np.sqrt(0.001), rtol=1e-3)  # ~3.16x larger
+
+
+def test_adam_switch_on_equals_optax_adam():
+    grad, _ = _oracles("himmelblau")
+    tx = optax.adam(0.05)
+    x = jnp.array([-0.5, -0.5])
+    state = tx.init(x)
+    path = [np.asarray(x)]
+    for _ in range(25):
+        u, state = tx.update(jnp.asarray(grad(x), jnp.float32), state, x)
+        x = x + u
+        path.append(np.asarray(x))
+    result = run_paths("himmelblau", "adam", [(-0.5, -0.5)], steps=25, hparams={"learning_rate": 0.05})[0]
+    np.testing.assert_allclose(result.positions, np.array(path), atol=1e-4)
+
+
+@pytest.mark.parametrize("schedule", list(SCHEDULES))
+def test_schedules_match_optax(schedule):
+    spec = SCHEDULES[schedule]
+    params = {p.name: jnp.float32(p.default) for p in spec.params}
+    steps = 300
+    counts = jnp.arange(steps + 50)
+    ours = np.asarray(jax.vmap(lambda c: spec.factor(c, params, jnp.float32(steps)))(counts))
+    reference = {
+        "constant": lambda c: 1.0,
+        "step": optax.piecewise_constant_schedule(1.0, {100 * k: 0.5 for k in range(1, 4)}),
+        "exponential": optax.exponential_decay(1.0, transition_steps=1, decay_rate=0.99),
+        "cosine": optax.cosine_decay_schedule(1.0, decay_steps=steps, alpha=0.0),
+    }[schedule]
+    expected = np.array([float(reference(int(c))) for c in counts])
+    np.testing.assert_allclose(ours, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_step_decay_schedule_applies_to_updates():
+    h = {"learning_rate": 0.1}
+    result = run_paths("ill_conditioned", "sgd", [(-9.0, 4.0)], steps=150, hparams=h,
+                       schedule="step", schedule_params={"step_size": 50, "gamma": 0.1})[0]
+    ratio = np.linalg.norm(result.updates[60]) / np.linalg.norm(result.gradients[60])
+    assert ratio == pytest.approx(0.01, rel=1e-3)
+
+
+def test_changing_numbers_never_recompiles():
+    kwargs = dict(steps=120, surface_params={"condition_number": 10.0, "angle": 5.0})
+    for optimizer in OPTIMIZERS:
+        run_paths("ill_conditioned", optimizer, [(-9.0, 4.0)], **kwargs)
+    before = TRACE_COUNT["paths"]
+    rng = np.random.default_rng(0)
+    for optimizer, spec in OPTIMIZERS.items():
+        for _ in range(3):
+            h = {p.name: (bool(rng.integers(2)) if p.kind == "bool" else float(rng.uniform(p.min, p.max)))
+                 for p in spec.params}
+            sp = {"condition_number": float(rng.uniform(1, 1000)), "angle": float(rng.uniform(-90, 90))}
+            start = rng.uniform(-9, 9, size=2)
+            run_paths("ill_conditioned", optimizer, [start], steps=int(rng.integers(101, 201)),
+                      hparams=h, surface_params=sp, noise=float(rng.uniform(0, 1)), seeds=[int(rng.integers(1000))])
+    assert TRACE_COUNT["paths"] == before
+
+
+@pytest.mark.parametrize("optimizer", list(OPTIMIZERS))
+def test_learning_rate_10_diverges_cleanly(optimizer):
+    for surface in ("ill_conditioned", "rosenbrock", "beale"):
+        result = run_paths(surface, optimizer, [SURFACES[surface].default_start], steps=200,
+                           hparams={"learning_rate": 10.0})[0]
+        assert np.all(np.isfinite(result.positions)) and np.all(np.isfinite(result.losses))
+        if result.diverged_at is not None:
+            assert len(result.positions) == result.diverged_at
+            assert result.divergence in ("non-finite", "out of bounds")
+            assert result.attempted is not None
+
+
+def test_sgd_divergence_index():
+    # On f = (x^2/kappa + y^2)/2 with eta = 2.5 the y coordinate multiplies by -1.5 each step.
+    result = run_paths("ill_conditioned", "sgd", [(0.0, 1.0)], steps=100, hparams={"learning_rate": 2.5})[0]
+    # bounds: |y| <= 30 (domain +-10 plus one width); 1.5^9 = 38.4 is the first point outside.
+    assert result.diverged_at == 9 and result.divergence == "out of bounds"
+    np.testing.assert_allclose(result.positions[-1, 1], (-1.5) ** 8, rtol=1e-5)
+
+
+def test_noise_seeds_fan_out_and_reproduce():
+    runs = [run_paths("ill_conditioned", "sgd", [(-9.0, 4.0)], steps=50, noise=0.5, seeds=[1, 2, 3]) for _ in range(2)]
+    ends = np.array([r.positions[-1] for r in runs[0]])
+    assert len({tuple(e) for e in np.round(ends, 6)}) == 3
+    for a, b in zip(*runs):
+        np.testing.assert_array_equal(a.positions, b.positions)
+    clean = run_paths("ill_conditioned", "sgd", [(-9.0, 4.0)], steps=50, noise=0.0, seeds=[1])[0]
+    assert not np.allclose(clean.positions, runs[0][0].positions)
+
+
+def test_step_bucketing_gives_exact_step_count():
+    for steps in (1, 7, 199, 201, 500):
+        result = run_paths("himmelblau", "adam", [(0.0, 0.0)], steps=steps)[0]
+        assert len(result.positions) == steps + 1
+    assert step_bucket(199) == 200 and step_bucket(201) == 500
+    with pytest.raises(ValueError):
+        step_bucket(0)
+
+
+def test_end_points_match_paths():
+    starts = np.array([[-1.5, 2.5], [0.5, 0.5], [1.5, -0.5]])
+    ends = run_end_points("rosenbrock", "adam", starts, steps=150, hparams={"learning_rate": 0.02})
+    for start, end in zip(starts, ends.positions):
+        path = run_paths("rosenbrock", "adam", [start], steps=150, hparams={"learning_rate": 0.02})[0]
+        np.testing.assert_allclose(end, path.positions[-1], atol=1e-5)
