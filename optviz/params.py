@@ -172,7 +172,10 @@ def parse_all(params: Sequence[Param], values: Mapping[str, Any], where: str = "
         if spec is None:
             known = ", ".join(by_name) or "none"
             raise ValueError(f"{where + ': ' if where else ''}unknown setting {key!r} (known: {known})")
-        result[key] = spec.parse(raw)
+        try:
+            result[key] = spec.parse(raw)
+        except ValueError as err:
+            raise ValueError(f"{where + ': ' if where else ''}{err}") from None
     return result
 
 

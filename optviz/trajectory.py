@@ -324,3 +324,40 @@ def run_end_points(
     )
     first_bad = np.where(ok.all(axis=1), -1, np.argmin(ok, axis=1) + 1)
     return EndPoints(positions=np.asarray(x_end), losses=np.asarray(loss_end), diverged_at=first_bad)
+
+
+@functools.partial(jax.jit, static_argnames=("surface_key", "penalty", "resolution"))
+def _grid_values(surface_params, strength, *, surface_key: str, penalty: str, resolution: int):
+    f = objective(surface_key, penalty)
+    (x0, x1), (y0, y1) = SURFACES[surface_key].domain
+    xs = jnp.linspace(x0, x1, resolution)
+    ys = jnp.linspace(y0, y1, resolution)
+    points = jnp.stack(jnp.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
+    values = jax.vmap(lambda p: f(p, surface_params, strength))(points)
+    return xs, ys, values.reshape(resolution, resolution)
+
+
+@dataclass(frozen=True)
+class SurfaceGrid:
+    """f sampled on a regular grid over the surface's domain: z[i, j] = f(xs[j], ys[i])."""
+
+    xs: np.ndarray
+    ys: np.ndarray
+    z: np.ndarray
+
+
+def surface_grid(
+    surface_key: str,
+    surface_params: Mapping[str, Any] | None = None,
+    *,
+    penalty: str = "none",
+    strength: float = 0.0,
+    resolution: int = 121,
+) -> SurfaceGrid:
+    """Evaluate the (penalized) surface on a resolution x resolution grid over its domain."""
+    surface = SURFACES[surface_key]
+    sp = {k: jnp.float32(v) for k, v in surface_param_values(surface, surface_params or {}).items()}
+    xs, ys, z = jax.device_get(
+        _grid_values(sp, jnp.float32(strength), surface_key=surface_key, penalty=penalty, resolution=resolution)
+    )
+    return SurfaceGrid(np.asarray(xs, float), np.asarray(ys, float), np.asarray(z, float))

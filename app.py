@@ -1,0 +1,11 @@
+"""optviz: see how optimizers move and how initializations shape a deep network (routing only)."""
+
+import streamlit as st
+
+st.set_page_config(page_title="optviz", page_icon="📉", layout="wide")
+
+pages = [
+    st.Page("pages/home.py", title="Home", icon="🏠", default=True),
+    st.Page("pages/trajectories.py", title="Optimizer trajectories", icon="📉", url_path="trajectories"),
+]
+st.navigation(pages).run()

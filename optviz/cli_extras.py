@@ -1,0 +1,1 @@
+"""Subcommands and listings beyond trajectories (registered into optviz.cli)."""

@@ -1,0 +1,125 @@
+"""From a scene to what the page draws: paths, the surface view and the named figures.
+
+Shared by the page (cached per scene) and the CLI export, so both show the same thing.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import plotly.graph_objects as go
+
+from optviz.figures import trajectory as figs
+from optviz.optimizers import OPTIMIZERS
+from optviz.scene import TrajectoryScene
+from optviz.surfaces import SURFACES, CriticalPoint
+from optviz.trajectory import TrajectoryResult, run_end_points, run_paths, surface_grid
+
+GRID_RESOLUTION = 101
+
+
+def trajectories(scene: TrajectoryScene) -> list[TrajectoryResult]:
+    """Every chosen optimizer's path (a fan of seeds when noise is on), in the scene's order."""
+    run = scene.run
+    noisy = run["noise"] > 0
+    seeds = [run["seed"] + i for i in range(run["paths"] if noisy else 1)]
+    results: list[TrajectoryResult] = []
+    for name in scene.optimizers:
+        label = OPTIMIZERS[name].label
+        labels = [f"{label} (seed {s})" if noisy and len(seeds) > 1 else label for s in seeds]
+        results += run_paths(
+            scene.surface, name, [scene.start_point], steps=run["steps"], hparams=scene.hparams(name),
+            surface_params=scene.surface_params, schedule=scene.schedule, schedule_params=scene.schedule_params,
+            penalty=scene.penalty["penalty"], strength=scene.penalty["strength"], noise=run["noise"],
+            seeds=seeds, labels=labels,
+        )
+    return results
+
+
+def critical_points(scene: TrajectoryScene, grid=None) -> list[CriticalPoint]:
+    """Known critical points; with a penalty they move, so minima are found numerically."""
+    surface = SURFACES[scene.surface]
+    penalty = scene.penalty
+    if penalty["penalty"] == "none" or penalty["strength"] == 0:
+        return surface.critical_points(scene.surface_params)
+    grid = grid or surface_grid(scene.surface, scene.surface_params, penalty=penalty["penalty"],
+                                strength=penalty["strength"], resolution=GRID_RESOLUTION)
+    z = grid.z
+    # Grid cells lower than their 8 neighbours are candidate minima; refine them by descent.
+    padded = np.pad(z, 1, constant_values=np.inf)
+    neighbours = np.stack([padded[1 + dy:1 + dy + z.shape[0], 1 + dx:1 + dx + z.shape[1]]
+                           for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx])
+    iy, ix = np.nonzero(z < neighbours.min(axis=0))
+    if iy.size == 0:
+        return []
+    starts = np.column_stack([grid.xs[ix], grid.ys[iy]])
+    ends = run_end_points(scene.surface, "adam", starts, steps=1000, hparams={"learning_rate": 1e-3},
+                          surface_params=scene.surface_params, penalty=penalty["penalty"], strength=penalty["strength"])
+    keep = ends.diverged_at < 0
+    points, values = ends.positions[keep], ends.losses[keep]
+    unique: list[tuple[np.ndarray, float]] = []
+    for p, v in sorted(zip(points, values), key=lambda pv: pv[1]):
+        if all(np.linalg.norm(p - q) > 1e-2 for q, _ in unique):
+            unique.append((p, v))
+    best = unique[0][1] if unique else 0.0
+    return [CriticalPoint(float(p[0]), float(p[1]), "global minimum" if v <= best + 1e-6 * max(1, abs(best)) else "local minimum")
+            for p, v in unique]
+
+
+def surface_view(scene: TrajectoryScene) -> figs.SurfaceView:
+    surface = SURFACES[scene.surface]
+    grid = surface_grid(scene.surface, scene.surface_params, penalty=scene.penalty["penalty"],
+                        strength=scene.penalty["strength"], resolution=GRID_RESOLUTION)
+    return figs.SurfaceView(grid=grid, domain=surface.domain, critical_points=critical_points(scene, grid),
+                            log_scale=surface.log_contours, title=surface.label)
+
+
+def minimum_value(view: figs.SurfaceView, scene: TrajectoryScene) -> float | None:
+    """The loss at the lowest known minimum (None where the surface has none, e.g. a saddle)."""
+    minima = [p for p in view.critical_points if p.is_minimum]
+    if not minima:
+        return None
+    from optviz.surfaces import objective  # local: avoid a jax import cycle at module import
+    import jax.numpy as jnp
+
+    f = objective(scene.surface, scene.penalty["penalty"])
+    params = {k: jnp.float32(float(v)) for k, v in scene.surface_params.items()}
+    return float(min(f(jnp.array([p.x, p.y], jnp.float32), params, jnp.float32(scene.penalty["strength"])) for p in minima))
+
+
+FIGURES: dict[str, str] = {
+    "contour": "Contour map with the paths (main figure)",
+    "surface3d": "3-D surface with the paths",
+    "loss": "Loss vs step",
+    "distance": "Distance to the nearest minimum vs step",
+    "playback": "Animated playback (play/pause, step scrubber)",
+}
+MAIN_FIGURE = "contour"
+
+
+def build_figure(name: str, scene: TrajectoryScene, results, view, *, presenter: bool = False,
+                 clickable: bool = False) -> go.Figure:
+    """The named figure of the trajectory page (see FIGURES)."""
+    builders: dict[str, Callable[[], go.Figure]] = {
+        "contour": lambda: figs.contour_figure(view, results, scene.start_point, presenter=presenter, clickable=clickable),
+        "surface3d": lambda: figs.surface3d_figure(view, results, presenter=presenter),
+        "loss": lambda: figs.loss_figure(results, minimum_value(view, scene), presenter=presenter),
+        "distance": lambda: _distance(results, view, presenter),
+        "playback": lambda: figs.playback_figure(view, results, presenter=presenter),
+    }
+    if name not in builders:
+        raise ValueError(f"unknown figure {name!r}; choose one of: {', '.join(FIGURES)}")
+    return builders[name]()
+
+
+def _distance(results, view, presenter):
+    points, target = _distance_targets(view)
+    return figs.distance_figure(results, points, presenter=presenter, target=target)
+
+
+def _distance_targets(view: figs.SurfaceView) -> tuple[np.ndarray, str]:
+    """Minima if the surface has any; otherwise its other critical points (a saddle's centre)."""
+    minima = [p for p in view.critical_points if p.is_minimum]
+    points, target = (minima, "minimum") if minima else (list(view.critical_points), "critical point")
+    return np.array([[p.x, p.y] for p in points], float).reshape(-1, 2), target

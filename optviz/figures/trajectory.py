@@ -1,0 +1,313 @@
+"""Pure Plotly builders for the trajectory page: contour, 3-D surface, loss and distance curves,
+and the playback figure. (results, options) -> go.Figure; no streamlit, no compute.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from optviz.figures import style
+from optviz.surfaces import CriticalPoint
+from optviz.trajectory import SurfaceGrid, TrajectoryResult
+
+CLICK_GRID = 41  # invisible markers per axis that make the contour clickable (a click on a contour returns nothing)
+_MARKER_SYMBOL = {"global minimum": "star", "local minimum": "star-open", "saddle": "x-thin-open", "maximum": "triangle-up-open"}
+
+
+@dataclass(frozen=True)
+class SurfaceView:
+    """What the surface figures need besides the paths."""
+
+    grid: SurfaceGrid
+    domain: tuple[tuple[float, float], tuple[float, float]]
+    critical_points: Sequence[CriticalPoint]
+    log_scale: bool  # colour by log10(f - f_min) instead of f
+    title: str = ""
+
+    @property
+    def floor(self) -> float:
+        """The value subtracted before taking logs: the lowest value seen on the grid or at a minimum."""
+        return float(np.nanmin(self.grid.z))
+
+    def colour_values(self, z: np.ndarray) -> np.ndarray:
+        z = np.asarray(z, float)
+        if self.log_scale:
+            return np.log10(np.maximum(z - self.floor, 0) + 1e-3)
+        return z
+
+    @property
+    def colour_title(self) -> str:
+        return "log₁₀(loss − min)" if self.log_scale else "loss"
+
+
+def _hover(result: TrajectoryResult) -> tuple[np.ndarray, str]:
+    n = len(result.positions)
+    custom = np.column_stack([np.arange(n), result.losses, result.gradients])
+    template = (
+        f"<b>{result.label}</b><br>step %{{customdata[0]:.0f}}<br>x %{{x:.4g}}, y %{{y:.4g}}"
+        "<br>loss %{customdata[1]:.4g}<br>gradient (%{customdata[2]:.3g}, %{customdata[3]:.3g})<extra></extra>"
+    )
+    return custom, template
+
+
+def _path_color(results: Sequence[TrajectoryResult], index: int) -> str:
+    """One colour per optimizer: noisy fans of one optimizer share it."""
+    keys = list(dict.fromkeys(r.optimizer for r in results))
+    return style.color(keys.index(results[index].optimizer))
+
+
+def _frame(fig: go.Figure, domain) -> None:
+    (x0, x1), (y0, y1) = domain
+    fig.update_xaxes(range=[x0, x1], title_text="x (parameter 1)", constrain="domain", showgrid=False, zeroline=False)
+    fig.update_yaxes(range=[y0, y1], title_text="y (parameter 2)", scaleanchor="x", scaleratio=1, constrain="domain",
+                     showgrid=False, zeroline=False)
+
+
+def _critical_point_traces(points: Sequence[CriticalPoint], st: style.Style) -> list[go.Scatter]:
+    traces = []
+    for kind in _MARKER_SYMBOL:
+        chosen = [p for p in points if p.kind == kind]
+        if chosen:
+            traces.append(go.Scatter(
+                x=[p.x for p in chosen], y=[p.y for p in chosen], mode="markers", name=kind,
+                marker=dict(symbol=_MARKER_SYMBOL[kind], size=st.start_marker_size + 2, color="white",
+                            line=dict(color="black", width=2)),
+                hovertemplate=f"{kind}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>",
+            ))
+    return traces
+
+
+def _path_traces(results: Sequence[TrajectoryResult], st: style.Style, fan_opacity: float = 0.55) -> list[go.Scatter]:
+    traces = []
+    shown = set()
+    for i, result in enumerate(results):
+        custom, template = _hover(result)
+        fan = result.seed is not None and sum(r.optimizer == result.optimizer for r in results) > 1
+        traces.append(go.Scatter(
+            x=result.positions[:, 0], y=result.positions[:, 1], customdata=custom, hovertemplate=template,
+            mode="lines+markers", name=result.label, legendgroup=result.optimizer,
+            showlegend=result.optimizer not in shown,
+            opacity=fan_opacity if fan else 1.0,
+            line=dict(color=_path_color(results, i), width=st.line_width * (0.6 if fan else 1.0)),
+            marker=dict(size=st.marker_size * 0.5, color=_path_color(results, i)),
+        ))
+        shown.add(result.optimizer)
+    return traces
+
+
+def _divergence_traces(results: Sequence[TrajectoryResult], st: style.Style) -> list[go.Scatter]:
+    diverged = [r for r in results if r.diverged_at is not None]
+    if not diverged:
+        return []
+    return [go.Scatter(
+        x=[r.positions[-1, 0] for r in diverged], y=[r.positions[-1, 1] for r in diverged],
+        mode="markers+text", name="diverged", text=[f"✗ {r.label}: step {r.diverged_at}" for r in diverged],
+        textposition="top center", textfont=dict(color=style.DIVERGED_COLOR, size=st.font_size),
+        marker=dict(symbol="x", size=st.start_marker_size + 4, color=style.DIVERGED_COLOR, line=dict(width=2)),
+        hovertemplate=[f"<b>{r.label}</b> diverged at step {r.diverged_at} ({r.divergence})<extra></extra>" for r in diverged],
+    )]
+
+
+def _start_trace(start, st: style.Style) -> go.Scatter:
+    return go.Scatter(x=[start[0]], y=[start[1]], mode="markers", name="start",
+                      marker=dict(symbol="circle", size=st.start_marker_size, color="white", line=dict(color="black", width=3)),
+                      hovertemplate="start (%{x:.4g}, %{y:.4g})<extra></extra>")
+
+
+def click_grid_trace(domain) -> go.Scatter:
+    """Invisible markers covering the domain: a click on one returns its coordinates as a selection."""
+    (x0, x1), (y0, y1) = domain
+    gx, gy = np.meshgrid(np.linspace(x0, x1, CLICK_GRID), np.linspace(y0, y1, CLICK_GRID))
+    return go.Scatter(x=gx.ravel(), y=gy.ravel(), mode="markers", name="click to start here",
+                      marker=dict(size=14, opacity=0, color="black"), showlegend=False,
+                      hovertemplate="click: start at (%{x:.3g}, %{y:.3g})<extra></extra>")
+
+
+def contour_figure(view: SurfaceView, results: Sequence[TrajectoryResult], start, *, presenter: bool = False,
+                   clickable: bool = True) -> go.Figure:
+    """Contour map of the surface with the paths, start, known critical points and divergence markers."""
+    st = style.Style.for_mode(presenter)
+    grid = view.grid
+    fig = go.Figure()
+    fig.add_trace(go.Contour(
+        x=grid.xs, y=grid.ys, z=view.colour_values(grid.z), colorscale=style.SURFACE_COLORSCALE, ncontours=25,
+        contours=dict(coloring="heatmap", showlines=True), line=dict(width=0.5, color="rgba(255,255,255,0.5)"),
+        colorbar=dict(title=dict(text=view.colour_title, side="right")), name="surface",
+        customdata=grid.z, hovertemplate="x %{x:.3g}, y %{y:.3g}<br>loss %{customdata:.4g}<extra></extra>",
+    ))
+    if clickable:
+        fig.add_trace(click_grid_trace(view.domain))
+    for trace in _path_traces(results, st) + _critical_point_traces(view.critical_points, st) + _divergence_traces(results, st):
+        fig.add_trace(trace)
+    fig.add_trace(_start_trace(start, st))
+    _frame(fig, view.domain)
+    style.apply(fig, presenter, view.title or None)
+    fig.update_layout(legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0), clickmode="event+select",
+                      dragmode="pan", height=640 if presenter else 560)
+    return fig
+
+
+def surface3d_figure(view: SurfaceView, results: Sequence[TrajectoryResult], *, presenter: bool = False) -> go.Figure:
+    """3-D surface with the paths drawn on it (z = loss)."""
+    st = style.Style.for_mode(presenter)
+    grid = view.grid
+    z_range = float(np.nanmax(grid.z) - np.nanmin(grid.z)) or 1.0
+    lift = 0.01 * z_range  # draw paths just above the surface so they are not hidden in it
+    fig = go.Figure(go.Surface(x=grid.xs, y=grid.ys, z=grid.z, colorscale=style.SURFACE_COLORSCALE, opacity=0.85,
+                               showscale=False, name="surface",
+                               hovertemplate="x %{x:.3g}, y %{y:.3g}<br>loss %{z:.4g}<extra></extra>"))
+    z_lo, z_hi = float(np.nanmin(grid.z)), float(np.nanmax(grid.z))
+    for i, result in enumerate(results):
+        inside = _inside(result.positions, view.domain)
+        custom, template = _hover(result)
+        fig.add_trace(go.Scatter3d(
+            x=np.where(inside, result.positions[:, 0], np.nan), y=np.where(inside, result.positions[:, 1], np.nan),
+            z=np.clip(result.losses, z_lo, z_hi) + lift, customdata=custom,
+            hovertemplate=template.replace("x %{x:.4g}, y %{y:.4g}", "x %{x:.4g}, y %{y:.4g}"),
+            mode="lines", name=result.label, line=dict(color=_path_color(results, i), width=st.line_width * 2),
+        ))
+    (x0, x1), (y0, y1) = view.domain
+    style.apply(fig, presenter, view.title or None)
+    fig.update_layout(scene=dict(xaxis=dict(title="x", range=[x0, x1]), yaxis=dict(title="y", range=[y0, y1]),
+                                 zaxis=dict(title="loss"), aspectmode="manual", aspectratio=dict(x=1, y=1, z=0.6)),
+                      height=640 if presenter else 560, margin=dict(l=0, r=0, t=40, b=0))
+    return fig
+
+
+def _inside(points: np.ndarray, domain) -> np.ndarray:
+    (x0, x1), (y0, y1) = domain
+    return (points[:, 0] >= x0) & (points[:, 0] <= x1) & (points[:, 1] >= y0) & (points[:, 1] <= y1)
+
+
+def loss_figure(results: Sequence[TrajectoryResult], f_min: float | None, *, presenter: bool = False) -> go.Figure:
+    """Loss vs step; log scale of (loss − f_min) when the minimum value is known."""
+    st = style.Style.for_mode(presenter)
+    fig = go.Figure()
+    for i, result in enumerate(results):
+        steps = np.arange(len(result.losses))
+        y = result.losses - f_min if f_min is not None else result.losses
+        if f_min is not None:
+            y = np.maximum(y, 1e-12)  # a log axis cannot show 0: the floor is labelled in the axis title
+        fig.add_trace(go.Scatter(x=steps, y=y, mode="lines", name=result.label, legendgroup=result.optimizer,
+                                 line=dict(color=_path_color(results, i), width=st.line_width),
+                                 customdata=result.losses,
+                                 hovertemplate=f"<b>{result.label}</b><br>step %{{x}}<br>loss %{{customdata:.5g}}<extra></extra>"))
+        if result.diverged_at is not None:
+            fig.add_trace(go.Scatter(x=[steps[-1]], y=[y[-1]], mode="markers", showlegend=False,
+                                     marker=dict(symbol="x", size=st.start_marker_size, color=style.DIVERGED_COLOR),
+                                     hovertemplate=f"{result.label} diverged at step {result.diverged_at}<extra></extra>"))
+    style.apply(fig, presenter, "Loss vs step")
+    fig.update_xaxes(title_text="step")
+    if f_min is not None:
+        fig.update_yaxes(type="log", title_text=f"loss − minimum ({f_min:.4g}), log scale", exponentformat="power")
+    else:
+        fig.update_yaxes(title_text="loss")
+    fig.update_layout(height=380)
+    return fig
+
+
+def distance_figure(results: Sequence[TrajectoryResult], minima: np.ndarray, *, presenter: bool = False,
+                    target: str = "minimum") -> go.Figure:
+    """Distance to the nearest known minimum (or other `target` point) vs step, log scale."""
+    st = style.Style.for_mode(presenter)
+    fig = go.Figure()
+    for i, result in enumerate(results):
+        distance = np.min(np.linalg.norm(result.positions[:, None, :] - minima[None, :, :], axis=-1), axis=1)
+        fig.add_trace(go.Scatter(x=np.arange(len(distance)), y=np.maximum(distance, 1e-12), mode="lines",
+                                 name=result.label, legendgroup=result.optimizer,
+                                 line=dict(color=_path_color(results, i), width=st.line_width),
+                                 hovertemplate=f"<b>{result.label}</b><br>step %{{x}}<br>distance %{{y:.3g}}<extra></extra>"))
+    style.apply(fig, presenter, f"Distance to the nearest {target}")
+    fig.update_xaxes(title_text="step")
+    fig.update_yaxes(type="log", title_text="distance (log scale)", exponentformat="power")
+    fig.update_layout(height=380)
+    return fig
+
+
+def surface_image(view: SurfaceView, max_pixels: int = 400) -> str:
+    """The colour map of the surface as a PNG data URI (the playback background: plotly.js
+    hides contour traces while frames play, so the background is an image)."""
+    from PIL import Image  # local: only playback needs it
+
+    values = view.colour_values(view.grid.z)
+    lo, hi = np.nanmin(values), np.nanmax(values)
+    normalized = (values - lo) / (hi - lo if hi > lo else 1.0)
+    rgb = _viridis(np.nan_to_num(normalized))[::-1]  # image rows go top-down, y goes up
+    image = Image.fromarray(rgb, "RGB")
+    if max(image.size) > max_pixels:
+        image = image.resize((max_pixels, max_pixels))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+_VIRIDIS_STOPS = np.array([
+    [68, 1, 84], [72, 40, 120], [62, 74, 137], [49, 104, 142], [38, 130, 142],
+    [31, 158, 137], [53, 183, 121], [110, 206, 88], [181, 222, 43], [253, 231, 37],
+], dtype=float)
+
+
+def _viridis(values: np.ndarray) -> np.ndarray:
+    positions = np.clip(values, 0, 1) * (len(_VIRIDIS_STOPS) - 1)
+    low = np.floor(positions).astype(int).clip(0, len(_VIRIDIS_STOPS) - 2)
+    frac = (positions - low)[..., None]
+    return ((1 - frac) * _VIRIDIS_STOPS[low] + frac * _VIRIDIS_STOPS[low + 1]).astype(np.uint8)
+
+
+def playback_figure(view: SurfaceView, results: Sequence[TrajectoryResult], *, frames: int = 60,
+                    presenter: bool = False, max_points: int = 150) -> go.Figure:
+    """Paths racing over the surface: play/pause and a step scrubber move every path at once.
+
+    Only the path traces are animated, over a background image, so the surface stays visible.
+    """
+    st = style.Style.for_mode(presenter)
+    (x0, x1), (y0, y1) = view.domain
+    total = max(len(r.positions) for r in results) - 1 if results else 0
+    stride = max(1, int(np.ceil((total + 1) / max_points)))
+    shown_steps = np.unique(np.linspace(0, total, min(frames, total + 1)).round().astype(int))
+
+    def prefix(result, step):
+        k = min(step, len(result.positions) - 1)
+        idx = np.unique(np.append(np.arange(0, k + 1, stride), k))
+        return result.positions[idx]
+
+    fig = go.Figure()
+    for i, result in enumerate(results):
+        p = prefix(result, total)
+        fig.add_trace(go.Scatter(x=p[:, 0], y=p[:, 1], mode="lines+markers", name=result.label,
+                                 line=dict(color=_path_color(results, i), width=st.line_width),
+                                 marker=dict(size=st.marker_size * 0.5), hoverinfo="skip"))
+    for trace in _critical_point_traces(view.critical_points, st):
+        fig.add_trace(trace)
+    path_indices = list(range(len(results)))
+    fig.frames = [
+        go.Frame(name=str(step), traces=path_indices,
+                 data=[go.Scatter(x=prefix(r, step)[:, 0], y=prefix(r, step)[:, 1]) for r in results])
+        for step in shown_steps
+    ]
+    fig.add_layout_image(dict(source=surface_image(view), xref="x", yref="y", x=x0, y=y1, sizex=x1 - x0, sizey=y1 - y0,
+                              sizing="stretch", layer="below", opacity=1.0))
+    _frame(fig, view.domain)
+    style.apply(fig, presenter, view.title or None)
+    play = dict(label="▶ Play", method="animate",
+                args=[None, dict(frame=dict(duration=60, redraw=False), transition=dict(duration=0), fromcurrent=True, mode="immediate")])
+    pause = dict(label="❚❚ Pause", method="animate",
+                 args=[[None], dict(frame=dict(duration=0, redraw=False), transition=dict(duration=0), mode="immediate")])
+    fig.update_layout(
+        height=640 if presenter else 560,
+        legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0),
+        updatemenus=[dict(type="buttons", direction="left", x=0, y=-0.08, xanchor="left", yanchor="top",
+                          showactive=False, buttons=[play, pause], font=dict(size=st.font_size))],
+        sliders=[dict(active=len(shown_steps) - 1, x=0.2, len=0.8, y=-0.05, yanchor="top",
+                      currentvalue=dict(prefix="step ", font=dict(size=st.font_size)),
+                      steps=[dict(label=str(s), method="animate",
+                                  args=[[str(s)], dict(mode="immediate", frame=dict(duration=0, redraw=False), transition=dict(duration=0))])
+                             for s in shown_steps])],
+    )
+    return fig

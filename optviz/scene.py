@@ -1,0 +1,257 @@
+"""TrajectoryScene: everything the trajectory page shows, validated; <-> URL query params <-> JSON.
+
+One frozen value per page state. Outside values (URL, uploaded JSON) go through `Param.coerce`:
+out-of-range numbers are clamped, unreadable or unknown values dropped, and every change is
+reported as a notice, never raised. URL keys are the Param names; an optimizer's hyperparameters
+are prefixed by its key (`adam.learning_rate`), so two optimizers never collide.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from typing import Any, Mapping
+
+from optviz.optimizers import OPTIMIZERS
+from optviz.params import Param, coerce_all, defaults
+from optviz.schedules import SCHEDULES
+from optviz.surfaces import PENALTY_PARAMS, SURFACES
+from optviz.trajectory import RUN_PARAMS
+
+SCENE_VERSION = 1
+DEFAULT_OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
+MAX_OPTIMIZERS = len(OPTIMIZERS)
+
+SURFACE_PARAM = Param("surface", "Surface", "ill_conditioned", kind="choice", choices=tuple(SURFACES))
+SCHEDULE_PARAM = Param("schedule", "Learning-rate schedule", "constant", kind="choice", choices=tuple(SCHEDULES))
+RESERVED_KEYS = ("surface", "opt", "start", "schedule", "presenter", "scene")
+
+
+def _frozen(d: Mapping[str, Any]) -> tuple:
+    return tuple(sorted(d.items()))
+
+
+@dataclass(frozen=True)
+class TrajectoryScene:
+    """The trajectory page's state. Mappings are stored as sorted tuples so the scene is hashable
+    (a cache key); use the `*_dict` properties to read them."""
+
+    surface: str = SURFACE_PARAM.default
+    surface_values: tuple = ()
+    optimizers: tuple[str, ...] = DEFAULT_OPTIMIZERS
+    hparam_values: tuple = ()  # ((optimizer, ((name, value), ...)), ...)
+    start: tuple[float, float] | None = None  # None: the surface's default start
+    run_values: tuple = ()
+    schedule: str = SCHEDULE_PARAM.default
+    schedule_values: tuple = ()
+    penalty_values: tuple = ()
+
+    # -- typed access ------------------------------------------------------------------------
+    @property
+    def surface_params(self) -> dict[str, Any]:
+        return {**defaults(SURFACES[self.surface].params), **dict(self.surface_values)}
+
+    def hparams(self, optimizer: str) -> dict[str, Any]:
+        given = dict(self.hparam_values).get(optimizer, ())
+        return {**defaults(OPTIMIZERS[optimizer].params), **dict(given)}
+
+    @property
+    def run(self) -> dict[str, Any]:
+        return {**defaults(RUN_PARAMS), **dict(self.run_values)}
+
+    @property
+    def schedule_params(self) -> dict[str, Any]:
+        return {**defaults(SCHEDULES[self.schedule].params), **dict(self.schedule_values)}
+
+    @property
+    def penalty(self) -> dict[str, Any]:
+        return {**defaults(PENALTY_PARAMS), **dict(self.penalty_values)}
+
+    @property
+    def start_point(self) -> tuple[float, float]:
+        return self.start if self.start is not None else SURFACES[self.surface].default_start
+
+    # -- construction ------------------------------------------------------------------------
+    @staticmethod
+    def build(
+        surface: str = SURFACE_PARAM.default,
+        surface_params: Mapping[str, Any] | None = None,
+        optimizers=DEFAULT_OPTIMIZERS,
+        hparams: Mapping[str, Mapping[str, Any]] | None = None,
+        start=None,
+        run: Mapping[str, Any] | None = None,
+        schedule: str = SCHEDULE_PARAM.default,
+        schedule_params: Mapping[str, Any] | None = None,
+        penalty: Mapping[str, Any] | None = None,
+    ) -> "TrajectoryScene":
+        """A scene from plain values (trusted: registry code and lesson scenes); full values are stored."""
+        scene, notices = TrajectoryScene.from_json({
+            "surface": surface, "surface_params": dict(surface_params or {}), "optimizers": list(optimizers),
+            "hparams": {k: dict(v) for k, v in (hparams or {}).items()}, "start": start, "run": dict(run or {}),
+            "schedule": schedule, "schedule_params": dict(schedule_params or {}), "penalty": dict(penalty or {}),
+        })
+        if notices:
+            raise ValueError("; ".join(notices))
+        return scene
+
+    def with_start(self, x: float, y: float) -> "TrajectoryScene":
+        """The same scene started at (x, y), clamped to the domain."""
+        (x0, x1), (y0, y1) = SURFACES[self.surface].domain
+        return replace(self, start=(min(max(float(x), x0), x1), min(max(float(y), y0), y1)))
+
+    # -- JSON --------------------------------------------------------------------------------
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON with every value (defaults included), so a file reproduces the figure exactly."""
+        return {
+            "kind": "trajectory",
+            "version": SCENE_VERSION,
+            "surface": self.surface,
+            "surface_params": self.surface_params,
+            "penalty": self.penalty,
+            "optimizers": list(self.optimizers),
+            "hparams": {o: self.hparams(o) for o in self.optimizers},
+            "start": list(self.start_point),
+            "run": self.run,
+            "schedule": self.schedule,
+            "schedule_params": self.schedule_params,
+        }
+
+    @staticmethod
+    def from_json(data: Any) -> tuple["TrajectoryScene", list[str]]:
+        """Validate a JSON object (e.g. an uploaded file); never raises on bad content."""
+        notices: list[str] = []
+        if not isinstance(data, Mapping):
+            return TrajectoryScene(), ["scene file: expected a JSON object; using the default scene"]
+        if data.get("kind", "trajectory") != "trajectory":
+            return TrajectoryScene(), [f"scene file: kind {data.get('kind')!r} is not a trajectory scene; using the default scene"]
+
+        surface, note = SURFACE_PARAM.coerce(data.get("surface", SURFACE_PARAM.default))
+        notices += [note] if note else []
+        surface_values, n = coerce_all(SURFACES[surface].params, _mapping(data.get("surface_params"), notices, "surface_params"), "surface")
+        notices += n
+        penalty_values, n = coerce_all(PENALTY_PARAMS, _mapping(data.get("penalty"), notices, "penalty"), "penalty")
+        notices += n
+
+        optimizers: list[str] = []
+        raw_optimizers = data.get("optimizers", list(DEFAULT_OPTIMIZERS))
+        if isinstance(raw_optimizers, str):
+            raw_optimizers = [o for o in raw_optimizers.split(",") if o]
+        if not isinstance(raw_optimizers, (list, tuple)):
+            notices.append("optimizers: expected a list; using the defaults")
+            raw_optimizers = list(DEFAULT_OPTIMIZERS)
+        for name in raw_optimizers:
+            if name in OPTIMIZERS and name not in optimizers:
+                optimizers.append(name)
+            elif name not in OPTIMIZERS:
+                notices.append(f"optimizers: unknown optimizer {name!r} ignored (known: {', '.join(OPTIMIZERS)})")
+        raw_hparams = _mapping(data.get("hparams"), notices, "hparams")
+        hparam_values = []
+        for name in optimizers:
+            values, n = coerce_all(OPTIMIZERS[name].params, _mapping(raw_hparams.get(name), notices, name), name)
+            notices += n
+            hparam_values.append((name, _frozen(values)))
+
+        start = None
+        if data.get("start") is not None:
+            start, note = _coerce_start(data["start"], surface)
+            notices += [note] if note else []
+
+        run_values, n = coerce_all(RUN_PARAMS, _mapping(data.get("run"), notices, "run"))
+        notices += n
+        schedule, note = SCHEDULE_PARAM.coerce(data.get("schedule", SCHEDULE_PARAM.default))
+        notices += [note] if note else []
+        schedule_values, n = coerce_all(SCHEDULES[schedule].params, _mapping(data.get("schedule_params"), notices, "schedule_params"), schedule)
+        notices += n
+        scene = TrajectoryScene(
+            surface=surface, surface_values=_frozen(surface_values), optimizers=tuple(optimizers),
+            hparam_values=tuple(hparam_values), start=start, run_values=_frozen(run_values), schedule=schedule,
+            schedule_values=_frozen(schedule_values), penalty_values=_frozen(penalty_values),
+        )
+        return scene, notices
+
+    def dumps(self) -> str:
+        return json.dumps(self.to_json(), indent=2)
+
+    @staticmethod
+    def loads(text: str | bytes) -> tuple["TrajectoryScene", list[str]]:
+        """Parse a scene file's text; bad JSON gives the default scene and a notice."""
+        try:
+            data = json.loads(text)
+        except (ValueError, UnicodeDecodeError) as err:
+            return TrajectoryScene(), [f"scene file is not valid JSON ({err}); using the default scene"]
+        return TrajectoryScene.from_json(data)
+
+    # -- URL ---------------------------------------------------------------------------------
+    def to_query(self) -> dict[str, str]:
+        """Flat query parameters: every control, so the link reproduces the figure exactly."""
+        surface = SURFACES[self.surface]
+        query = {"surface": self.surface}
+        query.update({p.name: p.format(self.surface_params[p.name]) for p in surface.params})
+        query.update({p.name: p.format(self.penalty[p.name]) for p in PENALTY_PARAMS})
+        query["opt"] = ",".join(self.optimizers)
+        for name in self.optimizers:
+            values = self.hparams(name)
+            query.update({f"{name}.{p.name}": p.format(values[p.name]) for p in OPTIMIZERS[name].params})
+        query["start"] = ",".join(Param("s", "s", 0.0, -1e9, 1e9).format(round(v, 6)) for v in self.start_point)
+        query.update({p.name: p.format(self.run[p.name]) for p in RUN_PARAMS})
+        query["schedule"] = self.schedule
+        query.update({p.name: p.format(self.schedule_params[p.name]) for p in SCHEDULES[self.schedule].params})
+        return query
+
+    @staticmethod
+    def from_query(query: Mapping[str, Any]) -> tuple["TrajectoryScene", list[str]]:
+        """Read query parameters (values may be lists: the last one wins); never raises."""
+        flat = {k: (v[-1] if isinstance(v, (list, tuple)) and v else v) for k, v in query.items()}
+        surface = str(flat.get("surface", SURFACE_PARAM.default))
+        schedule = str(flat.get("schedule", SCHEDULE_PARAM.default))
+        optimizers = [o for o in str(flat.get("opt", ",".join(DEFAULT_OPTIMIZERS))).split(",") if o]
+        data: dict[str, Any] = {"surface": surface, "schedule": schedule, "optimizers": optimizers,
+                                "surface_params": {}, "penalty": {}, "hparams": {}, "run": {}, "schedule_params": {}}
+        if "start" in flat:
+            data["start"] = str(flat["start"]).split(",")
+        surface_names = {p.name for p in SURFACES[surface].params} if surface in SURFACES else set()
+        schedule_names = {p.name for p in SCHEDULES[schedule].params} if schedule in SCHEDULES else set()
+        notices = []
+        for key, value in flat.items():
+            if key in RESERVED_KEYS:
+                continue
+            if "." in key:
+                name, _, param = key.partition(".")
+                data["hparams"].setdefault(name, {})[param] = value
+                if name not in optimizers:
+                    notices.append(f"link: {key} ignored ({name!r} is not among the chosen optimizers)")
+            elif key in surface_names:
+                data["surface_params"][key] = value
+            elif key in {p.name for p in PENALTY_PARAMS}:
+                data["penalty"][key] = value
+            elif key in {p.name for p in RUN_PARAMS}:
+                data["run"][key] = value
+            elif key in schedule_names:
+                data["schedule_params"][key] = value
+            else:
+                notices.append(f"link: unknown parameter {key!r} ignored")
+        scene, more = TrajectoryScene.from_json(data)
+        return scene, notices + more
+
+
+def _mapping(value: Any, notices: list[str], where: str) -> Mapping[str, Any]:
+    if value is None:
+        return {}
+    if isinstance(value, Mapping):
+        return value
+    notices.append(f"{where}: expected an object of name: value; ignored")
+    return {}
+
+
+def _coerce_start(value: Any, surface: str) -> tuple[tuple[float, float] | None, str | None]:
+    (x0, x1), (y0, y1) = SURFACES[surface].domain
+    try:
+        x, y = (float(v) for v in value)
+        if not all(map(lambda v: v == v and abs(v) != float("inf"), (x, y))):
+            raise ValueError
+    except (TypeError, ValueError):
+        return None, f"start={value!r} is not a point x,y; using the surface's default start"
+    clamped = (min(max(x, x0), x1), min(max(y, y0), y1))
+    if clamped != (x, y):
+        return clamped, f"start ({x:g}, {y:g}) is outside the surface's domain; clamped to ({clamped[0]:g}, {clamped[1]:g})"
+    return clamped, None

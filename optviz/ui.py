@@ -1,0 +1,192 @@
+"""The only streamlit-importing module of the library: widgets generated from Param specs,
+scene <-> URL sync, and the small page helpers every page shares.
+
+A page's state is a scene value kept in `st.session_state[page_key]`. Widgets are keyed
+`{prefix}{param.name}`; a scene is loaded into them by writing their session-state keys before
+they render (URL on a page's first run, lesson buttons, uploads, clicks go through
+`request_scene`, applied at the top of the next run).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+import streamlit as st
+
+from optviz.params import Param
+
+_LOG_MANTISSAS = (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 7, 8, 9)
+TYPED = "#typed"  # suffix of the number box paired with a log slider
+
+
+def log_grid(param: Param) -> list[float]:
+    """Slider stops of a log-scale Param: 12 per decade (1, 1.2, 1.5, 2, 2.5, 3, 4, ..., 9), bounds included."""
+    stops = {float(param.min), float(param.max)}
+    for exponent in range(math.floor(math.log10(param.min)), math.ceil(math.log10(param.max)) + 1):
+        for mantissa in _LOG_MANTISSAS:
+            value = float(f"{mantissa}e{exponent}")
+            if param.min <= value <= param.max:
+                stops.add(value)
+    return sorted(stops)
+
+
+def _nearest(grid: Sequence[float], value: float) -> float:
+    return min(grid, key=lambda g: abs(math.log10(g) - math.log10(max(value, 1e-300))))
+
+
+def _linear_step(param: Param) -> float:
+    span = param.max - param.min
+    return 10 ** math.floor(math.log10(span)) / 1000 if span > 0 else 1.0
+
+
+def set_widget_value(param: Param, key: str, value: Any) -> None:
+    """Write `value` into the widget state of `param` (before the widget renders)."""
+    if param.kind == "float" and param.log:
+        st.session_state[key + TYPED] = float(value)
+        st.session_state[key] = _nearest(log_grid(param), float(value))
+    elif param.kind == "float":
+        st.session_state[key] = float(value)
+    elif param.kind == "int":
+        st.session_state[key] = int(value)
+    else:
+        st.session_state[key] = value
+
+
+def _ensure(param: Param, key: str, fallback: Any) -> None:
+    probe = key + TYPED if param.kind == "float" and param.log else key
+    if probe not in st.session_state:
+        set_widget_value(param, key, fallback)
+
+
+def param_widget(param: Param, key: str, fallback: Any, container=None, label_suffix: str = "") -> Any:
+    """Render the widget for `param` (value from session state, else `fallback`) and return its value.
+
+    float+log: a select-slider over a log grid plus a number box for an exact typed value;
+    float: a slider; int: a slider (a number box for huge ranges such as seeds); bool: a toggle;
+    choice: a selectbox.
+    """
+    box = container or st
+    _ensure(param, key, fallback)
+    label = param.label + (f" ({param.unit})" if param.unit else "") + label_suffix
+    help_text = param.help or None
+    if param.kind == "choice":
+        return box.selectbox(label, param.choices, key=key, help=help_text)
+    if param.kind == "bool":
+        return box.toggle(label, key=key, help=help_text)
+    if param.kind == "int":
+        if param.max - param.min > 10000:
+            return int(box.number_input(label, min_value=int(param.min), max_value=int(param.max), step=1, key=key, help=help_text))
+        return int(box.slider(label, min_value=int(param.min), max_value=int(param.max), step=1, key=key, help=help_text))
+    if param.log:
+        grid = log_grid(param)
+
+        def slid():
+            st.session_state[key + TYPED] = float(st.session_state[key])
+
+        def typed():
+            st.session_state[key] = _nearest(grid, float(st.session_state[key + TYPED]))
+
+        left, right = box.columns([3, 2], vertical_alignment="bottom")
+        left.select_slider(label, options=grid, key=key, help=help_text, on_change=slid, format_func=lambda v: f"{v:g}")
+        right.number_input(f"{param.label} value", min_value=float(param.min), max_value=float(param.max),
+                           key=key + TYPED, on_change=typed, format="%.6g", step=None, label_visibility="collapsed",
+                           help=f"Type an exact value ({param.min:g} to {param.max:g}).")
+        return float(st.session_state[key + TYPED])
+    return float(box.slider(label, min_value=float(param.min), max_value=float(param.max), step=_linear_step(param),
+                            key=key, help=help_text, format="%g"))
+
+
+def param_widgets(params: Sequence[Param], prefix: str, current: Mapping[str, Any], container=None) -> dict[str, Any]:
+    """Widgets for a list of Params; returns {name: value}."""
+    return {p.name: param_widget(p, prefix + p.name, current.get(p.name, p.default), container) for p in params}
+
+
+def load_into_widgets(params: Sequence[Param], prefix: str, values: Mapping[str, Any]) -> None:
+    for p in params:
+        if p.name in values:
+            set_widget_value(p, prefix + p.name, values[p.name])
+
+
+# -- scene lifecycle -----------------------------------------------------------------------------
+
+PENDING = "_pending_scene"
+
+
+def request_scene(page_key: str, scene: Any, notices: Sequence[str] = ()) -> None:
+    """Ask for `scene` to be shown on the next run (from a button, upload or click), then rerun."""
+    st.session_state[PENDING + page_key] = (scene, list(notices))
+    st.rerun()
+
+
+def incoming_scene(page_key: str, from_query: Callable[[Mapping[str, Any]], tuple[Any, list[str]]],
+                   default: Callable[[], Any]) -> tuple[Any, list[str], bool]:
+    """(scene, notices, load): the scene to show this run and whether widgets must be (re)loaded.
+
+    The URL is read on the page's first run in this session (a shared link); afterwards the
+    widgets are the truth, except when a pending scene was requested.
+    """
+    pending = st.session_state.pop(PENDING + page_key, None)
+    if pending is not None:
+        return pending[0], pending[1], True
+    if page_key not in st.session_state:
+        query = st.query_params.to_dict()
+        query.pop("presenter", None)
+        if query:
+            scene, notices = from_query(query)
+            return scene, notices, True
+        return default(), [], True
+    return st.session_state[page_key], [], False
+
+
+def publish_scene(page_key: str, scene: Any, query: Mapping[str, str], presenter: bool) -> None:
+    """Remember the scene for this session and write it into the URL (the share link)."""
+    st.session_state[page_key] = scene
+    wanted = dict(query)
+    if presenter:
+        wanted["presenter"] = "1"
+    if st.query_params.to_dict() != wanted:
+        st.query_params.from_dict(wanted)
+
+
+def presenter_toggle() -> bool:
+    """The presenter-mode switch (kept in the URL as presenter=1 and across pages)."""
+    if "presenter" not in st.session_state:
+        st.session_state["presenter"] = st.query_params.get("presenter") in ("1", "true")
+    st.session_state["presenter"] = st.session_state["presenter"]  # keep the value when switching pages
+    return st.toggle("Presenter mode", key="presenter", help="Large fonts and thick lines for the projector; controls move into a menu.")
+
+
+def apply_presenter_css(presenter: bool) -> None:
+    if presenter:
+        st.html("<style>.block-container{padding-top:1.2rem;max-width:100%} h1{font-size:2.6rem}"
+                " [data-testid=stMarkdownContainer] p{font-size:1.3rem}</style>")
+
+
+def show_notices(notices: Sequence[str]) -> None:
+    """Visible, non-fatal messages about clamped or dropped values."""
+    if notices:
+        st.warning("Some settings were adjusted:\n\n" + "\n".join(f"- {n}" for n in notices), icon="⚠️")
+
+
+PLOTLY_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}, "scrollZoom": False}
+
+
+def chart(fig, key: str, **kwargs) -> Any:
+    """st.plotly_chart with the optviz config; theme=None so the screen matches the exports."""
+    return st.plotly_chart(fig, theme=None, key=key, config=PLOTLY_CONFIG, width="stretch", **kwargs)
+
+
+def selected_point(event: Any) -> tuple[float, float] | None:
+    """The (x, y) of the first selected point of a plotly selection event, if any."""
+    try:
+        points = event["selection"]["points"]
+    except (KeyError, TypeError):
+        return None
+    if not points:
+        return None
+    x, y = points[0].get("x"), points[0].get("y")
+    if x is None or y is None or not (np.isfinite(x) and np.isfinite(y)):
+        return None
+    return float(x), float(y)

@@ -1,0 +1,63 @@
+"""Controls of the trajectory page, generated from the registries (streamlit; see optviz.ui)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from optviz import ui
+from optviz.optimizers import OPTIMIZERS
+from optviz.scene import SCHEDULE_PARAM, SURFACE_PARAM, TrajectoryScene
+from optviz.schedules import SCHEDULES
+from optviz.surfaces import PENALTY_PARAMS, SURFACES
+from optviz.trajectory import RUN_PARAMS
+
+P = "traj."  # widget-key prefix of this page
+
+
+def load(scene: TrajectoryScene) -> None:
+    """Write every value of `scene` into the widget state (before the widgets render)."""
+    ui.set_widget_value(SURFACE_PARAM, P + "surface", scene.surface)
+    ui.load_into_widgets(SURFACES[scene.surface].params, P + "s.", scene.surface_params)
+    ui.load_into_widgets(PENALTY_PARAMS, P, scene.penalty)
+    st.session_state[P + "optimizers"] = list(scene.optimizers)
+    for name in scene.optimizers:
+        ui.load_into_widgets(OPTIMIZERS[name].params, f"{P}{name}.", scene.hparams(name))
+    ui.load_into_widgets(RUN_PARAMS, P, scene.run)
+    ui.set_widget_value(SCHEDULE_PARAM, P + "schedule", scene.schedule)
+    ui.load_into_widgets(SCHEDULES[scene.schedule].params, P + "sch.", scene.schedule_params)
+    x, y = scene.start_point
+    st.session_state[P + "start_x"], st.session_state[P + "start_y"] = float(x), float(y)
+
+
+def controls(scene: TrajectoryScene, box) -> TrajectoryScene:
+    """Render every control into `box` (sidebar or popover) and return the scene they describe."""
+    surface_key = ui.param_widget(SURFACE_PARAM, P + "surface", scene.surface, box)
+    surface = SURFACES[surface_key]
+    if surface_key != scene.surface:  # a new surface starts at its own default start
+        st.session_state[P + "start_x"], st.session_state[P + "start_y"] = map(float, surface.default_start)
+    surface_params = ui.param_widgets(surface.params, P + "s.", scene.surface_params if surface_key == scene.surface else {}, box)
+
+    box.markdown("**Optimizers**")
+    chosen = box.multiselect("Optimizers", list(OPTIMIZERS), default=None, key=P + "optimizers",
+                             format_func=lambda k: OPTIMIZERS[k].label, label_visibility="collapsed",
+                             help="Any number; each has its own hyperparameters below.")
+    hparams = {}
+    for name in chosen:
+        with box.expander(f"{OPTIMIZERS[name].label} hyperparameters", expanded=len(chosen) <= 2):
+            hparams[name] = ui.param_widgets(OPTIMIZERS[name].params, f"{P}{name}.", scene.hparams(name) if name in scene.optimizers else {})
+
+    box.markdown("**Start point** (or click on the contour map)")
+    (x0, x1), (y0, y1) = surface.domain
+    for axis, lo, hi in (("x", x0, x1), ("y", y0, y1)):
+        key = f"{P}start_{axis}"
+        st.session_state[key] = min(max(float(st.session_state.get(key, lo)), lo), hi)
+        box.slider(f"start {axis}", min_value=float(lo), max_value=float(hi), step=(hi - lo) / 400, key=key, format="%.3g")
+    start = (st.session_state[P + "start_x"], st.session_state[P + "start_y"])
+
+    with box.expander("Steps, noise and schedule", expanded=False):
+        run = ui.param_widgets(RUN_PARAMS, P, scene.run)
+        schedule = ui.param_widget(SCHEDULE_PARAM, P + "schedule", scene.schedule)
+        schedule_params = ui.param_widgets(SCHEDULES[schedule].params, P + "sch.", scene.schedule_params if schedule == scene.schedule else {})
+    with box.expander("Penalty (L1 / L2)", expanded=False):
+        penalty = ui.param_widgets(PENALTY_PARAMS, P, scene.penalty)
+    return TrajectoryScene.build(surface_key, surface_params, chosen, hparams, start, run, schedule, schedule_params, penalty)
