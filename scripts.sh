@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# One entry point for the README's two commands:
+#   bash scripts.sh app    install (first time) and run the app on http://localhost:8501
+#   bash scripts.sh test   install (first time) and run the whole test suite
+set -euo pipefail
+cd "$(dirname "$0")"
+PYTHON=${PYTHON:-python3.11}
+venv() {
+  if [[ ! -x .venv/bin/python ]]; then
+    "$PYTHON" -m venv .venv
+    .venv/bin/python -m pip install -q --upgrade pip
+  fi
+  .venv/bin/python -m pip install -q -r "$1"
+}
+case "${1:-}" in
+  app)
+    venv requirements.txt
+    shift
+    exec .venv/bin/python -m streamlit run app.py "$@"
+    ;;
+  test)
+    venv requirements-dev.txt
+    shift
+    exec .venv/bin/python -m pytest "$@"
+    ;;
+  *)
+    echo "usage: bash scripts.sh app|test [extra arguments]" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,102 @@
+"""Streamlit AppTest: the trajectory page renders, answers its controls, reads links, survives bad input."""
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from optviz.optimizers import OPTIMIZERS
+
+ROOT = Path(__file__).resolve().parents[1]
+TIMEOUT = 120  # the first run imports JAX and compiles
+
+
+def page(query: dict | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "pages" / "trajectories.py"), default_timeout=TIMEOUT)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    return at.run()
+
+
+def contour_json(at: AppTest) -> dict:
+    charts = at.get("plotly_chart")
+    assert charts, "no chart rendered"
+    return json.loads(charts[0].proto.spec)
+
+
+def path_names(spec: dict) -> list[str]:
+    return [t.get("name") for t in spec["data"] if t.get("mode") == "lines+markers"]
+
+
+def test_renders_every_view_without_exception():
+    at = page()
+    assert not at.exception
+    assert len(at.get("plotly_chart")) == 5  # contour, 3-D, loss, distance, playback
+    names = path_names(contour_json(at))
+    assert names == ["SGD", "Momentum", "Nesterov", "AdaGrad", "RMSProp", "Adam"]
+    assert at.query_params["surface"] == "ill_conditioned"
+    assert any("Update rules" in e.label for e in at.expander)
+
+
+def test_slider_change_changes_figure_and_url():
+    at = page()
+    before = contour_json(at)
+    at.slider(key="traj.s.angle").set_value(45.0).run()
+    assert not at.exception
+    after = contour_json(at)
+    assert before["data"][0]["z"] != after["data"][0]["z"]
+    assert at.query_params["angle"] == "45"
+
+
+def test_typed_learning_rate_is_used_exactly():
+    at = page({"opt": "sgd"})
+    at.number_input(key="traj.sgd.learning_rate#typed").set_value(0.0123).run()
+    assert at.query_params["sgd.learning_rate"] == "0.0123"
+    assert at.select_slider(key="traj.sgd.learning_rate").value == pytest.approx(0.012)
+
+
+@pytest.mark.parametrize("optimizer", list(OPTIMIZERS))
+def test_learning_rate_10_shows_divergence_not_traceback(optimizer):
+    at = page({"opt": optimizer, f"{optimizer}.learning_rate": "10", "surface": "rosenbrock"})
+    assert not at.exception
+    messages = [e.value for e in at.error]
+    spec = contour_json(at)
+    diverged = [t for t in spec["data"] if t.get("name") == "diverged"]
+    assert bool(messages) == bool(diverged)
+    if messages:
+        assert "diverged at step" in messages[0]
+    assert spec["layout"]["xaxis"]["range"] == [-2.0, 2.0]  # the view stays on the surface
+
+
+def test_shared_link_reproduces_scene():
+    link = {"surface": "himmelblau", "opt": "adam,momentum", "adam.learning_rate": "0.05", "start": "1.5,-2", "steps": "77"}
+    at = page(link)
+    assert not at.exception and not at.warning
+    assert path_names(contour_json(at)) == ["Adam", "Momentum"]
+    assert at.select_slider(key="traj.adam.learning_rate").value == pytest.approx(0.05)
+    assert at.slider(key="traj.steps").value == 77
+    assert at.query_params["start"] == "1.5,-2"
+
+
+def test_bad_link_values_get_a_visible_notice():
+    at = page({"surface": "volcano", "opt": "adam", "adam.learning_rate": "1e9", "steps": "abc"})
+    assert not at.exception
+    warning = " ".join(w.value for w in at.warning)
+    assert "volcano" in warning and "clamped" in warning and "steps" in warning
+    assert at.query_params["adam.learning_rate"] == "10"
+
+
+def test_no_optimizer_is_a_message_not_an_error():
+    at = page()
+    at.multiselect(key="traj.optimizers").set_value([]).run()
+    assert not at.exception
+    assert any("at least one optimizer" in i.value for i in at.info)
+
+
+def test_surface_switch_moves_start_to_its_default():
+    at = page()
+    at.selectbox(key="traj.surface").set_value("local_minimum").run()
+    assert not at.exception
+    assert at.query_params["start"] == "2,1.5"
+    assert at.slider(key="traj.s.tilt").value == pytest.approx(0.3)
