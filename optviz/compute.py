@@ -11,8 +11,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from optviz.figures import trajectory as figs
-from optviz.optimizers import OPTIMIZERS
-from optviz.scene import TrajectoryScene
+from optviz.scene import TrajectoryScene, optimizer_of
 from optviz.surfaces import SURFACES, CriticalPoint
 from optviz.trajectory import TrajectoryResult, run_end_points, run_paths, surface_grid
 
@@ -25,11 +24,11 @@ def trajectories(scene: TrajectoryScene) -> list[TrajectoryResult]:
     noisy = run["noise"] > 0
     seeds = [run["seed"] + i for i in range(run["paths"] if noisy else 1)]
     results: list[TrajectoryResult] = []
-    for name in scene.optimizers:
-        label = OPTIMIZERS[name].label
+    for instance in scene.optimizers:
+        label = scene.label(instance)
         labels = [f"{label} (seed {s})" if noisy and len(seeds) > 1 else label for s in seeds]
         results += run_paths(
-            scene.surface, name, [scene.start_point], steps=run["steps"], hparams=scene.hparams(name),
+            scene.surface, optimizer_of(instance), [scene.start_point], instance=instance, steps=run["steps"], hparams=scene.hparams(instance),
             surface_params=scene.surface_params, schedule=scene.schedule, schedule_params=scene.schedule_params,
             penalty=scene.penalty["penalty"], strength=scene.penalty["strength"], noise=run["noise"],
             seeds=seeds, labels=labels,

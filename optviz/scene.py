@@ -3,12 +3,16 @@
 One frozen value per page state. Outside values (URL, uploaded JSON) go through `Param.coerce`:
 out-of-range numbers are clamped, unreadable or unknown values dropped, and every change is
 reported as a notice, never raised. URL keys are the Param names; an optimizer's hyperparameters
-are prefixed by its key (`adam.learning_rate`), so two optimizers never collide.
+are prefixed by its instance id (`adam.learning_rate`), so two optimizers never collide.
+
+An optimizer may appear several times (three learning rates of SGD; Adam with and without bias
+correction): each appearance is an *instance* `key` or `key-N` (`sgd`, `sgd-2`, `sgd-3`).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
@@ -20,11 +24,30 @@ from optviz.trajectory import RUN_PARAMS
 
 SCENE_VERSION = 1
 DEFAULT_OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
-MAX_OPTIMIZERS = len(OPTIMIZERS)
+MAX_OPTIMIZERS = 12  # paths on one figure; more is unreadable
 
 SURFACE_PARAM = Param("surface", "Surface", "ill_conditioned", kind="choice", choices=tuple(SURFACES))
 SCHEDULE_PARAM = Param("schedule", "Learning-rate schedule", "constant", kind="choice", choices=tuple(SCHEDULES))
 RESERVED_KEYS = ("surface", "opt", "start", "schedule", "presenter", "scene")
+
+
+_INSTANCE = re.compile(r"^([a-z0-9_]+?)(?:-([1-9][0-9]?))?$")
+
+
+def optimizer_of(instance: str) -> str | None:
+    """The optimizer key of an instance id (`sgd-2` -> `sgd`), or None if it names none."""
+    match = _INSTANCE.match(instance)
+    return match.group(1) if match and match.group(1) in OPTIMIZERS else None
+
+
+def next_instance(instances, key: str) -> str:
+    """A fresh instance id for another copy of optimizer `key`."""
+    if key not in instances:
+        return key
+    n = 2
+    while f"{key}-{n}" in instances:
+        n += 1
+    return f"{key}-{n}"
 
 
 def _frozen(d: Mapping[str, Any]) -> tuple:
@@ -53,7 +76,22 @@ class TrajectoryScene:
 
     def hparams(self, optimizer: str) -> dict[str, Any]:
         given = dict(self.hparam_values).get(optimizer, ())
-        return {**defaults(OPTIMIZERS[optimizer].params), **dict(given)}
+        return {**defaults(OPTIMIZERS[optimizer_of(optimizer)].params), **dict(given)}
+
+    def label(self, instance: str) -> str:
+        """Legend text: the optimizer's name, plus what sets this copy apart from its siblings."""
+        key = optimizer_of(instance)
+        spec = OPTIMIZERS[key]
+        siblings = [i for i in self.optimizers if optimizer_of(i) == key]
+        if len(siblings) < 2:
+            return spec.label
+        differing = [p for p in spec.params if len({self.hparams(i)[p.name] for i in siblings}) > 1]
+        if not differing:
+            return f"{spec.label} #{siblings.index(instance) + 1}"
+        own = self.hparams(instance)
+        parts = [f"{p.label.lower()} {'on' if own[p.name] else 'off'}" if p.kind == "bool"
+                 else f"{_symbol(p)}={p.format(own[p.name])}" for p in differing]
+        return f"{spec.label} ({', '.join(parts)})"
 
     @property
     def run(self) -> dict[str, Any]:
@@ -140,14 +178,19 @@ class TrajectoryScene:
             notices.append("optimizers: expected a list; using the defaults")
             raw_optimizers = list(DEFAULT_OPTIMIZERS)
         for name in raw_optimizers:
-            if name in OPTIMIZERS and name not in optimizers:
-                optimizers.append(name)
-            elif name not in OPTIMIZERS:
+            name = str(name)
+            if optimizer_of(name) is None:
                 notices.append(f"optimizers: unknown optimizer {name!r} ignored (known: {', '.join(OPTIMIZERS)})")
+            elif name in optimizers:
+                notices.append(f"optimizers: {name!r} listed twice; kept once")
+            elif len(optimizers) >= MAX_OPTIMIZERS:
+                notices.append(f"optimizers: more than {MAX_OPTIMIZERS} paths; {name!r} ignored")
+            else:
+                optimizers.append(name)
         raw_hparams = _mapping(data.get("hparams"), notices, "hparams")
         hparam_values = []
         for name in optimizers:
-            values, n = coerce_all(OPTIMIZERS[name].params, _mapping(raw_hparams.get(name), notices, name), name)
+            values, n = coerce_all(OPTIMIZERS[optimizer_of(name)].params, _mapping(raw_hparams.get(name), notices, name), name)
             notices += n
             hparam_values.append((name, _frozen(values)))
 
@@ -191,7 +234,7 @@ class TrajectoryScene:
         query["opt"] = ",".join(self.optimizers)
         for name in self.optimizers:
             values = self.hparams(name)
-            query.update({f"{name}.{p.name}": p.format(values[p.name]) for p in OPTIMIZERS[name].params})
+            query.update({f"{name}.{p.name}": p.format(values[p.name]) for p in OPTIMIZERS[optimizer_of(name)].params})
         query["start"] = ",".join(Param("s", "s", 0.0, -1e9, 1e9).format(round(v, 6)) for v in self.start_point)
         query.update({p.name: p.format(self.run[p.name]) for p in RUN_PARAMS})
         query["schedule"] = self.schedule
@@ -232,6 +275,12 @@ class TrajectoryScene:
                 notices.append(f"link: unknown parameter {key!r} ignored")
         scene, more = TrajectoryScene.from_json(data)
         return scene, notices + more
+
+
+def _symbol(param: Param) -> str:
+    """The math symbol ending a label ("Learning rate η" -> "η"), else the Param's name."""
+    last = param.label.split(" ")[-1]
+    return last if len(last) <= 2 else param.name
 
 
 def _mapping(value: Any, notices: list[str], where: str) -> Mapping[str, Any]:

@@ -71,6 +71,7 @@ class TrajectoryResult:
     diverged_at: int | None = None
     divergence: str | None = None
     seed: int | None = None
+    instance: str = ""  # which copy of the optimizer (scenes may hold several); "" = the optimizer itself
     attempted: np.ndarray | None = field(default=None, repr=False)  # the bad point, for the marker
 
     @property
@@ -200,6 +201,7 @@ def run_paths(
     noise: float = 0.0,
     seeds: Sequence[int] | None = None,
     labels: Sequence[str] | None = None,
+    instance: str = "",
 ) -> list[TrajectoryResult]:
     """Run one optimizer from each start (paired with each seed) and return whole paths.
 
@@ -212,6 +214,7 @@ def run_paths(
       noise: std of the Gaussian noise added to each gradient.
       seeds: noise seeds, one per path (default 0 for all).
       labels: legend text per path (default: the optimizer's label).
+      instance: which copy of the optimizer this is (scenes may hold several).
 
     Returns:
       One TrajectoryResult per path, truncated at its divergence point.
@@ -269,6 +272,7 @@ def run_paths(
                 diverged_at=diverged_at,
                 divergence=reason,
                 seed=int(seeds_np[i]) if noise > 0 else None,
+                instance=instance or optimizer_key,
                 attempted=attempted,
             )
         )

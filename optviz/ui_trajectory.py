@@ -6,7 +6,7 @@ import streamlit as st
 
 from optviz import ui
 from optviz.optimizers import OPTIMIZERS
-from optviz.scene import SCHEDULE_PARAM, SURFACE_PARAM, TrajectoryScene
+from optviz.scene import SCHEDULE_PARAM, SURFACE_PARAM, TrajectoryScene, next_instance, optimizer_of
 from optviz.schedules import SCHEDULES
 from optviz.surfaces import PENALTY_PARAMS, SURFACES
 from optviz.trajectory import RUN_PARAMS
@@ -21,7 +21,7 @@ def load(scene: TrajectoryScene) -> None:
     ui.load_into_widgets(PENALTY_PARAMS, P, scene.penalty)
     st.session_state[P + "optimizers"] = list(scene.optimizers)
     for name in scene.optimizers:
-        ui.load_into_widgets(OPTIMIZERS[name].params, f"{P}{name}.", scene.hparams(name))
+        ui.load_into_widgets(OPTIMIZERS[optimizer_of(name)].params, f"{P}{name}.", scene.hparams(name))
     ui.load_into_widgets(RUN_PARAMS, P, scene.run)
     ui.set_widget_value(SCHEDULE_PARAM, P + "schedule", scene.schedule)
     ui.load_into_widgets(SCHEDULES[scene.schedule].params, P + "sch.", scene.schedule_params)
@@ -38,13 +38,21 @@ def controls(scene: TrajectoryScene, box) -> TrajectoryScene:
     surface_params = ui.param_widgets(surface.params, P + "s.", scene.surface_params if surface_key == scene.surface else {}, box)
 
     box.markdown("**Optimizers**")
-    chosen = box.multiselect("Optimizers", list(OPTIMIZERS), default=None, key=P + "optimizers",
-                             format_func=lambda k: OPTIMIZERS[k].label, label_visibility="collapsed",
-                             help="Any number; each has its own hyperparameters below.")
+    options = list(OPTIMIZERS) + [i for i in scene.optimizers if i not in OPTIMIZERS]
+    chosen = box.multiselect("Optimizers", options, default=None, key=P + "optimizers", format_func=_instance_label,
+                             label_visibility="collapsed", help="Any number; each has its own hyperparameters below.")
     hparams = {}
     for name in chosen:
-        with box.expander(f"{OPTIMIZERS[name].label} hyperparameters", expanded=len(chosen) <= 2):
-            hparams[name] = ui.param_widgets(OPTIMIZERS[name].params, f"{P}{name}.", scene.hparams(name) if name in scene.optimizers else {})
+        key = optimizer_of(name)
+        with box.expander(f"{_instance_label(name)} hyperparameters", expanded=len(chosen) <= 2):
+            hparams[name] = ui.param_widgets(OPTIMIZERS[key].params, f"{P}{name}.", scene.hparams(name) if name in scene.optimizers else {})
+    copy_of = box.selectbox("Add another copy of", list(OPTIMIZERS), index=None, format_func=_instance_label,
+                            key=P + "copy", placeholder="Add another copy of…",
+                            help="Compare one optimizer with itself, e.g. three learning rates of SGD.")
+    if copy_of is not None:
+        st.session_state[P + "optimizers"] = chosen + [next_instance(chosen, copy_of)]
+        del st.session_state[P + "copy"]
+        st.rerun()
 
     box.markdown("**Start point** (or click on the contour map)")
     (x0, x1), (y0, y1) = surface.domain
@@ -61,3 +69,9 @@ def controls(scene: TrajectoryScene, box) -> TrajectoryScene:
     with box.expander("Penalty (L1 / L2)", expanded=False):
         penalty = ui.param_widgets(PENALTY_PARAMS, P, scene.penalty)
     return TrajectoryScene.build(surface_key, surface_params, chosen, hparams, start, run, schedule, schedule_params, penalty)
+
+
+def _instance_label(instance: str) -> str:
+    key = optimizer_of(instance)
+    suffix = instance[len(key):].replace("-", " #")
+    return OPTIMIZERS[key].label + suffix

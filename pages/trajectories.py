@@ -4,7 +4,7 @@ import streamlit as st
 
 from optviz import compute, ui, ui_trajectory
 from optviz.optimizers import OPTIMIZERS
-from optviz.scene import TrajectoryScene
+from optviz.scene import TrajectoryScene, optimizer_of
 from optviz.surfaces import SURFACES
 
 PAGE = "trajectory_scene"
@@ -59,6 +59,6 @@ with tabs[3]:
 
 with st.expander("Update rules and the surface", expanded=not presenter):
     st.latex(surface.latex)
-    for name in scene.optimizers:
-        st.markdown(f"**{OPTIMIZERS[name].label}**: {OPTIMIZERS[name].lesson}")
-        st.latex(OPTIMIZERS[name].update_rule)
+    for key in dict.fromkeys(optimizer_of(i) for i in scene.optimizers):
+        st.markdown(f"**{OPTIMIZERS[key].label}**: {OPTIMIZERS[key].lesson}")
+        st.latex(OPTIMIZERS[key].update_rule)

@@ -57,9 +57,9 @@ def _hover(result: TrajectoryResult) -> tuple[np.ndarray, str]:
 
 
 def _path_color(results: Sequence[TrajectoryResult], index: int) -> str:
-    """One colour per optimizer: noisy fans of one optimizer share it."""
-    keys = list(dict.fromkeys(r.optimizer for r in results))
-    return style.color(keys.index(results[index].optimizer))
+    """One colour per optimizer instance: the noisy fan of one instance shares it."""
+    keys = list(dict.fromkeys(r.instance or r.optimizer for r in results))
+    return style.color(keys.index(results[index].instance or results[index].optimizer))
 
 
 def _frame(fig: go.Figure, domain) -> None:
@@ -88,16 +88,17 @@ def _path_traces(results: Sequence[TrajectoryResult], st: style.Style, fan_opaci
     shown = set()
     for i, result in enumerate(results):
         custom, template = _hover(result)
-        fan = result.seed is not None and sum(r.optimizer == result.optimizer for r in results) > 1
+        group = result.instance or result.optimizer
+        fan = result.seed is not None and sum((r.instance or r.optimizer) == group for r in results) > 1
         traces.append(go.Scatter(
             x=result.positions[:, 0], y=result.positions[:, 1], customdata=custom, hovertemplate=template,
-            mode="lines+markers", name=result.label, legendgroup=result.optimizer,
-            showlegend=result.optimizer not in shown,
+            mode="lines+markers", name=result.label.split(" (seed")[0], legendgroup=group,
+            showlegend=group not in shown,
             opacity=fan_opacity if fan else 1.0,
             line=dict(color=_path_color(results, i), width=st.line_width * (0.6 if fan else 1.0)),
             marker=dict(size=st.marker_size * 0.5, color=_path_color(results, i)),
         ))
-        shown.add(result.optimizer)
+        shown.add(group)
     return traces
 
 
@@ -194,7 +195,7 @@ def loss_figure(results: Sequence[TrajectoryResult], f_min: float | None, *, pre
         y = result.losses - f_min if f_min is not None else result.losses
         if f_min is not None:
             y = np.maximum(y, 1e-12)  # a log axis cannot show 0: the floor is labelled in the axis title
-        fig.add_trace(go.Scatter(x=steps, y=y, mode="lines", name=result.label, legendgroup=result.optimizer,
+        fig.add_trace(go.Scatter(x=steps, y=y, mode="lines", name=result.label, legendgroup=result.instance or result.optimizer,
                                  line=dict(color=_path_color(results, i), width=st.line_width),
                                  customdata=result.losses,
                                  hovertemplate=f"<b>{result.label}</b><br>step %{{x}}<br>loss %{{customdata:.5g}}<extra></extra>"))
@@ -220,7 +221,7 @@ def distance_figure(results: Sequence[TrajectoryResult], minima: np.ndarray, *, 
     for i, result in enumerate(results):
         distance = np.min(np.linalg.norm(result.positions[:, None, :] - minima[None, :, :], axis=-1), axis=1)
         fig.add_trace(go.Scatter(x=np.arange(len(distance)), y=np.maximum(distance, 1e-12), mode="lines",
-                                 name=result.label, legendgroup=result.optimizer,
+                                 name=result.label, legendgroup=result.instance or result.optimizer,
                                  line=dict(color=_path_color(results, i), width=st.line_width),
                                  hovertemplate=f"<b>{result.label}</b><br>step %{{x}}<br>distance %{{y:.3g}}<extra></extra>"))
     style.apply(fig, presenter, f"Distance to the nearest {target}")
