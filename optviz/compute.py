@@ -19,20 +19,23 @@ GRID_RESOLUTION = 101
 
 
 def trajectories(scene: TrajectoryScene) -> list[TrajectoryResult]:
-    """Every chosen optimizer's path (a fan of seeds when noise is on), in the scene's order."""
+    """Every chosen optimizer's path, in the scene's order. With noise on, each optimizer draws a
+    fan of noisy paths (seeds seed, seed+1, ...) plus its noise-free (full-batch) path."""
     run = scene.run
     noisy = run["noise"] > 0
     seeds = [run["seed"] + i for i in range(run["paths"] if noisy else 1)]
+    common = dict(steps=run["steps"], surface_params=scene.surface_params, schedule=scene.schedule,
+                  schedule_params=scene.schedule_params, penalty=scene.penalty["penalty"], strength=scene.penalty["strength"])
     results: list[TrajectoryResult] = []
     for instance in scene.optimizers:
         label = scene.label(instance)
-        labels = [f"{label} (seed {s})" if noisy and len(seeds) > 1 else label for s in seeds]
-        results += run_paths(
-            scene.surface, optimizer_of(instance), [scene.start_point], instance=instance, steps=run["steps"], hparams=scene.hparams(instance),
-            surface_params=scene.surface_params, schedule=scene.schedule, schedule_params=scene.schedule_params,
-            penalty=scene.penalty["penalty"], strength=scene.penalty["strength"], noise=run["noise"],
-            seeds=seeds, labels=labels,
-        )
+        key, hparams = optimizer_of(instance), scene.hparams(instance)
+        if noisy:
+            results += run_paths(scene.surface, key, [scene.start_point], instance=instance, hparams=hparams,
+                                 labels=[f"{label} (full batch)"], **common)
+        labels = [f"{label} (seed {s})" if noisy else label for s in seeds]
+        results += run_paths(scene.surface, key, [scene.start_point], instance=instance, hparams=hparams,
+                             noise=run["noise"], seeds=seeds, labels=labels, **common)
     return results
 
 

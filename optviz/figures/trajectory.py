@@ -89,16 +89,17 @@ def _path_traces(results: Sequence[TrajectoryResult], st: style.Style, fan_opaci
     for i, result in enumerate(results):
         custom, template = _hover(result)
         group = result.instance or result.optimizer
-        fan = result.seed is not None and sum((r.instance or r.optimizer) == group for r in results) > 1
+        fan = result.seed is not None
         traces.append(go.Scatter(
             x=result.positions[:, 0], y=result.positions[:, 1], customdata=custom, hovertemplate=template,
-            mode="lines+markers", name=result.label.split(" (seed")[0], legendgroup=group,
-            showlegend=group not in shown,
+            mode="lines+markers", name=result.label.split(" (seed")[0] + (" (noisy)" if fan else ""), legendgroup=group,
+            showlegend=(group, fan) not in shown,
             opacity=fan_opacity if fan else 1.0,
-            line=dict(color=_path_color(results, i), width=st.line_width * (0.6 if fan else 1.0)),
+            line=dict(color=_path_color(results, i), width=st.line_width * (0.6 if fan else 1.0),
+                      dash="dash" if result.label.endswith("(full batch)") else "solid"),
             marker=dict(size=st.marker_size * 0.5, color=_path_color(results, i)),
         ))
-        shown.add(group)
+        shown.add((group, fan))
     return traces
 
 

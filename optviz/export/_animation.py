@@ -1,0 +1,644 @@
+"""Animated GIF/MP4 of optimizer paths racing over a loss surface.
+
+Rendering 200 frames with kaleido would take a minute. Instead the surface is rendered once
+(kaleido PNG, or a NumPy raster of the figure's heatmap/contour z when no Chromium is
+installed) with fixed margins and explicit axis ranges, so the data -> pixel mapping of the
+plot area is known exactly (`PlotArea`). Each frame is then that background plus the path
+prefixes, current points, a step counter and a legend, drawn with PIL straight into palette
+("P") images: the background is median-cut to an adapted palette once, with entries reserved
+for the path colours and the text, so no frame is ever re-quantised. Paths are drawn
+incrementally on a trail layer, so the cost is O(steps + frames), not O(steps x frames).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import math
+import os
+import tempfile
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Iterator, Literal, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from PIL import Image, ImageColor, ImageDraw, ImageFont
+
+from ._errors import ExportUnavailable
+
+_log = logging.getLogger(__name__)
+
+AnimationFormat = Literal["gif", "mp4"]
+BackgroundRenderer = Literal["auto", "kaleido", "raster"]
+
+_TEXT_COLOR = (17, 17, 17)
+_WHITE = (255, 255, 255)
+_NEAR_WHITE = (254, 254, 254)  # toggled in one corner pixel so identical frames stay separate
+_BORDER = (153, 153, 153)
+_TEXT_LEVELS = 8  # antialiasing ramp white -> text colour
+_SURFACE_BANDS = 16  # filled-contour bands of the raster fallback
+_DEFAULT_FONT_SIZE = 14
+
+
+@dataclass(frozen=True)
+class PlotArea:
+    """The plot area of a rendered 2-D figure, in image pixels, and its axis ranges."""
+
+    left: int
+    top: int
+    width: int
+    height: int
+    xrange: tuple[float, float]
+    yrange: tuple[float, float]
+
+    @property
+    def box(self) -> tuple[int, int, int, int]:
+        """(left, top, right, bottom) in pixels, right/bottom exclusive."""
+        return (self.left, self.top, self.left + self.width, self.top + self.height)
+
+    def to_pixel(self, xy: np.ndarray, *, local: bool = False) -> np.ndarray:
+        """Pixel coordinates (float, y down) of data points `xy` (..., 2).
+
+        `local=True` gives coordinates relative to the plot area's top-left corner.
+        """
+        xy = np.asarray(xy, dtype=float)
+        (x0, x1), (y0, y1) = self.xrange, self.yrange
+        px = (xy[..., 0] - x0) / (x1 - x0) * self.width
+        py = (y1 - xy[..., 1]) / (y1 - y0) * self.height
+        if not local:
+            px, py = px + self.left, py + self.top
+        return np.stack([px, py], axis=-1)
+
+
+def _font_size(fig: go.Figure) -> float:
+    size = fig.layout.font.size
+    if size is None and fig.layout.template and fig.layout.template.layout.font:
+        size = fig.layout.template.layout.font.size
+    return float(size or _DEFAULT_FONT_SIZE)
+
+
+def prepare_background(
+    background: go.Figure | dict,
+    *,
+    xrange: Sequence[float],
+    yrange: Sequence[float],
+    width: int,
+    height: int,
+    reserve_right: int = 0,
+    reserve_top: int = 0,
+) -> tuple[go.Figure, PlotArea]:
+    """A copy of `background` laid out for animation, and its exact plot area.
+
+    Fixed margins (sized to the font, no auto-expansion), the given axis ranges (no
+    autorange, no `scaleanchor`), no legend and no colour bars: the plot area is then known
+    before rendering. Only the primary x/y axes are supported (linear axes).
+    `reserve_right`/`reserve_top` add pixels to the right margin / make the top margin at
+    least that tall (for the legend and the step counter drawn there).
+    """
+    x0, x1 = (float(v) for v in xrange)
+    y0, y1 = (float(v) for v in yrange)
+    if not (math.isfinite(x0) and math.isfinite(x1) and x1 > x0):
+        raise ValueError(f"xrange must be increasing and finite, got {tuple(xrange)!r}")
+    if not (math.isfinite(y0) and math.isfinite(y1) and y1 > y0):
+        raise ValueError(f"yrange must be increasing and finite, got {tuple(yrange)!r}")
+    width, height = int(width), int(height)
+    fig = go.Figure(background)
+    fs = _font_size(fig)
+    has_title = bool(fig.layout.title and fig.layout.title.text)
+    margin = dict(
+        l=int(round(4.6 * fs)), r=int(round(1.6 * fs)) + int(reserve_right),
+        t=max(int(round((4.2 if has_title else 1.8) * fs)), int(reserve_top)), b=int(round(4.0 * fs)),
+    )
+    if width - margin["l"] - margin["r"] < 50 or height - margin["t"] - margin["b"] < 50:
+        raise ValueError(f"{width} x {height} px is too small for an animation")
+    fig.update_layout(
+        width=width, height=height, autosize=False, showlegend=False,
+        margin=dict(**margin, pad=0, autoexpand=False),
+    )
+    axis = dict(autorange=False, automargin=False, domain=[0, 1], scaleanchor=None,
+                constrain=None, type="linear")
+    fig.update_xaxes(range=[x0, x1], **axis)
+    fig.update_yaxes(range=[y0, y1], **axis)
+    for trace in fig.data:
+        if "showscale" in trace:
+            trace.showscale = False
+    area = PlotArea(
+        left=margin["l"], top=margin["t"],
+        width=width - margin["l"] - margin["r"], height=height - margin["t"] - margin["b"],
+        xrange=(x0, x1), yrange=(y0, y1),
+    )
+    return fig, area
+
+
+# -- backgrounds ---------------------------------------------------------------------------
+def render_background(fig: go.Figure, area: PlotArea, renderer: BackgroundRenderer = "auto") -> Image.Image:
+    """The prepared background as an RGB image: kaleido, or the raster fallback."""
+    width, height = int(fig.layout.width), int(fig.layout.height)
+    if renderer in ("auto", "kaleido"):
+        from ._static import figure_to_image
+
+        try:
+            png = figure_to_image(fig, "png", width=width, height=height, scale=1.0)
+        except ExportUnavailable:
+            if renderer == "kaleido":
+                raise
+            _log.info("no Chromium: animation background drawn by the NumPy raster fallback")
+        else:
+            with Image.open(io.BytesIO(png)) as im:
+                return im.convert("RGB")
+    return raster_background(fig, area)
+
+
+def _sample_grid(z: np.ndarray, xs: np.ndarray, ys: np.ndarray, px: np.ndarray, py: np.ndarray) -> np.ndarray:
+    """Bilinear samples of z[j, i] (on grid xs[i], ys[j]) at px x py; NaN off the grid."""
+    def frac(coords: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        order = np.argsort(coords, kind="stable")
+        c = coords[order]
+        f = np.interp(values, c, np.arange(len(c), dtype=float))
+        return f, order, (values >= c[0]) & (values <= c[-1])
+
+    fx, ox, inx = frac(xs, px)
+    fy, oy, iny = frac(ys, py)
+    z = z[oy][:, ox]
+    x0 = np.clip(np.floor(fx).astype(int), 0, z.shape[1] - 1)
+    y0 = np.clip(np.floor(fy).astype(int), 0, z.shape[0] - 1)
+    x1, y1 = np.minimum(x0 + 1, z.shape[1] - 1), np.minimum(y0 + 1, z.shape[0] - 1)
+    wx, wy = (fx - x0)[None, :], (fy - y0)[:, None]
+    top = z[y0][:, x0] * (1 - wx) + z[y0][:, x1] * wx
+    bottom = z[y1][:, x0] * (1 - wx) + z[y1][:, x1] * wx
+    out = top * (1 - wy) + bottom * wy
+    out[~iny[:, None] | ~inx[None, :]] = np.nan
+    return out
+
+
+def _colorscale_lut(colorscale: Any, n: int = 256) -> np.ndarray:
+    import plotly.colors as pc
+
+    if not colorscale:
+        from optviz.figures.style import SURFACE_COLORSCALE
+
+        colorscale = SURFACE_COLORSCALE
+    if isinstance(colorscale, str):
+        colorscale = pc.get_colorscale(colorscale)
+    else:
+        colorscale = [[float(p), c] for p, c in colorscale]
+    samples = pc.sample_colorscale(colorscale, list(np.linspace(0, 1, n)), colortype="rgb")
+    return np.array([ImageColor.getrgb(s)[:3] for s in samples], dtype=np.uint8)
+
+
+def _as_array(value: Any) -> np.ndarray | None:
+    """A trace's data array as float NumPy, decoding plotly's base64 {"dtype", "bdata"} form."""
+    if value is None:
+        return None
+    if isinstance(value, dict) and "bdata" in value:
+        import base64
+
+        arr = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value.get("dtype", "f8")))
+        shape = value.get("shape")
+        if shape is not None:
+            dims = [int(v) for v in (shape.split(",") if isinstance(shape, str) else shape)]
+            arr = arr.reshape(dims)
+        return arr.astype(float)
+    return np.asarray(value, dtype=float)
+
+
+def raster_background(fig: go.Figure, area: PlotArea) -> Image.Image:
+    """A plain rendering of the first heatmap/contour trace's z in the plot area, with a frame
+    and tick labels: what the animation shows when kaleido cannot run."""
+    width, height = int(fig.layout.width), int(fig.layout.height)
+    img = Image.new("RGB", (width, height), _WHITE)
+    trace = next((t for t in fig.data if t.type in ("heatmap", "contour") and t.z is not None), None)
+    z = _as_array(trace.z) if trace is not None else None
+    if z is not None and z.ndim == 2 and z.size:
+        ny, nx = z.shape
+        xs = _as_array(trace.x) if trace.x is not None else np.arange(nx, dtype=float)
+        ys = _as_array(trace.y) if trace.y is not None else np.arange(ny, dtype=float)
+        (x0, x1), (y0, y1) = area.xrange, area.yrange
+        px = x0 + (np.arange(area.width) + 0.5) / area.width * (x1 - x0)
+        py = y1 - (np.arange(area.height) + 0.5) / area.height * (y1 - y0)
+        vals = _sample_grid(z, xs, ys, px, py)
+        finite = vals[np.isfinite(vals)]
+        zmin = trace.zmin if trace.zmin is not None else (finite.min() if finite.size else 0.0)
+        zmax = trace.zmax if trace.zmax is not None else (finite.max() if finite.size else 1.0)
+        t = np.clip((vals - zmin) / ((zmax - zmin) or 1.0), 0.0, 1.0)
+        if trace.type == "contour":  # filled bands, like plotly's contours
+            t = np.minimum(np.floor(t * _SURFACE_BANDS), _SURFACE_BANDS - 1) / (_SURFACE_BANDS - 1)
+        lut = _colorscale_lut(trace.colorscale)
+        if trace.reversescale:
+            lut = lut[::-1]
+        rgb = lut[np.nan_to_num(t * 255, nan=0).astype(np.int64)]
+        rgb[~np.isfinite(vals)] = 255
+        img.paste(Image.fromarray(rgb, "RGB"), (area.left, area.top))
+    _draw_axes(img, area, _font_size(fig))
+    if fig.layout.title and fig.layout.title.text:
+        import re
+
+        title = re.sub(r"<[^>]+>", " ", fig.layout.title.text).strip()
+        ImageDraw.Draw(img).text((area.left // 4, area.top // 3), title, fill=_TEXT_COLOR,
+                                 font=_font(int(round(_font_size(fig) * 1.25))))
+    return img
+
+
+def _nice_ticks(lo: float, hi: float, n: int = 5) -> np.ndarray:
+    raw = (hi - lo) / max(n, 1)
+    mag = 10 ** math.floor(math.log10(raw))
+    step = min((m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw), default=10 * mag)
+    start = math.ceil(lo / step - 1e-9) * step
+    return np.arange(start, hi + step * 1e-9, step)
+
+
+def _draw_axes(img: Image.Image, area: PlotArea, font_px: float) -> None:
+    draw = ImageDraw.Draw(img)
+    font = _font(int(round(font_px)))
+    l, t, r, b = area.box
+    draw.rectangle([l - 1, t - 1, r, b], outline=_BORDER, width=1)
+    for v in _nice_ticks(*area.xrange):
+        x = area.to_pixel(np.array([v, area.yrange[0]]))[0]
+        draw.line([(x, b), (x, b + 5)], fill=_BORDER)
+        draw.text((x, b + 7), f"{v:g}", fill=_TEXT_COLOR, font=font, anchor="ma")
+    for v in _nice_ticks(*area.yrange):
+        y = area.to_pixel(np.array([area.xrange[0], v]))[1]
+        draw.line([(l - 6, y), (l - 1, y)], fill=_BORDER)
+        draw.text((l - 8, y), f"{v:g}", fill=_TEXT_COLOR, font=font, anchor="rm")
+
+
+@lru_cache(maxsize=16)
+def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
+    for name in ("DejaVuSans.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "Arial.ttf"):
+        try:
+            return ImageFont.truetype(name, size)
+        except OSError:
+            continue
+    try:
+        return ImageFont.load_default(size=size)
+    except TypeError:  # pragma: no cover - Pillow without FreeType
+        return ImageFont.load_default()
+
+
+# -- palette frames ------------------------------------------------------------------------
+class _Palette:
+    """An adaptive palette for the background plus reserved entries for what frames draw."""
+
+    def __init__(self, background: Image.Image, colors: Sequence[tuple[int, int, int]]):
+        reserved = [*colors, _WHITE, _NEAR_WHITE, _BORDER]
+        ramp = [tuple(int(round(w + (c - w) * i / (_TEXT_LEVELS - 1))) for w, c in zip(_WHITE, _TEXT_COLOR))
+                for i in range(_TEXT_LEVELS)]
+        reserved += ramp
+        n_bg = 256 - len(reserved)
+        if n_bg < 16:
+            raise ValueError(f"too many paths ({len(colors)}) for a GIF palette")
+        self.background = background.quantize(colors=n_bg, method=Image.Quantize.MEDIANCUT,
+                                              dither=Image.Dither.NONE)
+        pal = (self.background.getpalette() or [])[: 3 * n_bg]
+        pal += [0] * (3 * n_bg - len(pal))
+        base = n_bg
+        for rgb in reserved:
+            pal.extend(rgb)
+        self.palette = pal
+        self.background.putpalette(pal)
+        self.paths = list(range(base, base + len(colors)))
+        self.white = base + len(colors)
+        self.near_white = self.white + 1
+        self.border = self.white + 2
+        self.ramp = np.arange(self.border + 1, self.border + 1 + _TEXT_LEVELS, dtype=np.uint8)
+        self.text = int(self.ramp[-1])
+
+    def text_box(self, box: "_TextBox") -> Image.Image:
+        """`box` drawn white with antialiased text (through the grey ramp) and swatches."""
+        w, h = box.size
+        mask = Image.new("L", (w, h), 0)
+        md = ImageDraw.Draw(mask)
+        for i, (text, _) in enumerate(box.lines):
+            md.text((box.text_x, box.pad + i * box.line_h), text, fill=255, font=box.font)
+        levels = (np.asarray(mask, dtype=np.uint16) * (_TEXT_LEVELS - 1) + 127) // 255
+        img = Image.fromarray(self.ramp[levels])
+        img.putpalette(self.palette)
+        d = ImageDraw.Draw(img)
+        if box.border:
+            d.rectangle([0, 0, w - 1, h - 1], outline=self.border, width=1)
+        for i, (_, c) in enumerate(box.lines):
+            if c is None:
+                continue
+            cy = box.pad + i * box.line_h + box.ascent * 0.6
+            x0, x1 = box.pad, box.pad + box.swatch_w
+            d.line([(x0, cy), (x1, cy)], fill=self.paths[c], width=max(2, box.swatch_w // 8))
+            r = max(3, box.swatch_w // 6)
+            d.ellipse([(x0 + x1) / 2 - r, cy - r, (x0 + x1) / 2 + r, cy + r], fill=self.paths[c])
+        return img
+
+
+@dataclass(frozen=True)
+class _TextBox:
+    """Geometry of a box of text lines, some with a colour swatch (path index) in front."""
+
+    lines: tuple[tuple[str, int | None], ...]
+    font: Any
+    pad: int
+    border: bool = True
+
+    @property
+    def ascent(self) -> int:
+        return self.font.getmetrics()[0]
+
+    @property
+    def line_h(self) -> int:
+        ascent, descent = self.font.getmetrics()
+        return ascent + descent + self.pad // 2
+
+    @property
+    def swatch_w(self) -> int:
+        return 2 * self.ascent if any(c is not None for _, c in self.lines) else 0
+
+    @property
+    def text_x(self) -> int:
+        return self.pad + (self.swatch_w + self.pad if self.swatch_w else 0)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        text_w = max(int(math.ceil(self.font.getlength(t))) for t, _ in self.lines)
+        return (self.text_x + text_w + self.pad, 2 * self.pad + self.line_h * len(self.lines) - self.pad // 2)
+
+
+def _fit_label(text: str, font: Any, max_w: float) -> str:
+    if font.getlength(text) <= max_w:
+        return text
+    while text and font.getlength(text + "…") > max_w:
+        text = text[:-1]
+    return text + "…"
+
+
+@dataclass(frozen=True)
+class _Overlay:
+    """Sizes of what frames draw besides paths: the step counter (top margin, right-aligned
+    above the plot) and the legend (right margin), so they never hide a path."""
+
+    font: Any
+    pad: int
+    line_w: int
+    dot_r: int
+    counter: _TextBox
+    legend: _TextBox | None
+
+    @staticmethod
+    def build(width: int, height: int, labels: Sequence[str] | None, total: int) -> "_Overlay":
+        s = min(width, height)
+        font = _font(max(11, int(round(s * 0.027))))
+        pad = max(4, int(round(s * 0.01)))
+        line_w = max(2, int(round(s / 200)))
+        counter = _TextBox(((f"step {total} / {total}", None),), font, pad, border=False)
+        legend = None
+        if labels:
+            max_w = 0.28 * width - 6 * pad - 2 * font.getmetrics()[0]
+            legend = _TextBox(tuple((_fit_label(str(lab), font, max_w), i) for i, lab in enumerate(labels)),
+                              font, pad)
+        return _Overlay(font, pad, line_w, max(3, int(round(2.2 * line_w))), counter, legend)
+
+    @property
+    def reserve_right(self) -> int:
+        return self.legend.size[0] + 2 * self.pad if self.legend else 0
+
+    @property
+    def reserve_top(self) -> int:
+        return self.counter.size[1] + self.pad
+
+
+def _clean_path(path: np.ndarray) -> np.ndarray:
+    p = np.asarray(path, dtype=float).reshape(-1, 2)
+    bad = ~np.isfinite(p).all(axis=1)
+    if bad.any():
+        p = p[: int(np.argmax(bad))]
+    return p
+
+
+def _clip_segment(a: np.ndarray, b: np.ndarray, lo: float, hi_x: float, hi_y: float):
+    """Liang-Barsky clip of segment a-b to [lo, hi_x] x [lo, hi_y]; None if outside."""
+    d = b - a
+    t0, t1 = 0.0, 1.0
+    for p, q in ((-d[0], a[0] - lo), (d[0], hi_x - a[0]), (-d[1], a[1] - lo), (d[1], hi_y - a[1])):
+        if p == 0:
+            if q < 0:
+                return None
+            continue
+        r = q / p
+        if p < 0:
+            t0 = max(t0, r)
+        else:
+            t1 = min(t1, r)
+        if t0 > t1:
+            return None
+    return a + t0 * d, a + t1 * d
+
+
+def _frame_steps(frames: int, total: int) -> list[int]:
+    if frames == 1:
+        return [total]
+    return [int(round(k * total / (frames - 1))) for k in range(frames)]
+
+
+def iter_frames(
+    base: Image.Image,
+    area: PlotArea,
+    paths: Sequence[np.ndarray],
+    colors: Sequence[str],
+    *,
+    frames: int,
+    labels: Sequence[str] | None = None,
+    steps: int | None = None,
+) -> Iterator[Image.Image]:
+    """The animation's frames ("P" images sharing one palette) over the RGB background `base`
+    (laid out by `prepare_background` with `_Overlay.build(...).reserve_*`)."""
+    rgb_colors = [ImageColor.getrgb(c)[:3] for c in colors]
+    pal = _Palette(base, rgb_colors)
+    clean = [_clean_path(p) for p in paths]
+    px = [area.to_pixel(p, local=True) if len(p) else np.zeros((0, 2)) for p in clean]
+    total = max(int(steps) if steps is not None else max((len(p) - 1 for p in clean), default=0), 0)
+    width, height = base.size
+    ov = _Overlay.build(width, height, labels, total)
+    lw, dot_r, pad = ov.line_w, ov.dot_r, ov.pad
+
+    trail = pal.background.crop(area.box)  # plot area only: PIL clips what falls outside
+    tdraw = ImageDraw.Draw(trail)
+    bound = 4.0 * max(area.width, area.height)  # far-away points are clipped before drawing
+    drawn = [0] * len(px)  # index of the last point already on the trail
+
+    right, top = area.left + area.width, area.top
+    if ov.legend is not None:
+        pal.background.paste(pal.text_box(ov.legend), (right + pad, top))
+    counter_w, counter_h = ov.counter.size
+    counter_xy = (right - counter_w, max(0, (top - counter_h) // 2))
+    if counter_xy[0] < area.left + area.width // 2:  # a long title may be there: go inside
+        counter_xy = (right - counter_w - pad, top + pad)
+    digits = len(str(total))
+    counters: dict[int, Image.Image] = {}
+    previous_step, toggle = None, False
+
+    for step in _frame_steps(frames, total):
+        for i, pts in enumerate(px):
+            end = min(step, len(pts) - 1)
+            if end <= drawn[i]:
+                continue
+            chunk = pts[drawn[i]: end + 1]
+            if np.abs(chunk).max() < bound:
+                tdraw.line([tuple(p) for p in chunk], fill=pal.paths[i], width=lw, joint="curve")
+                x, y = chunk[0]
+                tdraw.ellipse([x - lw / 2, y - lw / 2, x + lw / 2, y + lw / 2], fill=pal.paths[i])
+            else:
+                for a, b in zip(chunk[:-1], chunk[1:]):
+                    seg = _clip_segment(a, b, -bound / 4, area.width + bound / 4, area.height + bound / 4)
+                    if seg is not None:
+                        tdraw.line([tuple(seg[0]), tuple(seg[1])], fill=pal.paths[i], width=lw)
+            drawn[i] = end
+
+        frame = pal.background.copy()
+        frame.paste(trail, area.box[:2])
+        fdraw = ImageDraw.Draw(frame)
+        for i, pts in enumerate(px):
+            if not len(pts):
+                continue
+            x, y = pts[min(step, len(pts) - 1)]
+            if -dot_r <= x <= area.width + dot_r and -dot_r <= y <= area.height + dot_r:
+                x, y = x + area.left, y + area.top
+                fdraw.ellipse([x - dot_r, y - dot_r, x + dot_r, y + dot_r],
+                              fill=pal.paths[i], outline=pal.text, width=max(1, lw // 2))
+        counter = counters.get(step)
+        if counter is None:
+            box = _TextBox(((f"step {step:>{digits}d} / {total}", None),), ov.font, pad, border=False)
+            counter = counters[step] = pal.text_box(box)
+        frame.paste(counter, (counter_xy[0] + counter_w - counter.width, counter_xy[1]))
+        if step == previous_step:  # keep identical frames distinct (encoders merge them)
+            toggle = not toggle
+        frame.putpixel((width - 1, height - 1), pal.near_white if toggle else pal.white)
+        previous_step = step
+        yield frame
+
+
+def _encode_gif(frames: Iterator[Image.Image], fps: float) -> bytes:
+    first = next(frames)
+    buf = io.BytesIO()
+    first.save(buf, format="GIF", save_all=True, append_images=frames,
+               duration=max(20, int(round(1000 / fps))), loop=0, optimize=True, disposal=1)
+    return buf.getvalue()
+
+
+def _encode_mp4(frames: Iterator[Image.Image], fps: float) -> bytes:
+    try:
+        import imageio.v2 as imageio
+        import imageio_ffmpeg  # noqa: F401 - ships the ffmpeg binary
+    except ImportError as e:
+        raise ExportUnavailable(
+            "MP4 export needs imageio-ffmpeg (it ships its own ffmpeg): `pip install imageio-ffmpeg`. "
+            "GIF export works without it."
+        ) from e
+    fd, path = tempfile.mkstemp(suffix=".mp4", prefix="optviz-")
+    os.close(fd)
+    try:
+        writer = imageio.get_writer(
+            path, format="FFMPEG", mode="I", fps=fps, codec="libx264", pixelformat="yuv420p",
+            macro_block_size=2, quality=None, ffmpeg_log_level="error",
+            output_params=["-crf", "20", "-preset", "veryfast", "-movflags", "+faststart"],
+        )
+        try:
+            for frame in frames:
+                rgb = np.asarray(frame.convert("RGB"))
+                h, w = rgb.shape[:2]
+                if h % 2 or w % 2:  # yuv420p needs even sizes: pad with white
+                    rgb = np.pad(rgb, ((0, h % 2), (0, w % 2), (0, 0)), constant_values=255)
+                writer.append_data(rgb)
+        finally:
+            writer.close()
+        with open(path, "rb") as f:
+            return f.read()
+    finally:
+        os.unlink(path)
+
+
+def animation_layout(
+    background: go.Figure | dict,
+    paths: Sequence[np.ndarray],
+    *,
+    xrange: Sequence[float],
+    yrange: Sequence[float],
+    width: int = 800,
+    height: int = 600,
+    labels: Sequence[str] | None = None,
+    steps: int | None = None,
+) -> tuple[go.Figure, PlotArea]:
+    """The background figure `animate_paths` renders and its plot area (where data points
+    land in the frames), with room for the step counter above and the legend on the right."""
+    total = steps if steps is not None else max((len(_clean_path(p)) - 1 for p in paths), default=0)
+    overlay = _Overlay.build(int(width), int(height), labels, max(int(total), 0))
+    return prepare_background(background, xrange=xrange, yrange=yrange, width=width, height=height,
+                              reserve_right=overlay.reserve_right, reserve_top=overlay.reserve_top)
+
+
+def animate_paths(
+    background: go.Figure | dict,
+    paths: Sequence[np.ndarray],
+    colors: Sequence[str],
+    *,
+    xrange: Sequence[float],
+    yrange: Sequence[float],
+    frames: int = 200,
+    fps: float = 20,
+    fmt: AnimationFormat = "gif",
+    width: int = 800,
+    height: int = 600,
+    labels: Sequence[str] | None = None,
+    steps: int | None = None,
+    renderer: BackgroundRenderer = "auto",
+) -> bytes:
+    """A GIF or MP4 of the optimizer paths racing over the surface.
+
+    Frame k (of `frames`) shows every path up to step round(k * T / (frames - 1)), its current
+    point as a dot, "step s / T" above the plot's top-right corner and, given `labels`, a
+    legend right of the plot (outside the plot area, so neither hides a path). A path shorter than T + 1 points (diverged early) stays at its last
+    point; rows after a non-finite point are dropped.
+
+    Args:
+      background: the 2-D surface figure without paths (a contour/heatmap over x/y axes).
+      paths: one (n_i, 2) array of positions per optimizer.
+      colors: one colour per path (hex, "rgb(...)" or a CSS name).
+      xrange, yrange: the data ranges of the axes (the view stays framed on these).
+      frames: number of frames (exactly this many are written).
+      fps: frames per second.
+      fmt: "gif" (Pillow, loops forever, adapted palette) or "mp4" (H.264, yuv420p).
+      width, height: pixels.
+      labels: legend entries, one per path.
+      steps: T; default the longest path's length - 1.
+      renderer: background by "kaleido", by the NumPy "raster" fallback, or "auto"
+        (kaleido when a Chromium is found).
+
+    Returns:
+      The file's bytes.
+
+    Raises:
+      ExportUnavailable: mp4 without imageio-ffmpeg, or renderer="kaleido" without Chromium.
+      ValueError: bad arguments.
+    """
+    if fmt not in ("gif", "mp4"):
+        raise ValueError(f"unknown animation format {fmt!r}; expected 'gif' or 'mp4'")
+    if int(frames) < 1:
+        raise ValueError(f"frames must be >= 1, got {frames!r}")
+    if not fps > 0:
+        raise ValueError(f"fps must be > 0, got {fps!r}")
+    if len(colors) < len(paths):
+        raise ValueError(f"{len(paths)} paths but only {len(colors)} colours")
+    if labels is not None and len(labels) != len(paths):
+        raise ValueError(f"{len(paths)} paths but {len(labels)} labels")
+    if fmt == "mp4":  # fail before spending time on the background
+        try:
+            import imageio_ffmpeg  # noqa: F401
+        except ImportError as e:
+            raise ExportUnavailable(
+                "MP4 export needs imageio-ffmpeg (it ships its own ffmpeg): `pip install imageio-ffmpeg`. "
+                "GIF export works without it."
+            ) from e
+    fig, area = animation_layout(background, paths, xrange=xrange, yrange=yrange, width=width,
+                                 height=height, labels=labels, steps=steps)
+    base = render_background(fig, area, renderer)
+    if base.size != (width, height):
+        base = base.resize((width, height), Image.Resampling.LANCZOS)
+    frame_iter = iter_frames(base, area, paths, list(colors)[: len(paths)], frames=int(frames),
+                             labels=labels, steps=steps)
+    return _encode_gif(frame_iter, fps) if fmt == "gif" else _encode_mp4(frame_iter, fps)
