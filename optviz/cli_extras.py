@@ -1,1 +1,126 @@
-"""Subcommands and listings beyond trajectories (registered into optviz.cli)."""
+"""Subcommands and listings beyond trajectories, registered into optviz.cli: `export` and the
+lesson scenes in `list` (the layers command is added by optviz.netstats_cli when present)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from optviz import cli
+
+
+def _scenes_listing() -> dict[str, Any]:
+    from optviz.lessons import LESSONS
+
+    return {"scenes": {k: lesson.to_json() for k, lesson in LESSONS.items()}}
+
+
+def _load_scene(args):
+    """The scene to export: a lesson preset or a scene file, validated like a link."""
+    from optviz.lessons import resolve_lesson
+    from optviz.scene import TrajectoryScene
+
+    if bool(args.scene) == bool(args.preset):
+        raise cli.UsageError("give exactly one of --scene FILE.json or --preset NAME")
+    if args.preset:
+        try:
+            lesson = resolve_lesson(args.preset)
+        except ValueError as err:
+            raise cli.UsageError(str(err)) from None
+        return lesson.page, lesson.make_scene()
+    path = Path(args.scene)
+    if not path.is_file():
+        raise cli.UsageError(f"scene file {args.scene!r} not found")
+    try:
+        data = json.loads(path.read_text())
+    except (ValueError, UnicodeDecodeError) as err:
+        raise cli.UsageError(f"scene file {args.scene!r} is not valid JSON: {err}") from None
+    kind = data.get("kind", "trajectory") if isinstance(data, dict) else None
+    loader = _PAGE_LOADERS.get(kind)
+    if loader is None:
+        raise cli.UsageError(f"scene file {args.scene!r}: unknown kind {kind!r} (known: {', '.join(_PAGE_LOADERS)})")
+    page, scene, notices = loader(data)
+    if notices:
+        raise cli.UsageError(f"scene file {args.scene!r}: " + "; ".join(notices))
+    return page, scene
+
+
+def _trajectory_loader(data):
+    from optviz.scene import TrajectoryScene
+
+    scene, notices = TrajectoryScene.from_json(data)
+    return "trajectories", scene, notices
+
+
+# kind in the scene file -> loader returning (page, scene, notices)
+_PAGE_LOADERS: dict[str, Any] = {"trajectory": _trajectory_loader}
+# page -> (scene -> (Exportable, figure names, main figure))
+EXPORTERS: dict[str, Any] = {}
+
+
+def _trajectory_exporter(scene):
+    from optviz import compute
+    from optviz.scene_export import trajectory_exportable
+
+    results, view = compute.trajectories(scene), compute.surface_view(scene)
+    return trajectory_exportable(scene, results, view), list(compute.FIGURES), compute.MAIN_FIGURE, scene.surface
+
+
+EXPORTERS["trajectories"] = _trajectory_exporter
+
+
+def cmd_export(args) -> int:
+    from optviz import export
+    from optviz.scene_export import ExportRequest, render
+
+    page, scene = _load_scene(args)
+    try:
+        request = ExportRequest(fmt=args.format, width=args.width, height=args.height, scale=args.scale,
+                                caption=args.caption, frames=args.frames)
+    except ValueError as err:
+        raise cli.UsageError(str(err)) from None
+    source, figures, main_figure, _ = EXPORTERS[page](scene)
+    figure = args.figure or main_figure
+    if figure not in figures:
+        raise cli.UsageError(f"unknown figure {figure!r} for the {page} page; choose one of: {', '.join(figures)}")
+    try:
+        data = render(source, figure, request)
+    except export.ExportUnavailable as err:
+        raise cli.UsageError(str(err)) from None
+    except ValueError as err:
+        raise cli.UsageError(str(err)) from None
+    out = Path(args.output)
+    if out.parent and not out.parent.exists():
+        raise cli.UsageError(f"output folder {str(out.parent)!r} does not exist")
+    out.write_bytes(data)
+    print(f"wrote {out} ({len(data):,} bytes, {args.format}, figure {figure})")
+    return 0
+
+
+def _positive_int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise cli.UsageError(f"expected a whole number, got {text!r}") from None
+
+
+def _register_export(sub) -> None:
+    from optviz.scene_export import FORMATS
+
+    p = sub.add_parser("export", help="a figure or the data of a scene, as a file (batch slides)")
+    p.add_argument("--scene", metavar="FILE.json", help="a scene file downloaded from the app")
+    p.add_argument("--preset", metavar="NAME", help="a lesson scene (see `list --json`, key scenes)")
+    p.add_argument("--figure", help="which figure (default: the page's main figure)")
+    p.add_argument("--format", required=True, choices=list(FORMATS))
+    p.add_argument("--width", type=int, default=1200)
+    p.add_argument("--height", type=int, default=800)
+    p.add_argument("--scale", type=float, default=1.0, help="PNG pixel scale, 1 to 4")
+    p.add_argument("--frames", type=int, default=200, help="GIF/MP4 frames")
+    p.add_argument("--caption", action="store_true", help="add a caption with the scene's settings")
+    p.add_argument("-o", "--output", required=True, metavar="PATH")
+    p.set_defaults(func=cmd_export)
+
+
+cli._EXTRA_LISTINGS.append(_scenes_listing)
+cli._EXTRA_COMMANDS.append(_register_export)

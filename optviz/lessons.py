@@ -177,3 +177,20 @@ def resolve_lesson(name: str) -> Lesson:
         return LESSONS[name]
     except KeyError:
         raise ValueError(f"unknown scene {name!r}; choose one of: {', '.join(LESSONS)}") from None
+
+
+def lesson_aware(from_query: Callable[[dict], tuple[Any, list[str]]]) -> Callable[[dict], tuple[Any, list[str]]]:
+    """Wrap a scene's from_query so `?scene=KEY` loads that lesson (other parameters override it)."""
+
+    def read(query: dict) -> tuple[Any, list[str]]:
+        key = query.get("scene")
+        key = key[-1] if isinstance(key, list) else key
+        if key is None:
+            return from_query(query)
+        if key not in LESSONS:
+            scene, notices = from_query(query)
+            return scene, [f"link: unknown scene {key!r} ignored (known: {', '.join(LESSONS)})"] + notices
+        merged = {**LESSONS[key].make_scene().to_query(), **{k: v for k, v in query.items() if k != "scene"}}
+        return from_query(merged)
+
+    return read

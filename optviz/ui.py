@@ -190,3 +190,69 @@ def selected_point(event: Any) -> tuple[float, float] | None:
     if x is None or y is None or not (np.isfinite(x) and np.isfinite(y)):
         return None
     return float(x), float(y)
+
+
+# -- exports, scene files, lessons ---------------------------------------------------------------
+
+_FORMAT_LABELS = {"png": "PNG image", "svg": "SVG (vector)", "pdf": "PDF (vector)", "html": "HTML, offline (plotly.js inside)",
+                  "html-light": "HTML, light (loads plotly.js online)", "csv": "CSV data", "json": "JSON data",
+                  "gif": "GIF animation", "mp4": "MP4 video"}
+
+
+def export_menu(source, figure_name: str, page: str, subject: str, key: str, animated: bool = False) -> None:
+    """A download control for one figure: format, size, scale and caption; the file is made on click."""
+    from optviz import export
+    from optviz.scene_export import ANIMATED, FORMATS, STATIC, ExportRequest, file_name, render
+
+    formats = [f for f in FORMATS if animated or f not in ANIMATED]
+    with st.popover("⬇ Export", help="Download this figure for slides, or its data"):
+        fmt = st.selectbox("Format", formats, format_func=_FORMAT_LABELS.get, key=f"{key}.fmt")
+        if fmt not in ("csv", "json"):
+            left, right = st.columns(2)
+            width = left.number_input("Width (px)", 100, 4000, 1200, step=50, key=f"{key}.w")
+            height = right.number_input("Height (px)", 100, 4000, 800, step=50, key=f"{key}.h")
+        else:
+            width, height = 1200, 800
+        scale = st.select_slider("Scale", [1.0, 2.0, 3.0, 4.0], value=2.0, key=f"{key}.scale",
+                                 format_func=lambda s: f"{s:g}x") if fmt == "png" else 1.0
+        caption = st.toggle("Caption with the settings", value=True, key=f"{key}.cap") if fmt not in ("csv", "json", *ANIMATED) else False
+        if fmt in STATIC and not export.chromium_available():
+            st.warning(export.INSTALL_HINT)
+            return
+        request = ExportRequest(fmt=fmt, width=int(width), height=int(height), scale=float(scale), caption=caption)
+        st.download_button(f"Download {fmt.upper()}", data=lambda: render(source, figure_name, request),
+                           file_name=file_name(page, subject, figure_name, fmt), mime=FORMATS[fmt][1],
+                           on_click="ignore", key=f"{key}.dl", icon="⬇️", type="primary")
+
+
+def scene_file_controls(page_key: str, scene: Any, loads: Callable[[bytes], tuple[Any, list[str]]], subject: str) -> None:
+    """Download the current scene as JSON; upload one to restore it (validated like a link)."""
+    with st.expander("Scene file", expanded=False):
+        st.download_button("Download scene (JSON)", scene.dumps(), file_name=f"optviz-scene-{subject}.json",
+                           mime="application/json", on_click="ignore", key=f"{page_key}.scene_dl")
+        uploaded = st.file_uploader("Load a scene file", type=["json"], key=f"{page_key}.scene_ul")
+        if uploaded is not None:
+            token = (uploaded.name, uploaded.size, getattr(uploaded, "file_id", ""))
+            if st.session_state.get(f"{page_key}.scene_token") != token:
+                st.session_state[f"{page_key}.scene_token"] = token
+                new_scene, notices = loads(uploaded.getvalue())
+                request_scene(page_key, new_scene, notices)
+
+
+def lesson_picker(page: str, page_key: str, lessons: Mapping[str, Any], container=None) -> None:
+    """Buttons that load each lesson scene of this page with one click."""
+    box = container or st.sidebar
+    mine = [lesson for lesson in lessons.values() if lesson.page == page]
+    with box.expander("📚 Lesson scenes", expanded=False):
+        for lesson in mine:
+            if st.button(lesson.title, key=f"lesson.{lesson.key}", width="stretch", help=lesson.text):
+                st.session_state["lesson"] = lesson.key
+                request_scene(page_key, lesson.make_scene())
+
+
+def lesson_banner(lessons: Mapping[str, Any], page: str) -> None:
+    """The active lesson's title, text and what to look at (until the user changes the scene)."""
+    key = st.session_state.get("lesson")
+    lesson = lessons.get(key) if key else None
+    if lesson is not None and lesson.page == page:
+        st.info(f"**{lesson.title}.** {lesson.text}\n\n👀 *{lesson.look_for}*", icon="📚")

@@ -3,6 +3,8 @@
 import streamlit as st
 
 from optviz import compute, ui, ui_trajectory
+from optviz.lessons import LESSONS, lesson_aware
+from optviz.scene_export import trajectory_exportable
 from optviz.optimizers import OPTIMIZERS
 from optviz.scene import TrajectoryScene, optimizer_of
 from optviz.surfaces import SURFACES
@@ -15,24 +17,35 @@ def computed(scene: TrajectoryScene):
     return compute.trajectories(scene), compute.surface_view(scene)
 
 
-scene, notices, load = ui.incoming_scene(PAGE, TrajectoryScene.from_query, TrajectoryScene)
+scene, notices, load = ui.incoming_scene(PAGE, lesson_aware(TrajectoryScene.from_query), TrajectoryScene)
+if load and "scene" in st.query_params and st.query_params["scene"] in LESSONS:
+    st.session_state["lesson"] = st.query_params["scene"]
 if load:
     ui_trajectory.load(scene)
 
 presenter = ui.presenter_toggle()
 ui.apply_presenter_css(presenter)
 controls_box = st.popover("⚙ Controls") if presenter else st.sidebar
+ui.lesson_picker("trajectories", PAGE, LESSONS, controls_box)
+previous = scene
 scene = ui_trajectory.controls(scene, controls_box)
-ui.publish_scene(PAGE, scene, scene.to_query(), presenter)
+if scene != previous and not load:
+    st.session_state.pop("lesson", None)  # the user changed the lesson's scene: free play
+query = scene.to_query()
+if st.session_state.get("lesson"):
+    query["scene"] = st.session_state["lesson"]
+ui.publish_scene(PAGE, scene, query, presenter)
 
 surface = SURFACES[scene.surface]
 st.title("Optimizer trajectories")
 st.caption(surface.lesson)
 ui.show_notices(notices)
+ui.lesson_banner(LESSONS, "trajectories")
 if not scene.optimizers:
     st.info("Choose at least one optimizer in the controls to draw its path.")
 
 results, view = computed(scene)
+exportable = trajectory_exportable(scene, results, view)
 for r in results:
     if r.diverged_at is not None:
         st.error(f"**{r.label} diverged at step {r.diverged_at}** ({r.divergence}): the step was too large for this "
@@ -40,6 +53,7 @@ for r in results:
 
 tabs = st.tabs(["Contour", "3-D surface", "Loss & distance", "Playback"])
 with tabs[0]:
+    ui.export_menu(exportable, "contour", "trajectories", scene.surface, "x.contour", animated=True)
     event = ui.chart(compute.build_figure("contour", scene, results, view, presenter=presenter, clickable=True),
                      key="contour", on_select="rerun", selection_mode="points")
     clicked = ui.selected_point(event)
@@ -47,14 +61,18 @@ with tabs[0]:
         st.session_state["_last_click"] = clicked
         ui.request_scene(PAGE, scene.with_start(*clicked))
 with tabs[1]:
+    ui.export_menu(exportable, "surface3d", "trajectories", scene.surface, "x.surface3d")
     ui.chart(compute.build_figure("surface3d", scene, results, view, presenter=presenter), key="surface3d")
 with tabs[2]:
     left, right = st.columns(2)
     with left:
+        ui.export_menu(exportable, "loss", "trajectories", scene.surface, "x.loss")
         ui.chart(compute.build_figure("loss", scene, results, view, presenter=presenter), key="loss")
     with right:
+        ui.export_menu(exportable, "distance", "trajectories", scene.surface, "x.distance")
         ui.chart(compute.build_figure("distance", scene, results, view, presenter=presenter), key="distance")
 with tabs[3]:
+    st.caption("▶ Play moves every path at once; drag the step slider to stop at any step. The GIF/MP4 export is under the Contour tab.")
     ui.chart(compute.build_figure("playback", scene, results, view, presenter=presenter), key="playback")
 
 with st.expander("Update rules and the surface", expanded=not presenter):
@@ -62,3 +80,5 @@ with st.expander("Update rules and the surface", expanded=not presenter):
     for key in dict.fromkeys(optimizer_of(i) for i in scene.optimizers):
         st.markdown(f"**{OPTIMIZERS[key].label}**: {OPTIMIZERS[key].lesson}")
         st.latex(OPTIMIZERS[key].update_rule)
+
+ui.scene_file_controls(PAGE, scene, TrajectoryScene.loads, scene.surface)

@@ -22,8 +22,10 @@ PALETTE: tuple[str, ...] = (
     "#F0E442",  # yellow (last: weak on white)
 )
 
-# Sequential, perceptually uniform and colour-blind-safe scale for loss surfaces.
-SURFACE_COLORSCALE = "Viridis"
+# Loss surfaces: a light, neutral, monotone scale (low = white, high = grey), so the coloured
+# paths stand out on it for every colour-vision type and on a washed-out projector.
+SURFACE_COLORSCALE = [[0.0, "#ffffff"], [0.35, "#e3e6ea"], [0.7, "#b9bec6"], [1.0, "#868c96"]]
+CONTOUR_LINE_COLOR = "rgba(40,40,40,0.35)"
 DIVERGED_COLOR = "#D00000"
 
 

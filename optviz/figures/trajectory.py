@@ -139,7 +139,7 @@ def contour_figure(view: SurfaceView, results: Sequence[TrajectoryResult], start
     fig = go.Figure()
     fig.add_trace(go.Contour(
         x=grid.xs, y=grid.ys, z=view.colour_values(grid.z), colorscale=style.SURFACE_COLORSCALE, ncontours=25,
-        contours=dict(coloring="heatmap", showlines=True), line=dict(width=0.5, color="rgba(255,255,255,0.5)"),
+        contours=dict(coloring="heatmap", showlines=True), line=dict(width=0.8, color=style.CONTOUR_LINE_COLOR),
         colorbar=dict(title=dict(text=view.colour_title, side="right")), name="surface",
         customdata=grid.z, hovertemplate="x %{x:.3g}, y %{y:.3g}<br>loss %{customdata:.4g}<extra></extra>",
     ))
@@ -150,9 +150,17 @@ def contour_figure(view: SurfaceView, results: Sequence[TrajectoryResult], start
     fig.add_trace(_start_trace(start, st))
     _frame(fig, view.domain)
     style.apply(fig, presenter, view.title or None)
-    fig.update_layout(legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0), clickmode="event+select",
+    _legend_on_top(fig, presenter)
+    fig.update_layout(clickmode="event+select",
                       dragmode="pan", height=640 if presenter else 560)
     return fig
+
+
+def _legend_on_top(fig: go.Figure, presenter: bool) -> None:
+    """A horizontal legend between the title and the plot (the right side holds the colour bar)."""
+    top = 130 if presenter else 100
+    fig.update_layout(legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0, xanchor="left"),
+                      margin=dict(t=top), title=dict(y=1.0, yref="container", yanchor="top", pad=dict(t=12)))
 
 
 def surface3d_figure(view: SurfaceView, results: Sequence[TrajectoryResult], *, presenter: bool = False) -> go.Figure:
@@ -240,7 +248,7 @@ def surface_image(view: SurfaceView, max_pixels: int = 400) -> str:
     values = view.colour_values(view.grid.z)
     lo, hi = np.nanmin(values), np.nanmax(values)
     normalized = (values - lo) / (hi - lo if hi > lo else 1.0)
-    rgb = _viridis(np.nan_to_num(normalized))[::-1]  # image rows go top-down, y goes up
+    rgb = _surface_colors(np.nan_to_num(normalized))[::-1]  # image rows go top-down, y goes up
     image = Image.fromarray(rgb, "RGB")
     if max(image.size) > max_pixels:
         image = image.resize((max_pixels, max_pixels))
@@ -249,17 +257,13 @@ def surface_image(view: SurfaceView, max_pixels: int = 400) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
-_VIRIDIS_STOPS = np.array([
-    [68, 1, 84], [72, 40, 120], [62, 74, 137], [49, 104, 142], [38, 130, 142],
-    [31, 158, 137], [53, 183, 121], [110, 206, 88], [181, 222, 43], [253, 231, 37],
-], dtype=float)
-
-
-def _viridis(values: np.ndarray) -> np.ndarray:
-    positions = np.clip(values, 0, 1) * (len(_VIRIDIS_STOPS) - 1)
-    low = np.floor(positions).astype(int).clip(0, len(_VIRIDIS_STOPS) - 2)
-    frac = (positions - low)[..., None]
-    return ((1 - frac) * _VIRIDIS_STOPS[low] + frac * _VIRIDIS_STOPS[low + 1]).astype(np.uint8)
+def _surface_colors(values: np.ndarray) -> np.ndarray:
+    """Map values in [0, 1] to RGB through style.SURFACE_COLORSCALE (piecewise linear)."""
+    stops = np.array([stop for stop, _ in style.SURFACE_COLORSCALE])
+    rgb = np.array([[int(c[i:i + 2], 16) for i in (1, 3, 5)] for _, c in style.SURFACE_COLORSCALE], float)
+    flat = np.clip(values, 0, 1).ravel()
+    channels = [np.interp(flat, stops, rgb[:, k]) for k in range(3)]
+    return np.stack(channels, axis=-1).reshape(*values.shape, 3).astype(np.uint8)
 
 
 def playback_figure(view: SurfaceView, results: Sequence[TrajectoryResult], *, frames: int = 60,
@@ -297,13 +301,13 @@ def playback_figure(view: SurfaceView, results: Sequence[TrajectoryResult], *, f
                               sizing="stretch", layer="below", opacity=1.0))
     _frame(fig, view.domain)
     style.apply(fig, presenter, view.title or None)
+    _legend_on_top(fig, presenter)
     play = dict(label="▶ Play", method="animate",
                 args=[None, dict(frame=dict(duration=60, redraw=False), transition=dict(duration=0), fromcurrent=True, mode="immediate")])
     pause = dict(label="❚❚ Pause", method="animate",
                  args=[[None], dict(frame=dict(duration=0, redraw=False), transition=dict(duration=0), mode="immediate")])
     fig.update_layout(
         height=640 if presenter else 560,
-        legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0),
         updatemenus=[dict(type="buttons", direction="left", x=0, y=-0.08, xanchor="left", yanchor="top",
                           showactive=False, buttons=[play, pause], font=dict(size=st.font_size))],
         sliders=[dict(active=len(shown_steps) - 1, x=0.2, len=0.8, y=-0.05, yanchor="top",

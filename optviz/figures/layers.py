@@ -1,0 +1,387 @@
+"""Figures of the "Initialization & activations" page: per-layer statistics of a deep MLP.
+
+Pure builders: (LayerStats, options) -> go.Figure, no streamlit, no computation beyond
+arranging what `optviz.netstats` returned (and, for `activation_figure`, evaluating f and f'
+on a grid). Several configurations can be drawn side by side, one palette colour each.
+
+Log axes cannot show 0: values <= 0 are drawn at `LOG_FLOOR` and their hover text says so;
+non-finite values (an overflowing network) are left out and the hover of the last finite
+point says where the overflow starts.
+
+References:
+  cs231n lecture 6, "Training neural networks I" (per-layer activation histograms).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from typing import Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from optviz.activations import (
+    ACTIVATIONS,
+    SIGMOID_SATURATION_HIGH,
+    SIGMOID_SATURATION_LOW,
+    TANH_SATURATION,
+    saturation_rule,
+)
+from optviz.figures.style import Style, apply, color
+from optviz.netstats import LayerStats
+
+LOG_FLOOR = 1e-12
+"""Values <= 0 are drawn at this height on log axes (their hover text says so)."""
+
+HISTOGRAM_COLUMNS = 5
+"""Panels per row of the histogram grid (the lecture shows 10 layers as 2 rows of 5)."""
+
+
+def _check_series(stats_list: Sequence[LayerStats], labels: Sequence[str]) -> None:
+    if len(stats_list) == 0:
+        raise ValueError("no configuration to draw: pass at least one LayerStats")
+    if len(stats_list) != len(labels):
+        raise ValueError(f"{len(stats_list)} statistics but {len(labels)} labels: pass one label per configuration")
+
+
+def _fmt(value: float) -> str:
+    if not math.isfinite(value):
+        return "overflow (inf/NaN)"
+    if value == 0:
+        return "0"
+    if abs(value) < 1e-3 or abs(value) >= 1e4:
+        return f"{value:.2e}"
+    return f"{value:.3g}"
+
+
+def _brief(value: float) -> str:
+    """Two significant digits ("0.63", "0.00094", "3e-07"), for panel titles."""
+    return f"{value:.2g}" if math.isfinite(value) else "overflow"
+
+
+def _log_values(values: np.ndarray) -> tuple[list[float | None], list[str]]:
+    """(y for a log axis, hover note per point): zeros floored, non-finite left out."""
+    ys: list[float | None] = []
+    notes: list[str] = []
+    for value in np.asarray(values, dtype=float):
+        if not math.isfinite(value):
+            ys.append(None)
+            notes.append("overflow: not drawn")
+        elif value <= 0:
+            ys.append(LOG_FLOOR)
+            notes.append(f"{_fmt(value)}: drawn at the floor {LOG_FLOOR:g} of the log axis")
+        else:
+            ys.append(float(value))
+            notes.append(_fmt(value))
+    return ys, notes
+
+
+def _linear_values(values: np.ndarray) -> tuple[list[float | None], list[str]]:
+    ys = [float(v) if math.isfinite(v) else None for v in np.asarray(values, dtype=float)]
+    return ys, [_fmt(float(v)) for v in np.asarray(values, dtype=float)]
+
+
+def _line(x, ys, notes, name, what, index, style, *, dash="solid", showlegend=True, group=None):
+    return go.Scatter(
+        x=list(x),
+        y=ys,
+        mode="lines+markers",
+        name=name,
+        legendgroup=group or name,
+        showlegend=showlegend,
+        line=dict(color=color(index), width=style.line_width, dash=dash),
+        marker=dict(color=color(index), size=style.marker_size),
+        customdata=[[note] for note in notes],
+        hovertemplate=f"<b>{name}</b><br>layer %{{x}}<br>{what}: %{{customdata[0]}}<extra></extra>",
+        connectgaps=False,
+    )
+
+
+def stats_figure(stats_list: Sequence[LayerStats], labels: Sequence[str], presenter: bool = False) -> go.Figure:
+    """Per-layer activation mean, activation std (log) and gradient std (log), one colour per configuration.
+
+    Panels: mean of h_l; std of h_l (log axis: collapse to 1e-7 is visible); std of the
+    backpropagated signal B dL/dz_l (solid) and of dL/dW_l (dashed), log axis.
+
+    Args:
+      stats_list: one LayerStats per configuration (e.g. two inits to compare).
+      labels: legend label of each configuration.
+      presenter: projector sizes.
+
+    Returns:
+      A go.Figure with 4 traces per configuration.
+    """
+    _check_series(stats_list, labels)
+    style = Style.for_mode(presenter)
+    fig = make_subplots(
+        rows=1,
+        cols=3,
+        subplot_titles=("activation mean", "activation std", "gradient std"),
+        horizontal_spacing=0.09,
+    )
+    for index, (stats, label) in enumerate(zip(stats_list, labels)):
+        layers = stats.layers
+        ys, notes = _linear_values(stats.mean)
+        fig.add_trace(_line(layers, ys, notes, label, "mean of h", index, style), row=1, col=1)
+        ys, notes = _log_values(stats.std)
+        fig.add_trace(_line(layers, ys, notes, label, "std of h", index, style, showlegend=False), row=1, col=2)
+        ys, notes = _log_values(stats.grad_std)
+        fig.add_trace(
+            _line(layers, ys, notes, label, "std of dL/dz (per example)", index, style, showlegend=False),
+            row=1,
+            col=3,
+        )
+        ys, notes = _log_values(stats.weight_grad_std)
+        fig.add_trace(
+            _line(layers, ys, notes, f"{label}: dL/dW", "std of dL/dW", index, style, dash="dash", showlegend=False, group=label),
+            row=1,
+            col=3,
+        )
+    depth = max(stats.depth for stats in stats_list)
+    fig.update_xaxes(title_text="layer", tickmode="linear" if depth <= 20 else "auto", dtick=1 if depth <= 20 else None)
+    fig.update_yaxes(title_text="mean of activations h", row=1, col=1)
+    fig.update_yaxes(title_text="std of activations h (log)", type="log", exponentformat="power", row=1, col=2)
+    fig.update_yaxes(
+        title_text="std of dL/dz (solid), dL/dW (dashed) (log)", type="log", exponentformat="power", row=1, col=3
+    )
+    apply(fig, presenter)
+    fig.update_layout(legend=dict(orientation="h", yanchor="bottom", y=1.12, x=0.0), margin=dict(t=90))
+    return fig
+
+
+def histograms_figure(stats: LayerStats, presenter: bool = False, title: str | None = None) -> go.Figure:
+    """One histogram of the activations per layer, shared axes, fixed bins (as in the lecture).
+
+    Bars are the percentage of (input, unit) entries in each bin of the activation's fixed
+    range (`Activation.histogram_range`); what falls outside the range is written in the
+    panel ("3% > 4"). For ReLU the entries exactly 0 (half of them in a healthy layer) are
+    not drawn as a bar, which would flatten everything else; the panel says how many there are.
+
+    Args:
+      stats: LayerStats of one configuration.
+      presenter: projector sizes.
+      title: optional figure title.
+
+    Returns:
+      A go.Figure with one bar trace per layer.
+    """
+    style = Style.for_mode(presenter)
+    activation = ACTIVATIONS[stats.activation]
+    depth = stats.depth
+    columns = min(HISTOGRAM_COLUMNS, depth)
+    rows = math.ceil(depth / columns)
+    edges = np.asarray(stats.histogram_edges, dtype=float)
+    centres = (edges[:-1] + edges[1:]) / 2
+    bin_width = float(edges[1] - edges[0])
+    percent = 100.0 * np.asarray(stats.histogram, dtype=float)
+    zero_apart = activation.can_die
+    zero_bin = int(np.clip(np.searchsorted(edges, 0.0, side="right") - 1, 0, len(centres) - 1))
+    if zero_apart:
+        percent = percent.copy()
+        percent[:, zero_bin] = np.maximum(percent[:, zero_bin] - 100.0 * np.asarray(stats.zero, dtype=float), 0.0)
+    compact = presenter or depth > 10
+    titles = [
+        (f"L{i + 1}: \u03bc {_brief(float(stats.mean[i]))}, \u03c3 {_brief(float(stats.std[i]))}" if compact
+         else f"layer {i + 1}: mean {_brief(float(stats.mean[i]))}, std {_brief(float(stats.std[i]))}")
+        for i in range(depth)
+    ]
+    fig = make_subplots(
+        rows=rows,
+        cols=columns,
+        shared_xaxes="all",
+        shared_yaxes="all",
+        subplot_titles=titles,
+        horizontal_spacing=0.03,
+        vertical_spacing=min(0.12, 0.5 / rows),
+    )
+    note_size = max(10, style.font_size - 3)
+    bars, rows_of, cols_of, notes_layout = [], [], [], []
+    for i in range(depth):
+        zero_note = f" (+ {100 * stats.zero[i]:.1f}% exactly 0, not drawn)" if zero_apart else ""
+        bars.append(
+            go.Bar(
+                x=centres.tolist(),
+                y=percent[i].tolist(),
+                width=bin_width,
+                name=f"layer {i + 1}",
+                showlegend=False,
+                marker=dict(color=color(0), line=dict(width=0)),
+                customdata=np.stack([edges[:-1], edges[1:]], axis=1).tolist(),
+                hovertemplate=(
+                    f"layer {i + 1}<br>h in [%{{customdata[0]:.3g}}, %{{customdata[1]:.3g}}): "
+                    f"%{{y:.2f}}% of entries{zero_note}<extra></extra>"
+                ),
+            )
+        )
+        rows_of.append(i // columns + 1)
+        cols_of.append(i % columns + 1)
+        notes = []
+        if zero_apart and stats.zero[i] > 0.005:
+            notes.append(f"{100 * stats.zero[i]:.0f}% = 0")
+        if stats.below_range[i] > 0.005:
+            notes.append(f"{100 * stats.below_range[i]:.0f}% < {edges[0]:g}")
+        if stats.above_range[i] > 0.005:
+            notes.append(f"{100 * stats.above_range[i]:.0f}% > {edges[-1]:g}")
+        if notes:
+            axis_suffix = "" if i == 0 else str(i + 1)
+            notes_layout.append(
+                dict(
+                    text="<br>".join(notes),
+                    xref=f"x{axis_suffix} domain",
+                    yref=f"y{axis_suffix} domain",
+                    x=0.98,
+                    y=0.95,
+                    xanchor="right",
+                    yanchor="top",
+                    align="right",
+                    showarrow=False,
+                    font=dict(size=note_size, color="#D00000"),
+                )
+            )
+    # One batch each: plotly re-validates every annotation on each add_annotation (quadratic).
+    fig.add_traces(bars, rows=rows_of, cols=cols_of)
+    fig.update_annotations(font_size=note_size)  # the subplot titles
+    fig.update_layout(annotations=list(fig.layout.annotations) + notes_layout)
+    top = float(percent.max()) if percent.size else 0.0
+    fig.update_xaxes(range=[float(edges[0]), float(edges[-1])])
+    fig.update_yaxes(range=[0.0, 1.05 * top if top > 0 else 1.0])
+    for col in range(1, columns + 1):  # x title under the last panel of each column
+        last_row = (depth - col) // columns + 1
+        fig.update_xaxes(title_text=f"activation h ({activation.label})", row=last_row, col=col)
+    for row in range(1, rows + 1):
+        fig.update_yaxes(title_text="% of entries", row=row, col=1)
+    fig.update_layout(bargap=0, height=max(300, (300 if presenter else 230) * rows + 80))
+    apply(fig, presenter, title)
+    return fig
+
+
+def saturation_figure(stats_list: Sequence[LayerStats], labels: Sequence[str], presenter: bool = False) -> go.Figure:
+    """Saturated and dead fractions per layer, one colour per configuration.
+
+    Saturated: tanh |h| > 0.97, sigmoid h < 0.03 or h > 0.97 (fraction of entries); dead:
+    ReLU units that are 0 on every input (fraction of units). Activations for which a
+    notion does not apply are drawn at 0 and say so in their hover text.
+
+    Args:
+      stats_list: one LayerStats per configuration.
+      labels: legend label of each configuration.
+      presenter: projector sizes.
+
+    Returns:
+      A go.Figure with 2 traces per configuration.
+    """
+    _check_series(stats_list, labels)
+    style = Style.for_mode(presenter)
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        subplot_titles=("saturated activations", "dead units"),
+        horizontal_spacing=0.1,
+    )
+    for index, (stats, label) in enumerate(zip(stats_list, labels)):
+        activation = ACTIVATIONS[stats.activation]
+        rule = saturation_rule(activation)
+        saturated = 100.0 * np.asarray(stats.saturated, dtype=float)
+        notes = [f"{v:.1f}% of entries ({rule})" if rule else f"n/a: {activation.label} does not saturate" for v in saturated]
+        fig.add_trace(_line(stats.layers, saturated.tolist(), notes, label, "saturated", index, style), row=1, col=1)
+        dead = 100.0 * np.asarray(stats.dead, dtype=float)
+        notes = [
+            f"{v:.1f}% of units are 0 on every input" if activation.can_die else f"n/a: {activation.label} units cannot die"
+            for v in dead
+        ]
+        fig.add_trace(
+            _line(stats.layers, dead.tolist(), notes, label, "dead", index, style, showlegend=False), row=1, col=2
+        )
+    depth = max(stats.depth for stats in stats_list)
+    fig.update_xaxes(title_text="layer", tickmode="linear" if depth <= 20 else "auto", dtick=1 if depth <= 20 else None)
+    fig.update_yaxes(range=[-3, 103], ticksuffix="%")
+    fig.update_yaxes(title_text="saturated entries (% of inputs x units)", row=1, col=1)
+    fig.update_yaxes(title_text="dead units (% of units)", row=1, col=2)
+    apply(fig, presenter)
+    fig.update_layout(legend=dict(orientation="h", yanchor="bottom", y=1.12, x=0.0), margin=dict(t=90))
+    return fig
+
+
+@functools.lru_cache(maxsize=64)
+def activation_curve(
+    activation_key: str, low: float = -4.0, high: float = 4.0, points: int = 401
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(z, f(z), f'(z)) on a grid, f' by automatic differentiation (cached, read-only arrays)."""
+    activation = ACTIVATIONS[activation_key]
+    z = jnp.linspace(low, high, points, dtype=jnp.float32)
+    values_and_slopes = jax.jit(lambda x: (activation.fn(x), jax.vmap(jax.grad(activation.fn))(x)))
+    values, slopes = values_and_slopes(z)  # one small compile instead of one per eager op
+    arrays = tuple(np.array(a, dtype=float) for a in (z, values, slopes))
+    for array in arrays:
+        array.flags.writeable = False
+    return arrays
+
+
+def activation_figure(activation_key: str, presenter: bool = False) -> go.Figure:
+    """The activation f(z) and its derivative f'(z) over [-4, 4], saturated regions shaded.
+
+    Args:
+      activation_key: an ACTIVATIONS key.
+      presenter: projector sizes.
+
+    Returns:
+      A go.Figure with two traces, f (solid) and f' (dashed).
+    """
+    if activation_key not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {activation_key!r}: use one of {', '.join(ACTIVATIONS)}")
+    activation = ACTIVATIONS[activation_key]
+    style = Style.for_mode(presenter)
+    z, values, slopes = activation_curve(activation_key)
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=z.tolist(),
+            y=values.tolist(),
+            mode="lines",
+            name=f"f(z) = {activation.label}",
+            line=dict(color=color(0), width=style.line_width),
+            hovertemplate="z = %{x:.2f}<br>f(z) = %{y:.3f}<extra></extra>",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=z.tolist(),
+            y=slopes.tolist(),
+            mode="lines",
+            name="f'(z) (local gradient)",
+            line=dict(color=color(1), width=style.line_width, dash="dash"),
+            hovertemplate="z = %{x:.2f}<br>f'(z) = %{y:.3f}<extra></extra>",
+        )
+    )
+    if activation.saturation is not None:
+        if activation.saturation == "tanh":
+            edge = math.atanh(TANH_SATURATION)
+            regions = [(-4.0, -edge), (edge, 4.0)]
+        else:
+            regions = [
+                (-4.0, math.log(SIGMOID_SATURATION_LOW / (1 - SIGMOID_SATURATION_LOW))),
+                (math.log(SIGMOID_SATURATION_HIGH / (1 - SIGMOID_SATURATION_HIGH)), 4.0),
+            ]
+        for x0, x1 in regions:
+            if x1 > x0:
+                fig.add_vrect(x0=x0, x1=x1, fillcolor="#999999", opacity=0.15, line_width=0, layer="below")
+        fig.add_annotation(
+            text=f"shaded: saturated ({saturation_rule(activation)})",
+            xref="paper",
+            yref="paper",
+            x=0.01,
+            y=0.99,
+            xanchor="left",
+            yanchor="top",
+            showarrow=False,
+            font=dict(size=max(10, style.font_size - 2)),
+        )
+    fig.update_xaxes(title_text="pre-activation z", range=[-4, 4], zeroline=True)
+    fig.update_yaxes(title_text="f(z), f'(z)", zeroline=True)
+    apply(fig, presenter, title=f"{activation.label}: f(z) and f'(z)")
+    fig.update_layout(legend=dict(x=0.99, xanchor="right", y=0.01, yanchor="bottom"))
+    return fig
