@@ -16,7 +16,7 @@ case "${1:-}" in
   app)
     venv requirements.txt
     shift
-    exec .venv/bin/python -m streamlit run app.py "$@"
+    exec .venv/bin/python -m optviz.ui_server "$@"
     ;;
   test)
     venv requirements-dev.txt

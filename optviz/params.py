@@ -45,6 +45,7 @@ class Param:
     kind: Kind = "float"
     choices: tuple[str, ...] = field(default_factory=tuple)
     unit: str = ""
+    choice_labels: tuple[str, ...] = field(default_factory=tuple)  # display text of each choice
 
     def __post_init__(self):
         if self.kind in ("float", "int"):
@@ -54,6 +55,14 @@ class Param:
                 raise ValueError(f"Param {self.name}: a log scale needs min > 0")
         if self.kind == "choice" and self.default not in self.choices:
             raise ValueError(f"Param {self.name}: default {self.default!r} not in {self.choices}")
+        if self.choice_labels and len(self.choice_labels) != len(self.choices):
+            raise ValueError(f"Param {self.name}: one label per choice")
+
+    def choice_label(self, value: Any) -> str:
+        """Display text of a choice (the value itself when no labels are given)."""
+        if self.choice_labels and value in self.choices:
+            return self.choice_labels[self.choices.index(value)]
+        return str(value)
 
     # -- strict parsing (CLI) -------------------------------------------------------------
     def parse(self, value: Any) -> Any:

@@ -26,8 +26,10 @@ SCENE_VERSION = 1
 DEFAULT_OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
 MAX_OPTIMIZERS = 12  # paths on one figure; more is unreadable
 
-SURFACE_PARAM = Param("surface", "Surface", "ill_conditioned", kind="choice", choices=tuple(SURFACES))
-SCHEDULE_PARAM = Param("schedule", "Learning-rate schedule", "constant", kind="choice", choices=tuple(SCHEDULES))
+SURFACE_PARAM = Param("surface", "Surface", "ill_conditioned", kind="choice", choices=tuple(SURFACES),
+                      choice_labels=tuple(s.label for s in SURFACES.values()))
+SCHEDULE_PARAM = Param("schedule", "Learning-rate schedule", "constant", kind="choice", choices=tuple(SCHEDULES),
+                       choice_labels=tuple(s.label for s in SCHEDULES.values()))
 RESERVED_KEYS = ("surface", "opt", "start", "schedule", "presenter", "scene")
 
 

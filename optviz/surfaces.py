@@ -377,7 +377,7 @@ SURFACES: dict[str, Surface] = {
 
 PENALTIES = ("none", "l1", "l2")
 PENALTY_PARAMS: tuple[Param, ...] = (
-    Param("penalty", "Penalty", "none", kind="choice", choices=PENALTIES,
+    Param("penalty", "Penalty", "none", kind="choice", choices=PENALTIES, choice_labels=("None", "L1 (lasso)", "L2 (ridge)"),
           help="Add a weight penalty: L2 (strength·‖w‖²) or L1 (strength·‖w‖₁)."),
     Param("strength", "Penalty strength λ", 0.0, 0.0, 10.0,
           help="Regularization strength λ."),

@@ -72,7 +72,7 @@ def param_widget(param: Param, key: str, fallback: Any, container=None, label_su
     label = param.label + (f" ({param.unit})" if param.unit else "") + label_suffix
     help_text = param.help or None
     if param.kind == "choice":
-        return box.selectbox(label, param.choices, key=key, help=help_text)
+        return box.selectbox(label, param.choices, key=key, help=help_text, format_func=param.choice_label)
     if param.kind == "bool":
         return box.toggle(label, key=key, help=help_text)
     if param.kind == "int":
@@ -121,28 +121,32 @@ def request_scene(page_key: str, scene: Any, notices: Sequence[str] = ()) -> Non
 
 
 def incoming_scene(page_key: str, from_query: Callable[[Mapping[str, Any]], tuple[Any, list[str]]],
-                   default: Callable[[], Any]) -> tuple[Any, list[str], bool]:
+                   default: Callable[[], Any], widget_key: str) -> tuple[Any, list[str], bool]:
     """(scene, notices, load): the scene to show this run and whether widgets must be (re)loaded.
 
-    The URL is read on the page's first run in this session (a shared link); afterwards the
-    widgets are the truth, except when a pending scene was requested.
+    A pending scene (button, upload, click) wins. Otherwise the URL is read when it holds a
+    scene this page did not write itself (a shared link, a lesson link from another page);
+    an empty URL (e.g. after switching pages) keeps the scene this session last showed.
+    `widget_key` is one of the page's widget keys: Streamlit drops widget state when the page is
+    left, so its absence means the widgets must be reloaded from the stored scene.
     """
     pending = st.session_state.pop(PENDING + page_key, None)
     if pending is not None:
         return pending[0], pending[1], True
-    if page_key not in st.session_state:
-        query = st.query_params.to_dict()
-        query.pop("presenter", None)
-        if query:
-            scene, notices = from_query(query)
-            return scene, notices, True
-        return default(), [], True
-    return st.session_state[page_key], [], False
+    query = {k: v for k, v in st.query_params.to_dict().items() if k != "presenter"}
+    published = st.session_state.get(page_key + ".published")
+    if query and query != published:
+        scene, notices = from_query(query)
+        return scene, notices, True
+    if page_key in st.session_state:
+        return st.session_state[page_key], [], widget_key not in st.session_state
+    return default(), [], True
 
 
 def publish_scene(page_key: str, scene: Any, query: Mapping[str, str], presenter: bool) -> None:
     """Remember the scene for this session and write it into the URL (the share link)."""
     st.session_state[page_key] = scene
+    st.session_state[page_key + ".published"] = dict(query)
     wanted = dict(query)
     if presenter:
         wanted["presenter"] = "1"

@@ -17,8 +17,9 @@ def computed(scene: TrajectoryScene):
     return compute.trajectories(scene), compute.surface_view(scene)
 
 
-scene, notices, load = ui.incoming_scene(PAGE, lesson_aware(TrajectoryScene.from_query), TrajectoryScene)
-if load and "scene" in st.query_params and st.query_params["scene"] in LESSONS:
+scene, notices, load = ui.incoming_scene(PAGE, lesson_aware(TrajectoryScene.from_query), TrajectoryScene,
+                                         ui_trajectory.P + "surface")
+if load and st.query_params.get("scene") in LESSONS:
     st.session_state["lesson"] = st.query_params["scene"]
 if load:
     ui_trajectory.load(scene)

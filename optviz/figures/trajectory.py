@@ -76,7 +76,8 @@ def _critical_point_traces(points: Sequence[CriticalPoint], st: style.Style) -> 
         if chosen:
             traces.append(go.Scatter(
                 x=[p.x for p in chosen], y=[p.y for p in chosen], mode="markers", name=kind,
-                marker=dict(symbol=_MARKER_SYMBOL[kind], size=st.start_marker_size + 2, color="white",
+                marker=dict(symbol=_MARKER_SYMBOL[kind], size=st.start_marker_size + 2,
+                            color="black" if _MARKER_SYMBOL[kind].endswith("open") else "white",
                             line=dict(color="black", width=2)),
                 hovertemplate=f"{kind}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>",
             ))

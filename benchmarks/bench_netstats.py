@@ -1,0 +1,146 @@
+"""Benchmark optviz.netstats: compile time, warm time, recompilations. Prints figures, asserts nothing.
+
+    .venv/bin/python benchmarks/bench_netstats.py [--runs 20]
+
+Measures, for the lecture's default network (10 layers x 500 units, 1000 inputs, tanh,
+Glorot normal; forward + backward + all statistics):
+  - the first call (trace + XLA compile + one run), per jitted stage and in total;
+  - the warm time of `layer_stats` (median, min and max of --runs calls with new seeds, so
+    nothing is served from a cache), and the share of each stage;
+  - the number of compilations while seed, scale and gain change (target 0);
+  - warm times of a few other structures (ReLU + He, batch norm, orthogonal, LSUV).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+
+from optviz import netstats  # noqa: E402
+from optviz.netstats import NetworkConfig, layer_stats  # noqa: E402
+
+
+def _timed(function, *args, **kwargs) -> tuple[float, object]:
+    start = time.perf_counter()
+    result = jax.block_until_ready(function(*args, **kwargs))
+    return time.perf_counter() - start, result
+
+
+def _warm_times(config: NetworkConfig, runs: int) -> list[float]:
+    layer_stats(config)  # compile
+    times = []
+    for run in range(runs):
+        start = time.perf_counter()
+        layer_stats(config.replace(seed=1000 + run))
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def _ms(seconds: float) -> str:
+    return f"{1000 * seconds:7.1f} ms"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=20, help="warm calls to time (median reported)")
+    args = parser.parse_args()
+
+    config = NetworkConfig()  # the lecture's defaults
+    print(f"jax {jax.__version__} on {jax.devices()[0].platform}, {os.cpu_count()} CPU cores")
+    print(f"network: {config.values()}")
+
+    # -- first call: trace + compile + run, stage by stage --------------------------------
+    seed = jnp.asarray(config.seed, jnp.int32)
+    scale = jnp.asarray(config.scale, jnp.float32)
+    gain = jnp.asarray(config.gain, jnp.float32)
+    t_data, (inputs, projection) = _timed(netstats._draw_data, seed, batch=config.batch, width=config.width)
+    t_weights, weights = _timed(
+        netstats._draw_weights, seed, scale, gain, depth=config.depth, width=config.width, init_key=config.init
+    )
+    t_stats, _ = _timed(
+        netstats._network_statistics,
+        inputs,
+        projection,
+        weights,
+        gain,
+        activation_key=config.activation,
+        batchnorm=config.batchnorm,
+        unit_variance=False,
+        bins=netstats.HISTOGRAM_BINS,
+    )
+    print("\nfirst call (trace + compile + one run):")
+    print(f"  data draw      {_ms(t_data)}")
+    print(f"  weight draw    {_ms(t_weights)}")
+    print(f"  statistics     {_ms(t_stats)}")
+    print(f"  total          {_ms(t_data + t_weights + t_stats)}")
+
+    # -- warm: whole layer_stats, and per stage -----------------------------------------------
+    times = _warm_times(config, args.runs)
+    print(f"\nwarm layer_stats, {args.runs} runs (target < 150 ms):")
+    print(f"  median {_ms(statistics.median(times))}   min {_ms(min(times))}   max {_ms(max(times))}")
+
+    def stage_median(function, *stage_args, **kwargs) -> float:
+        samples = [_timed(function, *stage_args, **kwargs)[0] for _ in range(max(5, args.runs // 2))]
+        return statistics.median(samples)
+
+    data_ms = stage_median(netstats._draw_data, seed, batch=config.batch, width=config.width)
+    weights_ms = stage_median(
+        netstats._draw_weights, seed, scale, gain, depth=config.depth, width=config.width, init_key=config.init
+    )
+    stats_ms = stage_median(
+        netstats._network_statistics,
+        inputs,
+        projection,
+        weights,
+        gain,
+        activation_key=config.activation,
+        batchnorm=config.batchnorm,
+        unit_variance=False,
+        bins=netstats.HISTOGRAM_BINS,
+    )
+    print("  stages (median): "
+          f"data {_ms(data_ms).strip()}, weights {_ms(weights_ms).strip()}, "
+          f"forward+backward+statistics {_ms(stats_ms).strip()}")
+    flops = 2 * config.batch * config.width * config.width * (3 * config.depth - 1)
+    print(f"  matmul work: {flops / 1e9:.1f} GFLOP -> {flops / stats_ms / 1e9:.0f} GFLOP/s in the statistics stage")
+
+    # -- recompilation while seed / scale / gain change -----------------------------------------
+    before_traces, before_cache = netstats.trace_count(), netstats.compiled_cache_size()
+    for seed_value, scale_value, gain_value in [(1, 1.0, 1.0), (2, 1e-4, 0.1), (3, 10.0, 10.0), (2**31 - 1, 0.5, 2.0)]:
+        for init in ("normal", "glorot_normal"):
+            layer_stats(config.replace(seed=seed_value, scale=scale_value, gain=gain_value, init=init))
+    # (the first "normal" call compiles the normal sampler once; count from a warm start)
+    warm_traces, warm_cache = netstats.trace_count(), netstats.compiled_cache_size()
+    for seed_value, scale_value, gain_value in [(5, 0.02, 1.5), (6, 3.0, 0.5), (7, 1e-3, 4.0)]:
+        for init in ("normal", "glorot_normal"):
+            layer_stats(config.replace(seed=seed_value, scale=scale_value, gain=gain_value, init=init))
+    print("\ncompilations while seed/scale/gain change (target 0): "
+          f"{netstats.trace_count() - warm_traces} traces, {netstats.compiled_cache_size() - warm_cache} new executables "
+          f"(over 6 calls; the init switch to 'normal' before them compiled {warm_traces - before_traces} stage)")
+
+    # -- other structures ----------------------------------------------------------------------
+    print("\nother structures (first call incl. compile / warm median of 5):")
+    for label, changes in [
+        ("relu + he_normal", dict(activation="relu", init="he_normal")),
+        ("tanh + normal + batch norm", dict(init="normal", batchnorm=True)),
+        ("tanh + orthogonal", dict(init="orthogonal")),
+        ("tanh + lsuv", dict(init="lsuv")),
+        ("relu + he_normal, 50 x 500", dict(activation="relu", init="he_normal", depth=50)),
+    ]:
+        other = config.replace(**changes)
+        first, _ = _timed(layer_stats, other)
+        warm = statistics.median(_warm_times(other, 5))
+        print(f"  {label:30s} first {_ms(first)}   warm {_ms(warm)}")
+
+
+if __name__ == "__main__":
+    main()
