@@ -7,5 +7,6 @@ st.set_page_config(page_title="optviz", page_icon="📉", layout="wide")
 pages = [
     st.Page("pages/home.py", title="Home", icon="🏠", default=True),
     st.Page("pages/trajectories.py", title="Optimizer trajectories", icon="📉", url_path="trajectories"),
+    st.Page("pages/layers.py", title="Initialization & activations", icon="🧱", url_path="layers"),
 ]
 st.navigation(pages).run()

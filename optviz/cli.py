@@ -71,6 +71,9 @@ def _registry_json() -> dict[str, Any]:
     }
     for extra in _EXTRA_LISTINGS:
         out.update(extra())
+    from optviz import layers_compute
+
+    out["figures"]["layers"] = {"main": layers_compute.MAIN_FIGURE, "figures": layers_compute.FIGURES}
     return out
 
 

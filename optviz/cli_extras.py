@@ -53,8 +53,15 @@ def _trajectory_loader(data):
     return "trajectories", scene, notices
 
 
+def _layers_loader(data):
+    from optviz.layers_scene import LayersScene
+
+    scene, notices = LayersScene.from_json(data)
+    return "layers", scene, notices
+
+
 # kind in the scene file -> loader returning (page, scene, notices)
-_PAGE_LOADERS: dict[str, Any] = {"trajectory": _trajectory_loader}
+_PAGE_LOADERS: dict[str, Any] = {"trajectory": _trajectory_loader, "layers": _layers_loader}
 # page -> (scene -> (Exportable, figure names, main figure))
 EXPORTERS: dict[str, Any] = {}
 
@@ -67,7 +74,60 @@ def _trajectory_exporter(scene):
     return trajectory_exportable(scene, results, view), list(compute.FIGURES), compute.MAIN_FIGURE, scene.surface
 
 
+def _layers_exporter(scene):
+    from optviz import layers_compute
+
+    figures = [f for f in layers_compute.FIGURES if f != "histograms_b" or scene.b is not None]
+    return layers_compute.exportable(scene, layers_compute.statistics(scene)), figures, layers_compute.MAIN_FIGURE, scene.a.activation
+
+
 EXPORTERS["trajectories"] = _trajectory_exporter
+EXPORTERS["layers"] = _layers_exporter
+
+
+def cmd_layers(args) -> int:
+    from optviz.netstats import NETWORK_PARAMS, NetworkConfig, layer_stats_json
+
+    raw = {p.name: getattr(args, p.name) for p in NETWORK_PARAMS if getattr(args, p.name) is not None}
+    values = {}
+    for p in NETWORK_PARAMS:
+        if p.name in raw:
+            if p.name == "init":
+                values["init"] = raw["init"]  # aliases (xavier_*, kaiming_*) are resolved by NetworkConfig
+                continue
+            try:
+                values[p.name] = p.parse(raw[p.name])
+            except ValueError as err:
+                raise cli.UsageError(str(err)) from None
+    try:
+        config = NetworkConfig(**values)
+    except ValueError as err:
+        raise cli.UsageError(str(err)) from None
+    payload = layer_stats_json(config)
+    if args.json:
+        print(json.dumps(payload))
+    else:
+        print(f"{'layer':>5} {'mean':>11} {'std':>11} {'saturated':>9} {'dead':>6} {'grad_std':>11} {'weight_grad':>11}")
+        for i, row in enumerate(payload["layers"], 1):
+            cells = [row[k] for k in ("mean", "std", "saturated", "dead", "grad_std", "weight_grad_std")]
+            text = ["—" if v is None else f"{v:.3g}" for v in cells]
+            print(f"{i:>5} {text[0]:>11} {text[1]:>11} {text[2]:>9} {text[3]:>6} {text[4]:>11} {text[5]:>11}")
+    return 0
+
+
+def _register_layers(sub) -> None:
+    from optviz.netstats import NETWORK_PARAMS
+
+    p = sub.add_parser("layers", help="per-layer statistics of a deep MLP (initialization & activations)")
+    for spec in NETWORK_PARAMS:
+        flag = "--" + spec.name.replace("_", "-")
+        if spec.kind == "bool":
+            p.add_argument(flag, dest=spec.name, action="store_true", default=None, help=spec.help)
+        else:
+            choices = f" ({', '.join(spec.choices)})" if spec.kind == "choice" else ""
+            p.add_argument(flag, dest=spec.name, metavar=spec.name.upper(), help=f"{spec.help}{choices} [default {spec.default}]")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_layers)
 
 
 def cmd_export(args) -> int:
@@ -124,3 +184,21 @@ def _register_export(sub) -> None:
 
 cli._EXTRA_LISTINGS.append(_scenes_listing)
 cli._EXTRA_COMMANDS.append(_register_export)
+cli._EXTRA_COMMANDS.append(_register_layers)
+
+
+def _layers_listing() -> dict[str, Any]:
+    from optviz.activations import ACTIVATIONS
+    from optviz.initializers import INITIALIZERS
+    from optviz.netstats import NETWORK_PARAMS
+    from optviz.params import to_json
+
+    return {
+        "activations": {k: {"label": a.label, "formula": a.latex} for k, a in ACTIVATIONS.items()},
+        "initializers": {k: {"label": i.label, "aliases": list(i.aliases), "variance": i.formula, "uses_scale": i.uses_scale}
+                         for k, i in INITIALIZERS.items()},
+        "network": [to_json(p) for p in NETWORK_PARAMS],
+    }
+
+
+cli._EXTRA_LISTINGS.append(_layers_listing)

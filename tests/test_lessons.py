@@ -143,6 +143,55 @@ def check_l1_penalty(scene):
     assert abs(paths(scene)["SGD"].positions[-1, 1]) < 0.05
 
 
+def layer_stats_of(scene):
+    from optviz.layers_compute import statistics
+
+    return statistics(scene)
+
+
+def check_tanh_small_init(scene):
+    (a,) = layer_stats_of(scene)
+    assert a.std[-1] < 1e-5 and np.all(np.diff(np.log(a.std)) < 0)
+    assert a.weight_grad_std[-1] < 1e-5
+
+
+def check_tanh_large_init(scene):
+    (a,) = layer_stats_of(scene)
+    assert np.all(a.saturated > 0.9)
+
+
+def check_tanh_xavier(scene):
+    (a,) = layer_stats_of(scene)
+    assert 0.1 < a.std[-1] < 0.4 and not np.any(a.saturated > 0.1)
+
+
+def check_relu_xavier(scene):
+    a, b = layer_stats_of(scene)
+    ratio = np.exp(np.mean(np.diff(np.log(a.std))))
+    assert ratio == pytest.approx(1 / np.sqrt(2), abs=0.05)
+    assert 0.5 < b.std[-1] / b.std[0] < 2
+
+
+def check_relu_he(scene):
+    (a,) = layer_stats_of(scene)
+    assert np.all((a.std > 0.3) & (a.std < 3))
+
+
+def check_constant_init(scene):
+    (a,) = layer_stats_of(scene)
+    assert np.all(a.identical)
+    free, _ = layer_stats_of(type(scene)(scene.a.replace(init="glorot_normal"))), None
+    assert not np.any(free[0].identical)
+
+
+def check_batchnorm(scene):
+    a, b = layer_stats_of(scene)
+    np.testing.assert_allclose(a.std, b.std, rtol=0.02)
+    np.testing.assert_allclose(a.mean, b.mean, atol=0.02)
+    plain = layer_stats_of(type(scene)(scene.a.replace(batchnorm=False), scene.b.replace(batchnorm=False)))
+    assert plain[1].std[-1] > 100 * plain[0].std[-1]  # without batch norm the two differ wildly
+
+
 CHECKS = {name[len("check_"):]: fn for name, fn in globals().items() if name.startswith("check_")}
 
 

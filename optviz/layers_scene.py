@@ -1,0 +1,111 @@
+"""LayersScene: the initialization page's state (a network, optionally a second one to compare);
+<-> URL query params <-> JSON, validated like TrajectoryScene (clamp or drop, with notices).
+
+URL keys are NETWORK_PARAMS names for network A and `b.<name>` for network B (`compare=true`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from optviz.initializers import INITIALIZERS
+from optviz.netstats import NETWORK_PARAMS, NetworkConfig
+
+SCENE_VERSION = 1
+B_PREFIX = "b."
+RESERVED_KEYS = ("compare", "presenter", "scene")
+
+
+@dataclass(frozen=True)
+class LayersScene:
+    """Network A, and network B when comparing (e.g. Xavier vs He on ReLU)."""
+
+    a: NetworkConfig = NetworkConfig()
+    b: NetworkConfig | None = None
+
+    @property
+    def networks(self) -> list[tuple[str, NetworkConfig]]:
+        """[(label, config)] of the shown networks."""
+        out = [(self.label("a"), self.a)]
+        if self.b is not None:
+            out.append((self.label("b"), self.b))
+        return out
+
+    def label(self, which: str) -> str:
+        config = self.a if which == "a" else self.b
+        init = INITIALIZERS[config.init].label
+        if INITIALIZERS[config.init].uses_scale:
+            init += f" {config.scale:g}"
+        text = f"{config.activation}, {init}" + (f", gain {config.gain:g}" if config.gain != 1 else "")
+        text += ", batch norm" if config.batchnorm else ""
+        return f"{which.upper()}: {text}" if self.b is not None else text
+
+    # -- JSON --------------------------------------------------------------------------------
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": "layers", "version": SCENE_VERSION, "network": self.a.values(),
+                "compare": self.b.values() if self.b is not None else None}
+
+    @staticmethod
+    def from_json(data: Any) -> tuple["LayersScene", list[str]]:
+        if not isinstance(data, Mapping):
+            return LayersScene(), ["scene file: expected a JSON object; using the default scene"]
+        if data.get("kind", "layers") != "layers":
+            return LayersScene(), [f"scene file: kind {data.get('kind')!r} is not a layers scene; using the default scene"]
+        notices: list[str] = []
+        a, n = NetworkConfig.from_values(_mapping(data.get("network"), notices, "network"), "network A")
+        notices += n
+        b = None
+        if data.get("compare") is not None:
+            b, n = NetworkConfig.from_values(_mapping(data.get("compare"), notices, "compare"), "network B")
+            notices += n
+        return LayersScene(a, b), notices
+
+    def dumps(self) -> str:
+        return json.dumps(self.to_json(), indent=2)
+
+    @staticmethod
+    def loads(text: str | bytes) -> tuple["LayersScene", list[str]]:
+        try:
+            data = json.loads(text)
+        except (ValueError, UnicodeDecodeError) as err:
+            return LayersScene(), [f"scene file is not valid JSON ({err}); using the default scene"]
+        return LayersScene.from_json(data)
+
+    # -- URL ---------------------------------------------------------------------------------
+    def to_query(self) -> dict[str, str]:
+        query = {p.name: p.format(getattr(self.a, p.name)) for p in NETWORK_PARAMS}
+        if self.b is not None:
+            query["compare"] = "true"
+            query.update({B_PREFIX + p.name: p.format(getattr(self.b, p.name)) for p in NETWORK_PARAMS})
+        return query
+
+    @staticmethod
+    def from_query(query: Mapping[str, Any]) -> tuple["LayersScene", list[str]]:
+        flat = {k: (v[-1] if isinstance(v, (list, tuple)) and v else v) for k, v in query.items()}
+        names = {p.name for p in NETWORK_PARAMS}
+        a_values, b_values, notices = {}, {}, []
+        for key, value in flat.items():
+            if key in RESERVED_KEYS:
+                continue
+            if key in names:
+                a_values[key] = value
+            elif key.startswith(B_PREFIX) and key[len(B_PREFIX):] in names:
+                b_values[key[len(B_PREFIX):]] = value
+            else:
+                notices.append(f"link: unknown parameter {key!r} ignored")
+        compare = str(flat.get("compare", "false")).lower() in ("1", "true", "yes", "on")
+        if b_values and not compare:
+            notices.append("link: b.* settings ignored (compare is off)")
+        scene, more = LayersScene.from_json({"network": a_values, "compare": b_values if compare else None})
+        return scene, notices + more
+
+
+def _mapping(value: Any, notices: list[str], where: str) -> Mapping[str, Any]:
+    if value is None:
+        return {}
+    if isinstance(value, Mapping):
+        return value
+    notices.append(f"{where}: expected an object of name: value; ignored")
+    return {}

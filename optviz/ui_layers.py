@@ -1,0 +1,54 @@
+"""Controls of the initialization page, generated from NETWORK_PARAMS (streamlit; see optviz.ui)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import streamlit as st
+
+from optviz import ui
+from optviz.activations import ACTIVATIONS
+from optviz.initializers import INITIALIZERS
+from optviz.layers_scene import LayersScene
+from optviz.netstats import NETWORK_PARAMS, NetworkConfig
+
+P = "lay."  # widget-key prefix of this page
+_LABELS = {"activation": tuple(a.label for a in ACTIVATIONS.values()), "init": tuple(i.label for i in INITIALIZERS.values())}
+# The page's widgets: NETWORK_PARAMS with display labels for the choices.
+PARAMS = tuple(dataclasses.replace(p, label=p.label[:1].upper() + p.label[1:], choice_labels=_LABELS.get(p.name, ()))
+               for p in NETWORK_PARAMS)
+
+
+def load(scene: LayersScene) -> None:
+    """Write every value of `scene` into the widget state (before the widgets render)."""
+    ui.load_into_widgets(PARAMS, P + "a.", scene.a.values())
+    st.session_state[P + "compare"] = scene.b is not None
+    if scene.b is not None:
+        ui.load_into_widgets(PARAMS, P + "b.", scene.b.values())
+
+
+def _network(prefix: str, current: NetworkConfig, box) -> NetworkConfig:
+    main = [p for p in PARAMS if p.name in ("activation", "init", "scale", "gain", "batchnorm")]
+    shape = [p for p in PARAMS if p.name not in {q.name for q in main}]
+    values = ui.param_widgets(main, prefix, current.values(), box)
+    if not INITIALIZERS[values["init"]].uses_scale:
+        box.caption(f"Init scale is not used by {INITIALIZERS[values['init']].label}.")
+    with box.expander("Network size and seed", expanded=False):
+        values.update(ui.param_widgets(shape, prefix, current.values()))
+    config, notices = NetworkConfig.from_values(values)
+    for notice in notices:
+        box.warning(notice)
+    return config
+
+
+def controls(scene: LayersScene, box) -> LayersScene:
+    """Render every control into `box` and return the scene they describe."""
+    box.markdown("**Network A**")
+    a = _network(P + "a.", scene.a, box)
+    compare = box.toggle("Compare with a second network", key=P + "compare",
+                         help="Show network B beside A, e.g. Xavier vs He on ReLU.")
+    b = None
+    if compare:
+        box.markdown("**Network B**")
+        b = _network(P + "b.", scene.b or a, box)
+    return LayersScene(a, b)

@@ -1,0 +1,65 @@
+"""Initialization & activations: per-layer statistics of a deep network (the cs231n 10-layer experiment)."""
+
+import streamlit as st
+
+from optviz import layers_compute, ui, ui_layers
+from optviz.layers_scene import LayersScene
+from optviz.lessons import LESSONS, lesson_aware
+from optviz.netstats import NetworkConfig, layer_stats
+
+PAGE = "layers_scene"
+
+
+@st.cache_data(max_entries=32, show_spinner="Computing the network…")
+def computed(config: NetworkConfig):
+    return layer_stats(config)
+
+
+scene, notices, load = ui.incoming_scene(PAGE, lesson_aware(LayersScene.from_query), LayersScene, ui_layers.P + "a.activation")
+if load:
+    ui_layers.load(scene)
+    if st.query_params.get("scene") in LESSONS:
+        st.session_state["lesson"] = st.query_params["scene"]
+
+presenter = ui.presenter_toggle()
+ui.apply_presenter_css(presenter)
+controls_box = st.popover("⚙ Controls") if presenter else st.sidebar
+ui.lesson_picker("layers", PAGE, LESSONS, controls_box)
+previous = scene
+scene = ui_layers.controls(scene, controls_box)
+if scene != previous and not load:
+    st.session_state.pop("lesson", None)
+query = scene.to_query() | ({"scene": st.session_state["lesson"]} if st.session_state.get("lesson") else {})
+ui.publish_scene(PAGE, scene, query, presenter)
+
+st.title("Initialization & activations")
+st.caption("Forward: how activations evolve layer by layer. Backward: how gradients reach each layer. "
+           "Inputs are N(0, 1); no biases, as in the lecture.")
+ui.show_notices(notices)
+ui.lesson_banner(LESSONS, "layers")
+
+stats = [computed(config) for _, config in scene.networks]
+for label, sentences in layers_compute.descriptions(scene, stats):
+    st.markdown(f"**{label}**: " + "; ".join(sentences) + ".")
+source = layers_compute.exportable(scene, stats)
+
+
+def figure(name: str, key: str) -> None:
+    ui.export_menu(source, name, "layers", scene.a.activation, f"x.{name}")
+    ui.chart(layers_compute.build_figure(name, scene, stats, presenter=presenter), key=key)
+
+
+tabs = st.tabs(["Mean & std per layer", "Histograms", "Saturated & dead", "Activation function"])
+with tabs[0]:
+    figure("stats", "stats")
+with tabs[1]:
+    columns = st.columns(len(stats))
+    for column, name in zip(columns, ["histograms", "histograms_b"]):
+        with column:
+            figure(name, name)
+with tabs[2]:
+    figure("saturation", "saturation")
+with tabs[3]:
+    figure("activation", "activation")
+
+ui.scene_file_controls(PAGE, scene, LayersScene.loads, scene.a.activation)
