@@ -1,0 +1,56 @@
+"""Streamlit AppTest: the initialization page renders, responds to its controls and to links."""
+
+import json
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "layers.py")
+
+
+def page(query: dict | None = None) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    return at.run()
+
+
+def stats_spec(at: AppTest) -> dict:
+    return json.loads(at.get("plotly_chart")[0].proto.spec)
+
+
+def test_renders_with_descriptions():
+    at = page()
+    assert not at.exception
+    assert len(at.get("plotly_chart")) == 4
+    assert any("std" in m.value for m in at.markdown if m.value.startswith("**"))
+
+
+def test_controls_change_the_figure_and_url():
+    at = page({"depth": "6", "width": "100", "batch": "200"})
+    before = stats_spec(at)
+    at.selectbox(key="lay.a.activation").set_value("relu").run()
+    assert not at.exception and at.query_params["activation"] == "relu"
+    assert stats_spec(at)["data"] != before["data"]
+
+
+def test_compare_mode_draws_both_networks():
+    at = page({"depth": "6", "width": "100", "batch": "200", "activation": "relu", "compare": "true",
+               "b.depth": "6", "b.width": "100", "b.batch": "200", "b.activation": "relu", "b.init": "he_normal"})
+    assert not at.exception and len(at.get("plotly_chart")) == 5
+    names = {t.get("legendgroup") or t.get("name") for t in stats_spec(at)["data"]}
+    assert any("A:" in str(n) for n in names) and any("B:" in str(n) for n in names)
+
+
+def test_lesson_link_shows_banner_and_description():
+    at = page({"scene": "tanh_small_init", "width": "100", "batch": "200"})
+    assert not at.exception
+    assert any("collapse" in i.value for i in at.info)
+    assert any("collapsed" in m.value for m in at.markdown)
+
+
+def test_bad_link_values_get_a_notice():
+    at = page({"depth": "999", "activation": "swish", "width": "100", "batch": "200"})
+    assert not at.exception
+    text = " ".join(w.value for w in at.warning)
+    assert "depth" in text and "swish" in text
