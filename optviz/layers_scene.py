@@ -15,7 +15,7 @@ from optviz.netstats import NETWORK_PARAMS, NetworkConfig
 
 SCENE_VERSION = 1
 B_PREFIX = "b."
-RESERVED_KEYS = ("compare", "presenter", "scene")
+RESERVED_KEYS = ("compare", "presenter", "scene", "view")
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ SURFACE_PARAM = Param("surface", "Surface", "ill_conditioned", kind="choice", ch
                       choice_labels=tuple(s.label for s in SURFACES.values()))
 SCHEDULE_PARAM = Param("schedule", "Learning-rate schedule", "constant", kind="choice", choices=tuple(SCHEDULES),
                        choice_labels=tuple(s.label for s in SCHEDULES.values()))
-RESERVED_KEYS = ("surface", "opt", "start", "schedule", "presenter", "scene")
+RESERVED_KEYS = ("surface", "opt", "start", "schedule", "presenter", "scene", "view")
 
 
 _INSTANCE = re.compile(r"^([a-z0-9_]+?)(?:-([1-9][0-9]?))?$")

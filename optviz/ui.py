@@ -112,6 +112,7 @@ def load_into_widgets(params: Sequence[Param], prefix: str, values: Mapping[str,
 # -- scene lifecycle -----------------------------------------------------------------------------
 
 PENDING = "_pending_scene"
+VIEW_ONLY_KEYS = ("presenter", "view")  # URL keys that change how, not what, a page shows
 
 
 def request_scene(page_key: str, scene: Any, notices: Sequence[str] = ()) -> None:
@@ -133,7 +134,7 @@ def incoming_scene(page_key: str, from_query: Callable[[Mapping[str, Any]], tupl
     pending = st.session_state.pop(PENDING + page_key, None)
     if pending is not None:
         return pending[0], pending[1], True
-    query = {k: v for k, v in st.query_params.to_dict().items() if k != "presenter"}
+    query = {k: v for k, v in st.query_params.to_dict().items() if k not in VIEW_ONLY_KEYS}
     published = st.session_state.get(page_key + ".published")
     if query and query != published:
         scene, notices = from_query(query)
@@ -146,7 +147,8 @@ def incoming_scene(page_key: str, from_query: Callable[[Mapping[str, Any]], tupl
 def publish_scene(page_key: str, scene: Any, query: Mapping[str, str], presenter: bool) -> None:
     """Remember the scene for this session and write it into the URL (the share link)."""
     st.session_state[page_key] = scene
-    st.session_state[page_key + ".published"] = dict(query)
+    # Compared with the URL in incoming_scene, so it leaves out the same view-only keys.
+    st.session_state[page_key + ".published"] = {k: v for k, v in query.items() if k not in VIEW_ONLY_KEYS}
     wanted = dict(query)
     if presenter:
         wanted["presenter"] = "1"
@@ -260,3 +262,29 @@ def lesson_banner(lessons: Mapping[str, Any], page: str) -> None:
     lesson = lessons.get(key) if key else None
     if lesson is not None and lesson.page == page:
         st.info(f"**{lesson.title}.** {lesson.text}\n\n👀 *{lesson.look_for}*", icon="📚")
+
+
+def init_view(labels: Sequence[str], key: str, load: bool) -> None:
+    """Select the tab named by the URL's `view` (1-based index or label) when a scene is loaded.
+
+    Call before `publish_scene`, which rewrites the URL.
+    """
+    if load:
+        wanted = st.query_params.get("view")
+        if wanted is not None:
+            chosen = labels[int(wanted) - 1] if wanted.isdigit() and 1 <= int(wanted) <= len(labels) else wanted
+            if chosen in labels:
+                st.session_state[key] = chosen
+    if st.session_state.get(key) not in labels:
+        st.session_state[key] = labels[0]
+
+
+def view_tabs(labels: Sequence[str], key: str) -> list:
+    """Tabs that render only the open one (a rerun builds one view, not all); see init_view."""
+    return st.tabs(list(labels), key=key, on_change="rerun")
+
+
+def view_query(labels: Sequence[str], key: str) -> dict[str, str]:
+    """The `view` URL entry for the open tab (omitted for the first, default tab)."""
+    current = st.session_state.get(key, labels[0])
+    return {} if current == labels[0] or current not in labels else {"view": str(list(labels).index(current) + 1)}

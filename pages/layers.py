@@ -8,6 +8,7 @@ from optviz.lessons import LESSONS, lesson_aware
 from optviz.netstats import NetworkConfig, layer_stats
 
 PAGE = "layers_scene"
+VIEWS = ["Mean & std per layer", "Histograms", "Saturated & dead", "Activation function"]
 
 
 @st.cache_data(max_entries=32, show_spinner="Computing the network…")
@@ -30,6 +31,8 @@ scene = ui_layers.controls(scene, controls_box)
 if scene != previous and not load:
     st.session_state.pop("lesson", None)
 query = scene.to_query() | ({"scene": st.session_state["lesson"]} if st.session_state.get("lesson") else {})
+ui.init_view(VIEWS, "lay.view", load)
+query |= ui.view_query(VIEWS, "lay.view")
 ui.publish_scene(PAGE, scene, query, presenter)
 
 st.title("Initialization & activations")
@@ -49,17 +52,17 @@ def figure(name: str, key: str) -> None:
     ui.chart(layers_compute.build_figure(name, scene, stats, presenter=presenter), key=key)
 
 
-tabs = st.tabs(["Mean & std per layer", "Histograms", "Saturated & dead", "Activation function"])
-with tabs[0]:
-    figure("stats", "stats")
-with tabs[1]:
-    columns = st.columns(len(stats))
-    for column, name in zip(columns, ["histograms", "histograms_b"]):
+def histograms_tab():
+    for column, name in zip(st.columns(len(stats)), ["histograms", "histograms_b"]):
         with column:
             figure(name, name)
-with tabs[2]:
-    figure("saturation", "saturation")
-with tabs[3]:
-    figure("activation", "activation")
+
+
+tabs = ui.view_tabs(VIEWS, "lay.view")
+for tab, draw in zip(tabs, [lambda: figure("stats", "stats"), histograms_tab, lambda: figure("saturation", "saturation"),
+                            lambda: figure("activation", "activation")]):
+    if tab.open:  # only the open tab is built and sent
+        with tab:
+            draw()
 
 ui.scene_file_controls(PAGE, scene, LayersScene.loads, scene.a.activation)

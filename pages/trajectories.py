@@ -10,6 +10,7 @@ from optviz.scene import TrajectoryScene, optimizer_of
 from optviz.surfaces import SURFACES
 
 PAGE = "trajectory_scene"
+VIEWS = ["Contour", "3-D surface", "Loss & distance", "Playback"]
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -35,6 +36,8 @@ if scene != previous and not load:
 query = scene.to_query()
 if st.session_state.get("lesson"):
     query["scene"] = st.session_state["lesson"]
+ui.init_view(VIEWS, "traj.view", load)
+query |= ui.view_query(VIEWS, "traj.view")
 ui.publish_scene(PAGE, scene, query, presenter)
 
 surface = SURFACES[scene.surface]
@@ -45,6 +48,7 @@ ui.lesson_banner(LESSONS, "trajectories")
 if not scene.optimizers:
     st.info("Choose at least one optimizer in the controls to draw its path.")
 
+tabs = ui.view_tabs(VIEWS, "traj.view")
 results, view = computed(scene)
 exportable = trajectory_exportable(scene, results, view)
 for r in results:
@@ -52,8 +56,9 @@ for r in results:
         st.error(f"**{r.label} diverged at step {r.diverged_at}** ({r.divergence}): the step was too large for this "
                  "surface. The path ends at its last good point (✗). Try a smaller learning rate.", icon="💥")
 
-tabs = st.tabs(["Contour", "3-D surface", "Loss & distance", "Playback"])
-with tabs[0]:
+
+
+def contour_tab():
     ui.export_menu(exportable, "contour", "trajectories", scene.surface, "x.contour", animated=True)
     event = ui.chart(compute.build_figure("contour", scene, results, view, presenter=presenter, clickable=True),
                      key="contour", on_select="rerun", selection_mode="points")
@@ -61,20 +66,25 @@ with tabs[0]:
     if clicked and clicked != st.session_state.get("_last_click"):
         st.session_state["_last_click"] = clicked
         ui.request_scene(PAGE, scene.with_start(*clicked))
-with tabs[1]:
-    ui.export_menu(exportable, "surface3d", "trajectories", scene.surface, "x.surface3d")
-    ui.chart(compute.build_figure("surface3d", scene, results, view, presenter=presenter), key="surface3d")
-with tabs[2]:
-    left, right = st.columns(2)
-    with left:
-        ui.export_menu(exportable, "loss", "trajectories", scene.surface, "x.loss")
-        ui.chart(compute.build_figure("loss", scene, results, view, presenter=presenter), key="loss")
-    with right:
-        ui.export_menu(exportable, "distance", "trajectories", scene.surface, "x.distance")
-        ui.chart(compute.build_figure("distance", scene, results, view, presenter=presenter), key="distance")
-with tabs[3]:
-    st.caption("▶ Play moves every path at once; drag the step slider to stop at any step. The GIF/MP4 export is under the Contour tab.")
-    ui.chart(compute.build_figure("playback", scene, results, view, presenter=presenter), key="playback")
+
+
+def figure_tab(*names):
+    for column, name in zip(st.columns(len(names)), names):
+        with column:
+            ui.export_menu(exportable, name, "trajectories", scene.surface, f"x.{name}")
+            ui.chart(compute.build_figure(name, scene, results, view, presenter=presenter), key=name)
+
+
+def playback_tab():
+    st.caption("▶ Play moves every path at once; drag the step slider to stop at any step. "
+               "The GIF/MP4 export is under the Contour tab.")
+    figure_tab("playback")
+
+
+for tab, draw in zip(tabs, [contour_tab, lambda: figure_tab("surface3d"), lambda: figure_tab("loss", "distance"), playback_tab]):
+    if tab.open:  # only the open tab is built and sent
+        with tab:
+            draw()
 
 with st.expander("Update rules and the surface", expanded=not presenter):
     st.latex(surface.latex)

@@ -22,7 +22,7 @@ def stats_spec(at: AppTest) -> dict:
 def test_renders_with_descriptions():
     at = page()
     assert not at.exception
-    assert len(at.get("plotly_chart")) == 4
+    assert len(at.get("plotly_chart")) == 1  # only the open tab is built
     assert any("std" in m.value for m in at.markdown if m.value.startswith("**"))
 
 
@@ -37,9 +37,15 @@ def test_controls_change_the_figure_and_url():
 def test_compare_mode_draws_both_networks():
     at = page({"depth": "6", "width": "100", "batch": "200", "activation": "relu", "compare": "true",
                "b.depth": "6", "b.width": "100", "b.batch": "200", "b.activation": "relu", "b.init": "he_normal"})
-    assert not at.exception and len(at.get("plotly_chart")) == 5
+    assert not at.exception and len(at.get("plotly_chart")) == 1
     names = {t.get("legendgroup") or t.get("name") for t in stats_spec(at)["data"]}
     assert any("A:" in str(n) for n in names) and any("B:" in str(n) for n in names)
+
+
+def test_histograms_view_shows_both_networks_in_compare_mode():
+    at = page({"depth": "4", "width": "50", "batch": "100", "compare": "true", "b.depth": "4", "b.width": "50",
+               "b.batch": "100", "view": "2"})
+    assert not at.exception and len(at.get("plotly_chart")) == 2
 
 
 def test_lesson_link_shows_banner_and_description():

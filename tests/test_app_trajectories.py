@@ -29,10 +29,19 @@ def path_names(spec: dict) -> list[str]:
     return [t.get("name") for t in spec["data"] if t.get("mode") == "lines+markers"]
 
 
-def test_renders_every_view_without_exception():
+@pytest.mark.parametrize("view, traces", [("1", "contour"), ("2", "surface"), ("3", "scatter"), ("4", "scatter")])
+def test_each_view_renders_alone(view, traces):
+    at = page({"view": view})
+    assert not at.exception
+    charts = at.get("plotly_chart")
+    assert len(charts) == (2 if view == "3" else 1)  # only the open tab is built: loss + distance side by side
+    assert any(t["type"] == traces for t in json.loads(charts[0].proto.spec)["data"])
+    assert at.query_params.get("view", "1") == view
+
+
+def test_renders_default_scene():
     at = page()
     assert not at.exception
-    assert len(at.get("plotly_chart")) == 5  # contour, 3-D, loss, distance, playback
     names = path_names(contour_json(at))
     assert names == ["SGD", "Momentum", "Nesterov", "AdaGrad", "RMSProp", "Adam"]
     assert at.query_params["surface"] == "ill_conditioned"
@@ -100,3 +109,11 @@ def test_surface_switch_moves_start_to_its_default():
     assert not at.exception
     assert at.query_params["start"] == "2,1.5"
     assert at.slider(key="traj.s.tilt").value == pytest.approx(0.3)
+
+
+def test_changes_stick_on_a_non_default_view():
+    at = page({"view": "3"})
+    at.slider(key="traj.s.angle").set_value(30.0).run()
+    at.slider(key="traj.steps").set_value(50).run()
+    assert at.query_params["angle"] == "30" and at.query_params["steps"] == "50" and at.query_params["view"] == "3"
+    assert at.slider(key="traj.s.angle").value == 30.0
