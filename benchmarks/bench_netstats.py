@@ -56,6 +56,8 @@ def main() -> None:
 
     config = NetworkConfig()  # the lecture's defaults
     print(f"jax {jax.__version__} on {jax.devices()[0].platform}, {os.cpu_count()} CPU cores")
+    print("load average before (1, 5, 15 min): " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+          + "  (other work on the machine inflates every figure below)")
     print(f"network: {config.values()}")
 
     # -- first call: trace + compile + run, stage by stage --------------------------------
@@ -144,3 +146,4 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    print("\nload average after (1, 5, 15 min): " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))

@@ -1,5 +1,5 @@
 """Subcommands and listings beyond trajectories, registered into optviz.cli: `export` and the
-lesson scenes in `list` (the layers command is added by optviz.netstats_cli when present)."""
+lesson scenes, layers and network listings in `list`, and the `layers` command."""
 
 from __future__ import annotations
 

@@ -120,8 +120,8 @@ def stats_figure(stats_list: Sequence[LayerStats], labels: Sequence[str], presen
     fig = make_subplots(
         rows=1,
         cols=3,
-        subplot_titles=("activation mean", "activation std", "gradient std"),
-        horizontal_spacing=0.09,
+        subplot_titles=("activation mean", "activation std", "gradient std: dL/dz solid, dL/dW dashed"),
+        horizontal_spacing=0.1,
     )
     for index, (stats, label) in enumerate(zip(stats_list, labels)):
         layers = stats.layers
@@ -143,11 +143,10 @@ def stats_figure(stats_list: Sequence[LayerStats], labels: Sequence[str], presen
         )
     depth = max(stats.depth for stats in stats_list)
     fig.update_xaxes(title_text="layer", tickmode="linear" if depth <= 20 else "auto", dtick=1 if depth <= 20 else None)
-    fig.update_yaxes(title_text="mean of activations h", row=1, col=1)
-    fig.update_yaxes(title_text="std of activations h (log)", type="log", exponentformat="power", row=1, col=2)
-    fig.update_yaxes(
-        title_text="std of dL/dz (solid), dL/dW (dashed) (log)", type="log", exponentformat="power", row=1, col=3
-    )
+    fig.update_yaxes(title_text="mean of h", row=1, col=1)
+    fig.update_yaxes(title_text="std of h (log)", type="log", exponentformat="power", row=1, col=2)
+    fig.update_yaxes(title_text="gradient std (log)", type="log", exponentformat="power", row=1, col=3)
+    fig.update_annotations(font_size=style.font_size)  # subplot titles
     apply(fig, presenter)
     fig.update_layout(legend=dict(orientation="h", yanchor="bottom", y=1.12, x=0.0), margin=dict(t=90))
     return fig
@@ -299,8 +298,9 @@ def saturation_figure(stats_list: Sequence[LayerStats], labels: Sequence[str], p
     depth = max(stats.depth for stats in stats_list)
     fig.update_xaxes(title_text="layer", tickmode="linear" if depth <= 20 else "auto", dtick=1 if depth <= 20 else None)
     fig.update_yaxes(range=[-3, 103], ticksuffix="%")
-    fig.update_yaxes(title_text="saturated entries (% of inputs x units)", row=1, col=1)
-    fig.update_yaxes(title_text="dead units (% of units)", row=1, col=2)
+    fig.update_yaxes(title_text="saturated (% of inputs x units)", row=1, col=1)
+    fig.update_yaxes(title_text="dead (% of units)", row=1, col=2)
+    fig.update_annotations(font_size=style.font_size)  # subplot titles
     apply(fig, presenter)
     fig.update_layout(legend=dict(orientation="h", yanchor="bottom", y=1.12, x=0.0), margin=dict(t=90))
     return fig
@@ -383,5 +383,8 @@ def activation_figure(activation_key: str, presenter: bool = False) -> go.Figure
     fig.update_xaxes(title_text="pre-activation z", range=[-4, 4], zeroline=True)
     fig.update_yaxes(title_text="f(z), f'(z)", zeroline=True)
     apply(fig, presenter, title=f"{activation.label}: f(z) and f'(z)")
-    fig.update_layout(legend=dict(x=0.99, xanchor="right", y=0.01, yanchor="bottom"))
+    fig.update_layout(
+        legend=dict(orientation="h", x=1.0, xanchor="right", y=1.02, yanchor="bottom"),
+        margin=dict(t=110 if presenter else 80),
+    )
     return fig

@@ -1,0 +1,653 @@
+"""Per-layer forward and backward statistics of a deep MLP, for INITIALIZERS x ACTIVATIONS.
+
+The cs231n lecture 6 experiment: inputs X ~ N(0, 1) of shape (batch, width), `depth`
+fully-connected layers of `width` units, no biases,
+
+    z_l = h_{l-1} W_l,    h_l = f(BN(z_l))    (BN optional, no learned affine),    h_0 = X,
+
+with W_l drawn from the chosen initializer. For every layer we report the mean and std of
+the activations h_l, a histogram with fixed bins, the saturated and dead fractions, whether
+all units are identical (symmetry never broken), and from one backward pass the std of the
+backpropagated signal dL/dz_l and of the weight gradient dL/dW_l.
+
+The loss is a fixed random projection of the last layer,
+
+    L = (1/B) sum_b r_b . h_L[b],    r_b ~ N(0, I_width) drawn from the seed,
+
+so the upstream gradient dL/dh_L = r_b / B has unit scale per example whatever the
+forward pass did: what the gradient statistics show is how the layers transmit (shrink,
+amplify, block) a signal, not the size of the loss. (With the square loss 0.5 |h_L|^2 a
+collapsed forward pass would also zero the upstream gradient and hide the backward story.)
+`grad_std` is the std of the per-example signal B dL/dz_l; `weight_grad_std` the std of
+dL/dW_l = (1/B) h_{l-1}^T (B dL/dz_l), the batch-mean gradient an optimizer would see.
+
+Histograms use fixed bins over `Activation.histogram_range` (tanh [-1, 1], sigmoid [0, 1],
+ReLU [0, 4], linear [-4, 4], ...), the same in every layer and for every init, so a
+collapse shows as a spike at 0 and saturation as spikes at the ends; what falls outside
+is counted in `below_range` / `above_range`, not clipped into the edge bins.
+
+LSUV (`init="lsuv"`) draws orthogonal W_l and rescales each one on this batch, in the
+forward pass, so that std(z_l) = gain (one rescale is exact: z_l is linear in W_l).
+
+The computation is jitted in three stages: the data draw (compiled per batch x width), the
+weight draw (per depth x width x init) and the forward/backward statistics (per activation,
+batch norm, bins and shapes), so changing the activation reuses the compiled samplers. The
+structure (depth, width, batch, activation, init, batch norm, histogram bins) is static;
+seed, scale and gain are traced, so moving those sliders never recompiles
+(`trace_count()` counts compilations). Only statistics come back (NumPy), never the
+activations.
+
+References:
+  cs231n lecture 6, "Training neural networks I" (activation statistics per layer).
+  Glorot & Bengio 2010, "Understanding the difficulty of training deep feedforward neural networks".
+  He et al. 2015, "Delving Deep into Rectifiers".
+  Klambauer et al. 2017, "Self-Normalizing Neural Networks".
+  Ioffe & Szegedy 2015, "Batch Normalization".
+  Mishkin & Matas 2016, "All you need is a good init" (LSUV).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, Mapping
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from optviz.activations import ACTIVATIONS, Activation, saturated_mask, saturation_rule
+from optviz.initializers import INITIALIZERS, resolve_initializer
+from optviz.params import Param, coerce_all
+
+HISTOGRAM_BINS = 40
+"""Default number of equal-width histogram bins over `Activation.histogram_range`."""
+
+BATCHNORM_EPS = 1e-5
+"""Batch-norm epsilon (PyTorch's default): z_hat = (z - mean) / sqrt(var + eps)."""
+
+MAX_ELEMENTS = 100_000_000
+"""Bound on depth * width * (batch + width): the stored pre-activations and weights.
+
+At the bound the stored pre-activations and weights are ~0.4 GB of float32 (LSUV keeps a
+second copy of the weights) and one evaluation takes seconds on 2 cores;
+`NetworkConfig.from_values` shrinks batch (then width) to fit, with a notice, and
+`NetworkConfig(...)` refuses.
+"""
+
+NETWORK_PARAMS: tuple[Param, ...] = (
+    Param("depth", "layers", 10, 1, 50, kind="int", help="Number of fully-connected layers."),
+    Param("width", "units per layer", 500, 2, 2000, kind="int", help="Units in every layer (and input dimension)."),
+    Param("batch", "inputs", 1000, 2, 5000, kind="int", help="Number of N(0, 1) input vectors in the batch."),
+    Param(
+        "activation",
+        "activation",
+        "tanh",
+        kind="choice",
+        choices=tuple(ACTIVATIONS),
+        help="Nonlinearity applied after every layer.",
+    ),
+    Param(
+        "init",
+        "weight init",
+        "glorot_normal",
+        kind="choice",
+        choices=tuple(INITIALIZERS),
+        help="Weight initializer (xavier_* and kaiming_* are aliases of glorot_* and he_*).",
+    ),
+    Param(
+        "scale",
+        "init scale",
+        0.01,
+        1e-4,
+        10.0,
+        log=True,
+        help="Std of 'normal', half-width of 'uniform', value of 'constant' (ignored by the others).",
+    ),
+    Param("gain", "gain", 1.0, 0.1, 10.0, help="Multiplies W for every initializer (Var(W) times gain^2)."),
+    Param(
+        "batchnorm",
+        "batch norm",
+        False,
+        kind="bool",
+        help="Normalise each unit's pre-activation over the batch before the nonlinearity (no affine).",
+    ),
+    Param("seed", "seed", 0, 0, 2**31 - 1, kind="int", help="Seed of the inputs, weights and loss projection."),
+)
+
+_PARAMS_BY_NAME = {p.name: p for p in NETWORK_PARAMS}
+
+
+def network_elements(depth: int, width: int, batch: int) -> int:
+    """Number of stored float32 elements, depth * width * (batch + width)."""
+    return int(depth) * int(width) * (int(batch) + int(width))
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    """One network of the experiment: every value of NETWORK_PARAMS.
+
+    Args:
+      depth, width, batch: layers, units per layer (= input dimension), inputs.
+      activation: ACTIVATIONS key.
+      init: INITIALIZERS key (aliases are resolved on construction).
+      scale: std / half-width / value for normal / uniform / constant.
+      gain: multiplies W for every initializer.
+      batchnorm: batch norm before the activation, no learned affine.
+      seed: seed of inputs, weights and the loss projection.
+
+    Raises:
+      ValueError: for an out-of-range or unknown value, or a network over MAX_ELEMENTS.
+    """
+
+    depth: int = 10
+    width: int = 500
+    batch: int = 1000
+    activation: str = "tanh"
+    init: str = "glorot_normal"
+    scale: float = 0.01
+    gain: float = 1.0
+    batchnorm: bool = False
+    seed: int = 0
+
+    def __post_init__(self):
+        object.__setattr__(self, "init", resolve_initializer(self.init))
+        for spec in NETWORK_PARAMS:
+            object.__setattr__(self, spec.name, spec.parse(getattr(self, spec.name)))
+        elements = network_elements(self.depth, self.width, self.batch)
+        if elements > MAX_ELEMENTS:
+            raise ValueError(
+                f"network too large: depth*width*(batch+width) = {elements:,} > {MAX_ELEMENTS:,}; "
+                "use fewer layers, units or inputs"
+            )
+
+    @staticmethod
+    def from_values(values: Mapping[str, Any], where: str = "") -> tuple["NetworkConfig", list[str]]:
+        """Build a config from outside values (URL, JSON), leniently.
+
+        Unknown keys are dropped, unreadable values fall back to the default, numbers are
+        clamped, initializer aliases resolved, and a network over MAX_ELEMENTS is shrunk
+        (batch first, not below 100, then width); each change gives a notice.
+
+        Args:
+          values: {name: raw value}.
+          where: prefix for the notices (e.g. "URL").
+
+        Returns:
+          (config, notices).
+        """
+        raw = dict(values)
+        notices: list[str] = []
+        prefix = f"{where}: " if where else ""
+        if "init" in raw:
+            try:
+                raw["init"] = resolve_initializer(raw["init"])
+            except ValueError as err:
+                notices.append(f"{prefix}{err}; using the default {_PARAMS_BY_NAME['init'].default}")
+                raw.pop("init")
+        coerced, coerce_notices = coerce_all(NETWORK_PARAMS, raw, where)
+        notices.extend(coerce_notices)
+        depth, width, batch = coerced["depth"], coerced["width"], coerced["batch"]
+        if network_elements(depth, width, batch) > MAX_ELEMENTS:
+            new_batch = max(min(batch, 100), MAX_ELEMENTS // (depth * width) - width)
+            new_batch = min(batch, new_batch)
+            new_width = width
+            if network_elements(depth, width, new_batch) > MAX_ELEMENTS:
+                limit = MAX_ELEMENTS / depth
+                new_width = int((-new_batch + math.sqrt(new_batch**2 + 4 * limit)) / 2)
+                while network_elements(depth, new_width, new_batch) > MAX_ELEMENTS:
+                    new_width -= 1
+            notices.append(
+                f"{prefix}depth {depth} x width {width} x batch {batch} is too large to compute here; "
+                f"using width {new_width} and batch {new_batch}"
+            )
+            coerced["width"], coerced["batch"] = new_width, new_batch
+        return NetworkConfig(**coerced), notices
+
+    def values(self) -> dict[str, Any]:
+        """{name: value} for every NETWORK_PARAMS entry, JSON-ready."""
+        return {p.name: getattr(self, p.name) for p in NETWORK_PARAMS}
+
+    def replace(self, **changes: Any) -> "NetworkConfig":
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True, eq=False)
+class LayerStats:
+    """Per-layer statistics of one network, NumPy arrays of shape (depth,) unless noted.
+
+    Args:
+      activation: ACTIVATIONS key (for labels, ranges and rules).
+      mean, std: mean and std of the activations h_l over all (input, unit) entries.
+      preact_std: std of the pre-activations z_l = h_{l-1} W_l (before batch norm).
+      saturated: fraction of entries saturated per `Activation.saturation` (0 if n/a).
+      dead: fraction of units that are 0 on every input (ReLU only; 0 otherwise).
+      zero: fraction of entries exactly 0 (ReLU's spike at 0, drawn apart in histograms).
+      grad_std: std of the per-example backpropagated signal B dL/dz_l.
+      weight_grad_std: std of dL/dW_l.
+      unit_spread: max over inputs b and units j of |h_l[b, j] - h_l[b, 0]|.
+      identical: unit_spread <= 1e-5 max|h_l|: every unit computes the same function.
+      histogram: (depth, bins) fraction of entries in each bin of `histogram_edges`.
+      histogram_edges: (bins + 1,) fixed bin edges over `Activation.histogram_range`.
+      below_range, above_range: fraction of entries outside the histogram range.
+    """
+
+    activation: str
+    mean: np.ndarray
+    std: np.ndarray
+    preact_std: np.ndarray
+    saturated: np.ndarray
+    dead: np.ndarray
+    zero: np.ndarray
+    grad_std: np.ndarray
+    weight_grad_std: np.ndarray
+    unit_spread: np.ndarray
+    identical: np.ndarray
+    histogram: np.ndarray
+    histogram_edges: np.ndarray
+    below_range: np.ndarray
+    above_range: np.ndarray
+
+    @property
+    def depth(self) -> int:
+        """Number of layers."""
+        return int(self.std.shape[0])
+
+    @property
+    def layers(self) -> np.ndarray:
+        """Layer numbers 1..depth."""
+        return np.arange(1, self.depth + 1)
+
+
+# Times each jitted stage has been traced (= compiled) in this process: tests and benchmarks read it.
+TRACE_COUNTS: dict[str, int] = {"data": 0, "weights": 0, "statistics": 0}
+
+
+def trace_count() -> int:
+    """Total number of traces (compilations) of the jitted stages in this process."""
+    return sum(TRACE_COUNTS.values())
+
+
+def compiled_cache_size() -> int:
+    """Number of compiled variants held by the jit caches of the three stages."""
+    return sum(stage._cache_size() for stage in (_draw_data, _draw_weights, _network_statistics))
+
+
+def _batchnorm(z: jax.Array) -> jax.Array:
+    """(z - mean_b) / sqrt(var_b + eps), per unit over the batch, no learned affine."""
+    mean = jnp.mean(z, axis=0, keepdims=True)
+    var = jnp.mean(jnp.square(z - mean), axis=0, keepdims=True)
+    return (z - mean) * jax.lax.rsqrt(var + BATCHNORM_EPS)
+
+
+def _histogram(values: jax.Array, low: float, high: float, bins: int) -> jax.Array:
+    """Counts of `values` in `bins` equal bins over [low, high], then below, then above."""
+    position = (values - low) * (bins / (high - low))
+    index = jnp.clip(jnp.floor(position), 0, bins - 1).astype(jnp.int32)
+    index = jnp.where(values < low, bins, jnp.where(values > high, bins + 1, index))
+    return jnp.bincount(index.ravel(), length=bins + 2)
+
+
+# The computation is three jitted stages, each compiled once per what it depends on, so that
+# e.g. switching the activation reuses the compiled samplers (every random-number call site
+# costs ~0.3-1 s of XLA compile on CPU). seed, scale and gain are traced in all of them.
+_DATA_STREAM, _WEIGHT_STREAM = 0, 1
+
+
+@partial(jax.jit, static_argnames=("batch", "width"))
+def _draw_data(seed: jax.Array, *, batch: int, width: int) -> tuple[jax.Array, jax.Array]:
+    """Inputs X ~ N(0, 1) and the loss projection r ~ N(0, 1), both (batch, width), in one draw."""
+    TRACE_COUNTS["data"] += 1
+    key = jax.random.fold_in(jax.random.key(seed), _DATA_STREAM)
+    inputs, projection = jax.random.normal(key, (2, batch, width), jnp.float32)
+    return inputs, projection
+
+
+@partial(jax.jit, static_argnames=("depth", "width", "init_key"))
+def _draw_weights(
+    seed: jax.Array, scale: jax.Array, gain: jax.Array, *, depth: int, width: int, init_key: str
+) -> jax.Array:
+    """W_1..W_depth, (depth, width, width), from the initializer (LSUV: orthogonal, gain not yet applied)."""
+    TRACE_COUNTS["weights"] += 1
+    initializer = INITIALIZERS[init_key]
+    sample_gain = jnp.ones_like(gain) if initializer.data_dependent else gain
+    keys = jax.random.split(jax.random.fold_in(jax.random.key(seed), _WEIGHT_STREAM), depth)
+
+    def sample_layer(carry, layer_key):  # a scan: one compiled sampler, and faster than one big draw
+        return carry, initializer.sample(layer_key, (width, width), scale, sample_gain)
+
+    _, weights = jax.lax.scan(sample_layer, None, keys)
+    return weights
+
+
+@partial(jax.jit, static_argnames=("activation_key", "batchnorm", "unit_variance", "bins"))
+def _network_statistics(
+    inputs: jax.Array,
+    projection: jax.Array,
+    weights: jax.Array,
+    gain: jax.Array,
+    *,
+    activation_key: str,
+    batchnorm: bool,
+    unit_variance: bool,
+    bins: int,
+) -> dict[str, jax.Array]:
+    """Forward and backward pass of the MLP; returns per-layer statistics only (see module doc).
+
+    Args:
+      inputs: X, (batch, width).
+      projection: r, (batch, width): L = (1/B) sum_b r_b . h_L[b].
+      weights: (depth, width, width).
+      gain: used only with unit_variance (LSUV): W_l <- gain W_l / std(h_{l-1} W_l).
+      activation_key, batchnorm, bins: see `layer_stats`.
+      unit_variance: rescale each layer to unit pre-activation variance on this batch (LSUV).
+    """
+    TRACE_COUNTS["statistics"] += 1
+    activation: Activation = ACTIVATIONS[activation_key]
+    low, high = activation.histogram_range
+    batch, width = inputs.shape
+    depth = weights.shape[0]
+
+    def nonlinearity(z: jax.Array) -> jax.Array:
+        return activation.fn(_batchnorm(z) if batchnorm else z)
+
+    def forward_layer(h_prev, w):
+        z = h_prev @ w
+        if unit_variance:  # LSUV (Mishkin & Matas 2016): one rescale is exact for a linear map
+            z_std = jnp.std(z)
+            factor = gain / jnp.where(z_std > 0, z_std, 1.0)
+            w, z = w * factor, z * factor
+        h = nonlinearity(z)
+        stats = dict(
+            mean=jnp.mean(h),
+            std=jnp.std(h),
+            preact_std=jnp.std(z),
+            saturated=jnp.mean(saturated_mask(activation, h).astype(jnp.float32)),
+            zero=jnp.mean((h == 0).astype(jnp.float32)),
+            dead=(
+                jnp.mean(jnp.all(h == 0, axis=0).astype(jnp.float32))
+                if activation.can_die
+                else jnp.zeros((), jnp.float32)
+            ),
+            unit_spread=jnp.max(jnp.abs(h - h[:, :1])),
+            max_abs=jnp.max(jnp.abs(h)),
+            counts=_histogram(h, low, high, bins),
+        )
+        return h, ((w, z, stats) if unit_variance else (z, stats))
+
+    _, outputs = jax.lax.scan(forward_layer, inputs, weights)
+    if unit_variance:
+        weights, preacts, forward_stats = outputs
+    else:
+        preacts, forward_stats = outputs
+
+    def layer_gradients(signal, layer, h_prev):
+        """signal = B dL/dh_l (per example) -> (B dL/dz_l, its std, std of dL/dW_l)."""
+        _, pullback = jax.vjp(nonlinearity, preacts[layer])
+        (delta,) = pullback(signal)
+        weight_grad = (h_prev.T @ delta) / batch
+        return delta, jnp.std(delta), jnp.std(weight_grad)
+
+    def backward_layer(signal, layer):  # layers depth-1 .. 1 (0-based), top down
+        h_prev = nonlinearity(preacts[layer - 1])  # recomputed: cheaper than storing every h
+        delta, grad, weight_grad = layer_gradients(signal, layer, h_prev)
+        return delta @ weights[layer].T, (grad, weight_grad)
+
+    signal, (upper_grad, upper_weight_grad) = jax.lax.scan(
+        backward_layer, projection, jnp.arange(1, depth), reverse=True
+    )
+    _, first_grad, first_weight_grad = layer_gradients(signal, 0, inputs)  # dL/dX is not needed
+    grad_std = jnp.concatenate([first_grad[None], upper_grad])
+    weight_grad_std = jnp.concatenate([first_weight_grad[None], upper_weight_grad])
+
+    counts = forward_stats.pop("counts").astype(jnp.float32) / (batch * width)
+    max_abs = forward_stats.pop("max_abs")
+    return dict(
+        forward_stats,
+        identical=forward_stats["unit_spread"] <= 1e-5 * max_abs,
+        histogram=counts[:, :bins],
+        below_range=counts[:, bins],
+        above_range=counts[:, bins + 1],
+        grad_std=grad_std,
+        weight_grad_std=weight_grad_std,
+    )
+
+
+def layer_stats(config: NetworkConfig, bins: int = HISTOGRAM_BINS) -> LayerStats:
+    """Per-layer statistics of the network described by `config`.
+
+    Forward: z_l = h_{l-1} W_l, h_l = f(BN(z_l)), h_0 = X ~ N(0, 1)^(batch x width).
+    Backward: L = (1/B) sum_b r_b . h_L[b], r_b ~ N(0, I); grad_std = std(B dL/dz_l),
+    weight_grad_std = std(dL/dW_l). LSUV rescales each orthogonal W_l so Var(z_l) = gain^2.
+
+    Compiles once per structure (depth, width, batch, activation, init, batch norm, bins);
+    seed, scale and gain are traced values.
+
+    Args:
+      config: the network.
+      bins: number of histogram bins (static: a new value compiles once).
+
+    Returns:
+      LayerStats of NumPy arrays, layer 1 first.
+    """
+    activation = ACTIVATIONS[config.activation]
+    initializer = INITIALIZERS[config.init]
+    seed = jnp.asarray(config.seed, jnp.int32)
+    scale = jnp.asarray(config.scale, jnp.float32)
+    gain = jnp.asarray(config.gain, jnp.float32)
+    inputs, projection = _draw_data(seed, batch=config.batch, width=config.width)
+    weights = _draw_weights(seed, scale, gain, depth=config.depth, width=config.width, init_key=config.init)
+    raw = _network_statistics(
+        inputs,
+        projection,
+        weights,
+        gain,
+        activation_key=config.activation,
+        batchnorm=config.batchnorm,
+        unit_variance=initializer.data_dependent,
+        bins=int(bins),
+    )
+    arrays = {name: np.asarray(value) for name, value in jax.device_get(raw).items()}
+    low, high = activation.histogram_range
+    return LayerStats(
+        activation=config.activation,
+        histogram_edges=np.linspace(low, high, int(bins) + 1),
+        **arrays,
+    )
+
+
+_JSON_LAYER_FIELDS = ("mean", "std", "saturated", "dead", "grad_std", "weight_grad_std")
+
+
+def _json_number(value: Any) -> float | None:
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def layer_stats_records(stats: LayerStats) -> list[dict[str, Any]]:
+    """One flat row per layer (for CSV export); non-finite numbers become None.
+
+    Returns:
+      [{"layer", "mean", "std", "preact_std", "saturated", "dead", "zero", "grad_std",
+        "weight_grad_std", "identical", "below_range", "above_range"}, ...], layer 1 first.
+    """
+    rows = []
+    for i in range(stats.depth):
+        rows.append(
+            {
+                "layer": i + 1,
+                "mean": _json_number(stats.mean[i]),
+                "std": _json_number(stats.std[i]),
+                "preact_std": _json_number(stats.preact_std[i]),
+                "saturated": _json_number(stats.saturated[i]),
+                "dead": _json_number(stats.dead[i]),
+                "zero": _json_number(stats.zero[i]),
+                "grad_std": _json_number(stats.grad_std[i]),
+                "weight_grad_std": _json_number(stats.weight_grad_std[i]),
+                "identical": bool(stats.identical[i]),
+                "below_range": _json_number(stats.below_range[i]),
+                "above_range": _json_number(stats.above_range[i]),
+            }
+        )
+    return rows
+
+
+def layer_stats_json(config: NetworkConfig, stats: LayerStats | None = None) -> dict[str, Any]:
+    """The CLI's JSON: {"config": {...}, "layers": [{"mean", "std", "saturated", "dead",
+    "grad_std", "weight_grad_std", "preact_std", "identical"}, ...]}, layer 1 first.
+
+    Non-finite numbers (an overflowing network) are written as null.
+
+    Args:
+      config: the network.
+      stats: its statistics if already computed (else computed here).
+
+    Returns:
+      A JSON-ready dict.
+    """
+    if stats is None:
+        stats = layer_stats(config)
+    layers = []
+    for row in layer_stats_records(stats):
+        layer = {name: row[name] for name in _JSON_LAYER_FIELDS}
+        layer["preact_std"] = row["preact_std"]
+        layer["identical"] = row["identical"]
+        layers.append(layer)
+    return {"config": config.values(), "layers": layers}
+
+
+def _short(number: float) -> str:
+    """1 significant digit in scientific notation below 1e-2 or above 1e3, else 2 digits."""
+    if not math.isfinite(number):
+        return str(number)
+    if number == 0:
+        return "0"
+    if abs(number) < 1e-2 or abs(number) >= 1e3:
+        return f"{number:.0e}"
+    return f"{number:.2g}"
+
+
+def _layer_range(layers: np.ndarray) -> str:
+    numbers = [int(n) for n in layers]
+    if len(numbers) == 1:
+        return f"layer {numbers[0]}"
+    if numbers == list(range(numbers[0], numbers[-1] + 1)):
+        return f"layers {numbers[0]}-{numbers[-1]}"
+    return "layers " + ", ".join(str(n) for n in numbers)
+
+
+COLLAPSED_STD = 1e-3
+"""Activation std below which a layer counts as collapsed to zero."""
+
+SATURATED_FRACTION = 0.5
+"""Saturated fraction above which a layer counts as saturated."""
+
+DEAD_FRACTION = 0.01
+"""Dead-unit fraction from which describe() mentions dead ReLUs."""
+
+
+def describe(stats: LayerStats, config: NetworkConfig) -> list[str]:
+    """Plain sentences naming what the statistics show, most important first.
+
+    E.g. "layer 10 std 3e-07: activations collapsed to zero", "tanh saturated: 92% of units
+    at ±1 in every layer", "ReLU: std shrinks by ~0.71 per layer", "batch norm: statistics
+    do not depend on the init scale", "every unit in a layer is identical: symmetry is never
+    broken".
+
+    Args:
+      stats: the network's LayerStats.
+      config: the network.
+
+    Returns:
+      A list of sentences (never empty).
+    """
+    activation = ACTIVATIONS[config.activation]
+    name = activation.label.split(" (")[0]
+    sentences: list[str] = []
+    depth = stats.depth
+    std = stats.std
+
+    finite = np.isfinite(std) & np.isfinite(stats.mean)
+    if not finite.all():
+        first_bad = int(np.argmin(finite)) + 1
+        sentences.append(
+            f"layer {first_bad}: activations overflowed float32 (inf/NaN): the network exploded"
+        )
+
+    if stats.identical.all():
+        sentences.append("every unit in a layer is identical: symmetry is never broken")
+    elif stats.identical.any():
+        sentences.append(
+            f"all units identical in {_layer_range(stats.layers[stats.identical])}: symmetry is not broken there"
+        )
+
+    collapsed = finite & (std < COLLAPSED_STD)
+    if collapsed.any():
+        last = int(stats.layers[collapsed][-1])
+        sentences.append(f"layer {last} std {_short(float(std[last - 1]))}: activations collapsed to zero")
+
+    if activation.saturation is not None:
+        saturated = stats.saturated
+        where = "at ±1" if activation.saturation == "tanh" else "at 0 or 1"
+        if (saturated > SATURATED_FRACTION).all():
+            sentences.append(
+                f"{name} saturated: {saturated.min():.0%} of units {where} in every layer "
+                f"({saturation_rule(activation)}): local gradients are ~0"
+            )
+        elif (saturated > SATURATED_FRACTION).any():
+            layers = stats.layers[saturated > SATURATED_FRACTION]
+            sentences.append(
+                f"{name} saturated in {_layer_range(layers)}: more than {SATURATED_FRACTION:.0%} of units {where}"
+            )
+
+    if depth >= 2 and finite.all() and (std > 0).all() and not stats.identical.all():
+        ratio = float((std[-1] / std[0]) ** (1.0 / (depth - 1)))
+        if ratio < 0.95:
+            sentences.append(f"{name}: std shrinks by ~{ratio:.2f} per layer")
+        elif ratio > 1.05:
+            sentences.append(f"{name}: std grows by ~{ratio:.2f} per layer")
+        else:
+            sentences.append(
+                f"{name}: std stays about constant ({_short(float(std.min()))} to {_short(float(std.max()))})"
+            )
+
+    if activation.can_die and (stats.dead >= DEAD_FRACTION).any():
+        worst = int(np.argmax(stats.dead))
+        sentences.append(
+            f"{name}: {stats.dead[worst]:.0%} of units dead (zero on every input) at layer {worst + 1}"
+        )
+
+    if config.batchnorm:
+        if np.all(stats.preact_std > 30 * math.sqrt(BATCHNORM_EPS)):
+            sentences.append(
+                "batch norm: activation statistics do not depend on the init scale "
+                "(each unit's pre-activation is normalised to mean 0, std 1; gradients w.r.t. W scale as 1/scale)"
+            )
+        else:
+            sentences.append(
+                "batch norm: some pre-activations have variance near eps = 1e-5, "
+                "so the normalisation is damped and the scale still matters"
+            )
+
+    grad = stats.grad_std
+    if depth >= 2 and np.isfinite(grad).all() and grad[-1] > 0:
+        ratio = float(grad[0] / grad[-1])
+        if ratio < 1e-2:
+            sentences.append(
+                f"gradients vanish: dL/dz at layer 1 is {_short(ratio)} times that at layer {depth}"
+            )
+        elif ratio > 1e2:
+            sentences.append(
+                f"gradients explode: dL/dz at layer 1 is {_short(ratio)} times that at layer {depth}"
+            )
+    weight_grad = stats.weight_grad_std
+    if np.isfinite(weight_grad).all() and (weight_grad < 1e-8).any() and not stats.identical.all():
+        layers = stats.layers[weight_grad < 1e-8]
+        sentences.append(f"weight gradients are ~0 in {_layer_range(layers)}: those layers will not learn")
+
+    if not sentences or (len(sentences) == 1 and "std stays about constant" in sentences[0]):
+        sentences.append("activations and gradients stay healthy in every layer")
+    return sentences

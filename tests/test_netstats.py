@@ -1,0 +1,283 @@
+"""netstats: the lecture's classic table, qualitatively and for several seeds; no recompiles; formats.
+
+Compiles are the cost here (~1-2 s each on 2 cores): tests share a few network structures
+and vary only seed, scale and gain (traced), and use small widths where the claim holds
+for any width (mean-field statistics depend on the variance of W, not on the width).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from optviz import netstats
+from optviz.activations import ACTIVATIONS
+from optviz.initializers import INITIALIZERS
+from optviz.netstats import (
+    MAX_ELEMENTS,
+    NETWORK_PARAMS,
+    LayerStats,
+    NetworkConfig,
+    describe,
+    layer_stats,
+    layer_stats_json,
+    layer_stats_records,
+)
+from optviz.params import defaults
+
+SEEDS = (0, 1, 2)
+# The lecture's network (10 layers of 500 units) on 500 inputs instead of 1000: the statistics
+# are averages over batch x width entries, so half the batch changes nothing visible.
+LECTURE = dict(depth=10, width=500, batch=500)
+
+
+def _stats(**changes) -> tuple[NetworkConfig, LayerStats]:
+    config = NetworkConfig(**{**LECTURE, **changes})
+    return config, layer_stats(config)
+
+
+# -- the classic table -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_tanh_small_normal_collapses_to_zero(seed):
+    config, stats = _stats(activation="tanh", init="normal", scale=0.01, seed=seed)
+    # std shrinks by ~0.01 * sqrt(fan_in) = 0.22 per layer (a bit less: tanh(z) ~ z there).
+    assert stats.std[-1] < 1e-5
+    assert np.all(np.diff(np.log(stats.std)) < 0)
+    assert np.all(stats.saturated == 0)
+    assert stats.weight_grad_std.max() < 1e-5  # dL/dW = h^T delta: tiny inputs, tiny weight gradients
+    assert any("collapsed to zero" in s and s.startswith("layer 10 std") for s in describe(stats, config))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_tanh_unit_normal_saturates_every_layer(seed):
+    config, stats = _stats(activation="tanh", init="normal", scale=1.0, seed=seed)
+    assert np.all(stats.saturated > 0.9)
+    assert np.all(stats.std > 0.95)
+    assert any(s.startswith("tanh saturated:") and "every layer" in s for s in describe(stats, config))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_tanh_xavier_decays_slowly(seed):
+    # Measured: layer-10 std 0.228 (seeds 0-2: 0.22-0.23); layer 1 0.63 = std of tanh of N(0, 1).
+    _, stats = _stats(activation="tanh", init="glorot_normal", seed=seed)
+    assert stats.std[0] == pytest.approx(0.628, abs=0.02)
+    assert 0.18 < stats.std[-1] < 0.28
+    assert np.all(np.diff(stats.std) < 0)
+    assert stats.saturated[-1] < 0.01
+
+
+def test_lecture_xavier_lecun_equals_glorot_on_square_layers():
+    _, glorot = _stats(activation="tanh", init="glorot_normal", seed=3)
+    _, lecun = _stats(activation="tanh", init="lecun_normal", seed=3)
+    np.testing.assert_allclose(glorot.std, lecun.std, rtol=1e-5)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_relu_xavier_halves_variance_per_layer(seed):
+    config, stats = _stats(activation="relu", init="glorot_normal", seed=seed)
+    ratio = (stats.std[-1] / stats.std[0]) ** (1 / 9)
+    assert ratio == pytest.approx(1 / math.sqrt(2), abs=0.05)
+    sentence = next(s for s in describe(stats, config) if "shrinks by" in s)
+    assert sentence.startswith("ReLU: std shrinks by ~0.")
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_relu_he_keeps_order_one(seed):
+    config, stats = _stats(activation="relu", init="he_normal", seed=seed)
+    assert np.all((stats.std > 0.5) & (stats.std < 1.5))
+    assert (stats.std[-1] / stats.std[0]) ** (1 / 9) == pytest.approx(1.0, abs=0.05)
+    assert 0.3 < stats.grad_std[0] / stats.grad_std[-1] < 3  # gradients neither vanish nor explode
+    assert any("std stays about constant" in s for s in describe(stats, config))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_selu_lecun_self_normalises(seed):
+    _, stats = _stats(activation="selu", init="lecun_normal", seed=seed)
+    np.testing.assert_allclose(stats.mean, 0.0, atol=0.05)
+    np.testing.assert_allclose(stats.std, 1.0, atol=0.05)
+
+
+@pytest.mark.parametrize("seed", SEEDS[:2])
+def test_batchnorm_forward_statistics_do_not_depend_on_scale(seed):
+    results = [_stats(activation="tanh", init="normal", batchnorm=True, scale=s, seed=seed) for s in (0.01, 1.0, 10.0)]
+    reference = results[1][1]
+    for config, stats in results:
+        np.testing.assert_allclose(stats.std, reference.std, rtol=1e-3)
+        np.testing.assert_allclose(stats.mean, reference.mean, atol=1e-3)
+        np.testing.assert_allclose(stats.saturated, reference.saturated, atol=1e-3)
+        np.testing.assert_allclose(stats.histogram, reference.histogram, atol=1e-3)
+        assert np.all(stats.std > 0.6)  # tanh of a unit Gaussian in every layer
+        assert any(s.startswith("batch norm: activation statistics do not depend on the init scale") for s in describe(stats, config))
+    # Gradients w.r.t. the pre-BN z scale as 1/scale: z is proportional to W.
+    np.testing.assert_allclose(results[0][1].grad_std, 100 * reference.grad_std, rtol=1e-2)
+
+
+def test_constant_init_gives_identical_units():
+    config, stats = _stats(activation="tanh", init="constant", scale=0.01)
+    assert stats.identical.all()
+    assert describe(stats, config)[0] == "every unit in a layer is identical: symmetry is never broken"
+    _, random_stats = _stats(activation="tanh", init="normal", scale=0.01)
+    assert not random_stats.identical.any()
+
+
+def test_zeros_with_relu_kills_every_unit():
+    config, stats = _stats(activation="relu", init="zeros")
+    assert np.all(stats.dead == 1.0) and np.all(stats.std == 0) and stats.identical.all()
+    assert np.all(stats.grad_std == 0) and np.all(stats.weight_grad_std == 0)
+    sentences = describe(stats, config)
+    assert "symmetry is never broken" in sentences[0]
+    assert any("100% of units dead" in s for s in sentences)
+
+
+@pytest.mark.parametrize("gain", [1.0, 2.0])
+def test_lsuv_gives_unit_preactivation_variance(gain):
+    _, stats = _stats(activation="tanh", init="lsuv", gain=gain)
+    np.testing.assert_allclose(stats.preact_std, gain, rtol=1e-3)
+
+
+def test_large_linear_network_overflows_without_error():
+    config, stats = _stats(activation="linear", init="normal", scale=10.0)
+    assert not np.isfinite(stats.std[-1])
+    assert describe(stats, config)[0].endswith("the network exploded")
+    payload = layer_stats_json(config, stats)
+    json.dumps(payload, allow_nan=False)  # non-finite numbers are written as null
+    assert payload["layers"][-1]["std"] is None
+
+
+# -- every registry entry runs ------------------------------------------------------------------
+# On the LECTURE network, paired so that most runs reuse a compile from the tests above.
+
+LECTURE_INIT_FOR = {"tanh": "glorot_normal", "relu": "he_normal", "selu": "lecun_normal", "linear": "normal"}
+
+
+def _check_sane(stats: LayerStats, depth: int):
+    for name in ("mean", "std", "preact_std", "saturated", "dead", "grad_std", "weight_grad_std", "below_range", "above_range"):
+        values = getattr(stats, name)
+        assert values.shape == (depth,), name
+        assert np.isfinite(values).all(), name
+    assert stats.histogram.shape == (depth, netstats.HISTOGRAM_BINS)
+    total = stats.histogram.sum(axis=1) + stats.below_range + stats.above_range
+    np.testing.assert_allclose(total, 1.0, atol=1e-5)
+    assert np.all((stats.saturated >= 0) & (stats.saturated <= 1))
+    assert np.all((stats.dead >= 0) & (stats.dead <= 1))
+
+
+@pytest.mark.parametrize("activation", list(ACTIVATIONS))
+def test_every_activation_runs(activation):
+    config, stats = _stats(activation=activation, init=LECTURE_INIT_FOR.get(activation, "he_normal"))
+    _check_sane(stats, LECTURE["depth"])
+    low, high = ACTIVATIONS[activation].histogram_range
+    assert stats.histogram_edges[0] == low and stats.histogram_edges[-1] == high
+    assert stats.histogram.sum(axis=1).min() > 0.5  # the fixed range fits a healthy network
+    if ACTIVATIONS[activation].saturation is None:
+        assert np.all(stats.saturated == 0)
+    if not ACTIVATIONS[activation].can_die:
+        assert np.all(stats.dead == 0)
+    assert describe(stats, config)
+
+
+@pytest.mark.parametrize("init", list(INITIALIZERS))
+def test_every_initializer_runs(init):
+    config, stats = _stats(activation="tanh", init=init, scale=0.05)
+    _check_sane(stats, LECTURE["depth"])
+    if INITIALIZERS[init].variance(500, 500, 0.05, 1.0) > 0 or init == "constant":
+        assert np.all(stats.std > 0)
+    assert describe(stats, config)
+
+
+# -- compilation -----------------------------------------------------------------------------
+
+
+def test_seed_scale_gain_do_not_recompile():
+    config = NetworkConfig(**LECTURE, activation="tanh", init="normal")
+    layer_stats(config)
+    traces, cache = netstats.trace_count(), netstats.compiled_cache_size()
+    results = [
+        layer_stats(config.replace(seed=seed, scale=scale, gain=gain))
+        for seed, scale, gain in [(1, 0.01, 1.0), (2, 1.0, 1.0), (2, 1.0, 3.0), (2**31 - 1, 1e-4, 0.1), (5, 10.0, 10.0)]
+    ]
+    assert netstats.trace_count() == traces
+    assert netstats.compiled_cache_size() == cache
+    assert len({float(r.std[0]) for r in results}) == len(results)  # the values did change
+    layer_stats(config.replace(depth=5))  # a structural change does compile
+    assert netstats.trace_count() > traces
+
+
+def test_same_seed_is_reproducible():
+    config = NetworkConfig(**LECTURE, init="he_normal", activation="relu", seed=42)
+    first, again = layer_stats(config), layer_stats(config)
+    np.testing.assert_array_equal(first.std, again.std)
+    np.testing.assert_array_equal(first.grad_std, again.grad_std)
+    other = layer_stats(config.replace(seed=43))
+    assert not np.array_equal(first.std, other.std)
+
+
+# -- config and formats ----------------------------------------------------------------------
+
+
+def test_params_and_defaults():
+    names = [p.name for p in NETWORK_PARAMS]
+    assert names == ["depth", "width", "batch", "activation", "init", "scale", "gain", "batchnorm", "seed"]
+    assert NetworkConfig().values() == defaults(NETWORK_PARAMS)
+    by_name = {p.name: p for p in NETWORK_PARAMS}
+    assert by_name["init"].choices == tuple(INITIALIZERS)
+    assert by_name["activation"].choices == tuple(ACTIVATIONS)
+    assert by_name["scale"].log and by_name["scale"].min == 1e-4 and by_name["scale"].max == 10
+
+
+def test_config_resolves_aliases_and_rejects_bad_values():
+    assert NetworkConfig(init="kaiming_normal").init == "he_normal"
+    assert NetworkConfig(init="xavier_uniform").init == "glorot_uniform"
+    with pytest.raises(ValueError, match="unknown initializer"):
+        NetworkConfig(init="xavier")
+    with pytest.raises(ValueError, match="out of range"):
+        NetworkConfig(depth=0)
+    with pytest.raises(ValueError, match="not one of"):
+        NetworkConfig(activation="swish")
+    with pytest.raises(ValueError, match="too large"):
+        NetworkConfig(depth=50, width=2000, batch=5000)
+
+
+def test_from_values_is_lenient_and_says_so():
+    config, notices = NetworkConfig.from_values(
+        {"depth": "12", "init": "kaiming_normal", "scale": 99, "activation": "swish", "bogus": 1, "batchnorm": "yes"}
+    )
+    assert config.depth == 12 and config.init == "he_normal" and config.scale == 10.0 and config.batchnorm
+    assert config.activation == "tanh"
+    assert len(notices) == 3 and any("bogus" in n for n in notices) and any("clamped" in n for n in notices)
+    config, notices = NetworkConfig.from_values({"init": "nope"}, where="URL")
+    assert config.init == "glorot_normal" and notices[0].startswith("URL: unknown initializer 'nope'")
+    config, notices = NetworkConfig.from_values({"depth": 50, "width": 2000, "batch": 5000})
+    assert netstats.network_elements(config.depth, config.width, config.batch) <= MAX_ELEMENTS
+    assert config.depth == 50 and config.batch == 100 and any("too large" in n for n in notices)
+    config, notices = NetworkConfig.from_values({"depth": 10, "width": 2000, "batch": 5000})
+    assert (config.width, config.batch) == (2000, 3000) and notices
+
+
+def test_json_format():
+    config = NetworkConfig(**LECTURE, activation="relu", init="he_normal")
+    payload = layer_stats_json(config)
+    assert set(payload) == {"config", "layers"}
+    assert payload["config"] == {p.name: getattr(config, p.name) for p in NETWORK_PARAMS}
+    assert len(payload["layers"]) == LECTURE["depth"]
+    for layer in payload["layers"]:
+        assert {"mean", "std", "saturated", "dead", "grad_std", "weight_grad_std"} <= set(layer)
+        assert all(isinstance(layer[k], float) for k in ("mean", "std", "grad_std"))
+    text = json.dumps(payload, allow_nan=False)
+    assert json.loads(text) == payload
+    stats = layer_stats(config)
+    assert payload["layers"][0]["std"] == pytest.approx(float(stats.std[0]))
+
+
+def test_records_are_flat_rows():
+    config = NetworkConfig(**LECTURE)
+    rows = layer_stats_records(layer_stats(config))
+    assert [r["layer"] for r in rows] == list(range(1, LECTURE["depth"] + 1))
+    for row in rows:
+        assert all(isinstance(v, (int, float, bool)) or v is None for v in row.values())
+    assert {"mean", "std", "saturated", "dead", "grad_std", "weight_grad_std", "identical"} <= set(rows[0])
