@@ -3,6 +3,7 @@
 import streamlit as st
 
 from optviz import compute, ui, ui_trajectory
+from optviz.figures.trajectory import stop_text
 from optviz.lessons import LESSONS, lesson_aware
 from optviz.scene_export import trajectory_exportable
 from optviz.optimizers import OPTIMIZERS
@@ -52,9 +53,12 @@ tabs = ui.view_tabs(VIEWS, "traj.view")
 results, view = computed(scene)
 exportable = trajectory_exportable(scene, results, view)
 for r in results:
-    if r.diverged_at is not None:
-        st.error(f"**{r.label} diverged at step {r.diverged_at}** ({r.divergence}): the step was too large for this "
-                 "surface. The path ends at its last good point (✗). Try a smaller learning rate.", icon="💥")
+    if r.diverged_at is not None and view.unbounded and r.divergence == "out of bounds":
+        st.info(f"**{stop_text(r, True)}**: this surface has no minimum, so downhill goes on forever. "
+                "The path is drawn up to its last point (✗).", icon="🏃")
+    elif r.diverged_at is not None:
+        st.error(f"**{stop_text(r, False)}**: the step was too large for this surface. The path ends at its last "
+                 "good point (✗). Try a smaller learning rate.", icon="💥")
 
 
 

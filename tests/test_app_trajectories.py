@@ -117,3 +117,11 @@ def test_changes_stick_on_a_non_default_view():
     at.slider(key="traj.steps").set_value(50).run()
     assert at.query_params["angle"] == "30" and at.query_params["steps"] == "50" and at.query_params["view"] == "3"
     assert at.slider(key="traj.s.angle").value == 30.0
+
+
+def test_escape_from_a_saddle_is_not_called_divergence():
+    at = page({"scene": "saddle_escape"})
+    assert not at.exception and not at.error
+    assert any("escaped downhill" in i.value for i in at.info)
+    names = [t.get("name") for t in contour_json(at)["data"]]
+    assert "left the plot" in names and "diverged" not in names

@@ -42,6 +42,11 @@ class SurfaceView:
         return z
 
     @property
+    def unbounded(self) -> bool:
+        """No known minimum (a saddle): paths that leave the plot escaped rather than diverged."""
+        return not any(p.is_minimum for p in self.critical_points)
+
+    @property
     def colour_title(self) -> str:
         return "log₁₀(loss − min)" if self.log_scale else "loss"
 
@@ -104,16 +109,27 @@ def _path_traces(results: Sequence[TrajectoryResult], st: style.Style, fan_opaci
     return traces
 
 
-def _divergence_traces(results: Sequence[TrajectoryResult], st: style.Style) -> list[go.Scatter]:
+def stop_text(result: TrajectoryResult, escapes: bool) -> str:
+    """How a stopped path ended, in words: diverged, or (on a surface unbounded below) escaped."""
+    if result.divergence == "out of bounds" and escapes:
+        return f"{result.label} escaped downhill and left the plot at step {result.diverged_at}"
+    return f"{result.label} diverged at step {result.diverged_at} ({result.divergence})"
+
+
+def _divergence_traces(results: Sequence[TrajectoryResult], st: style.Style, escapes: bool) -> list[go.Scatter]:
+    """✗ at the last good point of each stopped path. `escapes`: the surface has no minimum, so
+    leaving the bounds is an escape downhill rather than a divergence."""
     diverged = [r for r in results if r.diverged_at is not None]
     if not diverged:
         return []
+    escaped = escapes and all(r.divergence == "out of bounds" for r in diverged)
     return [go.Scatter(
         x=[r.positions[-1, 0] for r in diverged], y=[r.positions[-1, 1] for r in diverged],
-        mode="markers+text", name="diverged", text=[f"✗ {r.label}: step {r.diverged_at}" for r in diverged],
+        mode="markers+text", name="left the plot" if escaped else "diverged",
+        text=[f"✗ {r.label}: step {r.diverged_at}" for r in diverged],
         textposition="top center", textfont=dict(color=style.DIVERGED_COLOR, size=st.font_size),
         marker=dict(symbol="x", size=st.start_marker_size + 4, color=style.DIVERGED_COLOR, line=dict(width=2)),
-        hovertemplate=[f"<b>{r.label}</b> diverged at step {r.diverged_at} ({r.divergence})<extra></extra>" for r in diverged],
+        hovertemplate=[f"<b>{stop_text(r, escapes)}</b><extra></extra>" for r in diverged],
     )]
 
 
@@ -146,7 +162,7 @@ def contour_figure(view: SurfaceView, results: Sequence[TrajectoryResult], start
     ))
     if clickable:
         fig.add_trace(click_grid_trace(view.domain))
-    for trace in _path_traces(results, st) + _critical_point_traces(view.critical_points, st) + _divergence_traces(results, st):
+    for trace in _path_traces(results, st) + _critical_point_traces(view.critical_points, st) + _divergence_traces(results, st, view.unbounded):
         fig.add_trace(trace)
     fig.add_trace(_start_trace(start, st))
     _frame(fig, view.domain)
