@@ -42,8 +42,12 @@ ui.show_notices(notices)
 ui.lesson_banner(LESSONS, "layers")
 
 stats = [computed(config) for _, config in scene.networks]
-for label, sentences in layers_compute.descriptions(scene, stats):
+for (label, sentences), s in zip(layers_compute.descriptions(scene, stats), stats):
     st.markdown(f"**{label}**: " + "; ".join(sentences) + ".")
+    if s.identical.any():
+        layers = ", ".join(str(i) for i in s.layers[s.identical])
+        st.warning(f"**Units identical** ({label}) in layer(s) {layers}: every unit computes the same function, "
+                   "so the layer is worth one unit.", icon="🟰")
 source = layers_compute.exportable(scene, stats)
 
 

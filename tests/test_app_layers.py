@@ -60,3 +60,11 @@ def test_bad_link_values_get_a_notice():
     assert not at.exception
     text = " ".join(w.value for w in at.warning)
     assert "depth" in text and "swish" in text
+
+
+def test_units_identical_indicator():
+    at = page({"scene": "constant_init", "width": "50", "batch": "100"})
+    assert not at.exception
+    assert any("Units identical" in w.value for w in at.warning)
+    at = page({"width": "50", "batch": "100"})
+    assert not any("Units identical" in w.value for w in at.warning)
