@@ -12,6 +12,7 @@ from typing import Any, Mapping
 
 from optviz.initializers import INITIALIZERS
 from optviz.netstats import NETWORK_PARAMS, NetworkConfig
+from optviz.scene_io import loads, mapping
 
 SCENE_VERSION = 1
 B_PREFIX = "b."
@@ -54,11 +55,11 @@ class LayersScene:
         if data.get("kind", "layers") != "layers":
             return LayersScene(), [f"scene file: kind {data.get('kind')!r} is not a layers scene; using the default scene"]
         notices: list[str] = []
-        a, n = NetworkConfig.from_values(_mapping(data.get("network"), notices, "network"), "network A")
+        a, n = NetworkConfig.from_values(mapping(data.get("network"), notices, "network"), "network A")
         notices += n
         b = None
         if data.get("compare") is not None:
-            b, n = NetworkConfig.from_values(_mapping(data.get("compare"), notices, "compare"), "network B")
+            b, n = NetworkConfig.from_values(mapping(data.get("compare"), notices, "compare"), "network B")
             notices += n
         return LayersScene(a, b), notices
 
@@ -67,11 +68,8 @@ class LayersScene:
 
     @staticmethod
     def loads(text: str | bytes) -> tuple["LayersScene", list[str]]:
-        try:
-            data = json.loads(text)
-        except (ValueError, UnicodeDecodeError) as err:
-            return LayersScene(), [f"scene file is not valid JSON ({err}); using the default scene"]
-        return LayersScene.from_json(data)
+        """Parse a scene file's text; bad JSON gives the default scene and a notice."""
+        return loads(text, LayersScene.from_json, LayersScene)
 
     # -- URL ---------------------------------------------------------------------------------
     def to_query(self) -> dict[str, str]:
@@ -100,12 +98,3 @@ class LayersScene:
             notices.append("link: b.* settings ignored (compare is off)")
         scene, more = LayersScene.from_json({"network": a_values, "compare": b_values if compare else None})
         return scene, notices + more
-
-
-def _mapping(value: Any, notices: list[str], where: str) -> Mapping[str, Any]:
-    if value is None:
-        return {}
-    if isinstance(value, Mapping):
-        return value
-    notices.append(f"{where}: expected an object of name: value; ignored")
-    return {}

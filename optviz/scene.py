@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
 from optviz.optimizers import OPTIMIZERS
+from optviz.scene_io import loads, mapping
 from optviz.params import Param, coerce_all, defaults
 from optviz.schedules import SCHEDULES
 from optviz.surfaces import PENALTY_PARAMS, SURFACES
@@ -167,9 +168,9 @@ class TrajectoryScene:
 
         surface, note = SURFACE_PARAM.coerce(data.get("surface", SURFACE_PARAM.default))
         notices += [note] if note else []
-        surface_values, n = coerce_all(SURFACES[surface].params, _mapping(data.get("surface_params"), notices, "surface_params"), "surface")
+        surface_values, n = coerce_all(SURFACES[surface].params, mapping(data.get("surface_params"), notices, "surface_params"), "surface")
         notices += n
-        penalty_values, n = coerce_all(PENALTY_PARAMS, _mapping(data.get("penalty"), notices, "penalty"), "penalty")
+        penalty_values, n = coerce_all(PENALTY_PARAMS, mapping(data.get("penalty"), notices, "penalty"), "penalty")
         notices += n
 
         optimizers: list[str] = []
@@ -189,10 +190,10 @@ class TrajectoryScene:
                 notices.append(f"optimizers: more than {MAX_OPTIMIZERS} paths; {name!r} ignored")
             else:
                 optimizers.append(name)
-        raw_hparams = _mapping(data.get("hparams"), notices, "hparams")
+        raw_hparams = mapping(data.get("hparams"), notices, "hparams")
         hparam_values = []
         for name in optimizers:
-            values, n = coerce_all(OPTIMIZERS[optimizer_of(name)].params, _mapping(raw_hparams.get(name), notices, name), name)
+            values, n = coerce_all(OPTIMIZERS[optimizer_of(name)].params, mapping(raw_hparams.get(name), notices, name), name)
             notices += n
             hparam_values.append((name, _frozen(values)))
 
@@ -201,11 +202,11 @@ class TrajectoryScene:
             start, note = _coerce_start(data["start"], surface)
             notices += [note] if note else []
 
-        run_values, n = coerce_all(RUN_PARAMS, _mapping(data.get("run"), notices, "run"))
+        run_values, n = coerce_all(RUN_PARAMS, mapping(data.get("run"), notices, "run"))
         notices += n
         schedule, note = SCHEDULE_PARAM.coerce(data.get("schedule", SCHEDULE_PARAM.default))
         notices += [note] if note else []
-        schedule_values, n = coerce_all(SCHEDULES[schedule].params, _mapping(data.get("schedule_params"), notices, "schedule_params"), schedule)
+        schedule_values, n = coerce_all(SCHEDULES[schedule].params, mapping(data.get("schedule_params"), notices, "schedule_params"), schedule)
         notices += n
         scene = TrajectoryScene(
             surface=surface, surface_values=_frozen(surface_values), optimizers=tuple(optimizers),
@@ -220,11 +221,7 @@ class TrajectoryScene:
     @staticmethod
     def loads(text: str | bytes) -> tuple["TrajectoryScene", list[str]]:
         """Parse a scene file's text; bad JSON gives the default scene and a notice."""
-        try:
-            data = json.loads(text)
-        except (ValueError, UnicodeDecodeError) as err:
-            return TrajectoryScene(), [f"scene file is not valid JSON ({err}); using the default scene"]
-        return TrajectoryScene.from_json(data)
+        return loads(text, TrajectoryScene.from_json, TrajectoryScene)
 
     # -- URL ---------------------------------------------------------------------------------
     def to_query(self) -> dict[str, str]:
@@ -283,15 +280,6 @@ def _symbol(param: Param) -> str:
     """The math symbol ending a label ("Learning rate η" -> "η"), else the Param's name."""
     last = param.label.split(" ")[-1]
     return last if len(last) <= 2 else param.name
-
-
-def _mapping(value: Any, notices: list[str], where: str) -> Mapping[str, Any]:
-    if value is None:
-        return {}
-    if isinstance(value, Mapping):
-        return value
-    notices.append(f"{where}: expected an object of name: value; ignored")
-    return {}
 
 
 def _coerce_start(value: Any, surface: str) -> tuple[tuple[float, float] | None, str | None]:

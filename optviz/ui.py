@@ -290,3 +290,38 @@ def view_query(labels: Sequence[str], key: str) -> dict[str, str]:
     """The `view` URL entry for the open tab (omitted for the first, default tab)."""
     current = st.session_state.get(key, labels[0])
     return {} if current == labels[0] or current not in labels else {"view": str(list(labels).index(current) + 1)}
+
+
+def scene_page(page: str, page_key: str, scene_type: Any, load_widgets: Callable[[Any], None],
+               controls: Callable[[Any, Any], Any], widget_key: str, views: Sequence[str], view_key: str):
+    """The shared top of a scene page: read the link or pending scene, presenter mode, lesson
+    picker, the controls, and the share link. Returns (scene, notices, load, presenter).
+
+    Args:
+      page: lesson page name ("trajectories", "layers").
+      page_key: session-state key of the page's scene.
+      scene_type: the scene class (from_query, default constructor, to_query).
+      load_widgets: writes a scene into the widget state.
+      controls: (scene, container) -> scene, renders the widgets.
+      widget_key: one of the page's widget keys (see incoming_scene).
+      views, view_key: the page's tabs and their state key.
+    """
+    from optviz.lessons import LESSONS, lesson_aware
+
+    scene, notices, load = incoming_scene(page_key, lesson_aware(scene_type.from_query), scene_type, widget_key)
+    if load:
+        load_widgets(scene)
+        if st.query_params.get("scene") in LESSONS:
+            st.session_state["lesson"] = st.query_params["scene"]
+    presenter = presenter_toggle()
+    apply_presenter_css(presenter)
+    box = st.popover("⚙ Controls") if presenter else st.sidebar
+    lesson_picker(page, page_key, LESSONS, box)
+    previous = scene
+    scene = controls(scene, box)
+    if scene != previous and not load:
+        st.session_state.pop("lesson", None)  # the user changed the lesson's scene: free play
+    query = scene.to_query() | ({"scene": st.session_state["lesson"]} if st.session_state.get("lesson") else {})
+    init_view(views, view_key, load)
+    publish_scene(page_key, scene, query | view_query(views, view_key), presenter)
+    return scene, notices, load, presenter

@@ -4,7 +4,7 @@ import streamlit as st
 
 from optviz import layers_compute, ui, ui_layers
 from optviz.layers_scene import LayersScene
-from optviz.lessons import LESSONS, lesson_aware
+from optviz.lessons import LESSONS
 from optviz.netstats import NetworkConfig, layer_stats
 
 PAGE = "layers_scene"
@@ -16,24 +16,8 @@ def computed(config: NetworkConfig):
     return layer_stats(config)
 
 
-scene, notices, load = ui.incoming_scene(PAGE, lesson_aware(LayersScene.from_query), LayersScene, ui_layers.P + "a.activation")
-if load:
-    ui_layers.load(scene)
-    if st.query_params.get("scene") in LESSONS:
-        st.session_state["lesson"] = st.query_params["scene"]
-
-presenter = ui.presenter_toggle()
-ui.apply_presenter_css(presenter)
-controls_box = st.popover("⚙ Controls") if presenter else st.sidebar
-ui.lesson_picker("layers", PAGE, LESSONS, controls_box)
-previous = scene
-scene = ui_layers.controls(scene, controls_box)
-if scene != previous and not load:
-    st.session_state.pop("lesson", None)
-query = scene.to_query() | ({"scene": st.session_state["lesson"]} if st.session_state.get("lesson") else {})
-ui.init_view(VIEWS, "lay.view", load)
-query |= ui.view_query(VIEWS, "lay.view")
-ui.publish_scene(PAGE, scene, query, presenter)
+scene, notices, load, presenter = ui.scene_page("layers", PAGE, LayersScene, ui_layers.load, ui_layers.controls,
+                                                 ui_layers.P + "a.activation", VIEWS, "lay.view")
 
 st.title("Initialization & activations")
 st.caption("Forward: how activations evolve layer by layer. Backward: how gradients reach each layer. "

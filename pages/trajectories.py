@@ -4,7 +4,7 @@ import streamlit as st
 
 from optviz import compute, ui, ui_trajectory
 from optviz.figures.trajectory import stop_text
-from optviz.lessons import LESSONS, lesson_aware
+from optviz.lessons import LESSONS
 from optviz.scene_export import trajectory_exportable
 from optviz.optimizers import OPTIMIZERS
 from optviz.scene import TrajectoryScene, optimizer_of
@@ -19,27 +19,8 @@ def computed(scene: TrajectoryScene):
     return compute.trajectories(scene), compute.surface_view(scene)
 
 
-scene, notices, load = ui.incoming_scene(PAGE, lesson_aware(TrajectoryScene.from_query), TrajectoryScene,
-                                         ui_trajectory.P + "surface")
-if load and st.query_params.get("scene") in LESSONS:
-    st.session_state["lesson"] = st.query_params["scene"]
-if load:
-    ui_trajectory.load(scene)
-
-presenter = ui.presenter_toggle()
-ui.apply_presenter_css(presenter)
-controls_box = st.popover("⚙ Controls") if presenter else st.sidebar
-ui.lesson_picker("trajectories", PAGE, LESSONS, controls_box)
-previous = scene
-scene = ui_trajectory.controls(scene, controls_box)
-if scene != previous and not load:
-    st.session_state.pop("lesson", None)  # the user changed the lesson's scene: free play
-query = scene.to_query()
-if st.session_state.get("lesson"):
-    query["scene"] = st.session_state["lesson"]
-ui.init_view(VIEWS, "traj.view", load)
-query |= ui.view_query(VIEWS, "traj.view")
-ui.publish_scene(PAGE, scene, query, presenter)
+scene, notices, load, presenter = ui.scene_page("trajectories", PAGE, TrajectoryScene, ui_trajectory.load,
+                                                 ui_trajectory.controls, ui_trajectory.P + "surface", VIEWS, "traj.view")
 
 surface = SURFACES[scene.surface]
 st.title("Optimizer trajectories")
