@@ -239,17 +239,18 @@ def resolve_lesson(name: str) -> Lesson:
         raise ValueError(f"unknown scene {name!r}; choose one of: {', '.join(LESSONS)}") from None
 
 
-def lesson_aware(from_query: Callable[[dict], tuple[Any, list[str]]]) -> Callable[[dict], tuple[Any, list[str]]]:
-    """Wrap a scene's from_query so `?scene=KEY` loads that lesson (other parameters override it)."""
+def lesson_aware(from_query: Callable[[dict], tuple[Any, list[str]]], page: str) -> Callable[[dict], tuple[Any, list[str]]]:
+    """Wrap a page's from_query so `?scene=KEY` loads that lesson (other parameters override it)."""
 
     def read(query: dict) -> tuple[Any, list[str]]:
         key = query.get("scene")
         key = key[-1] if isinstance(key, list) else key
         if key is None:
             return from_query(query)
-        if key not in LESSONS:
+        if key not in LESSONS or LESSONS[key].page != page:
+            known = ", ".join(k for k, lesson in LESSONS.items() if lesson.page == page)
             scene, notices = from_query(query)
-            return scene, [f"link: unknown scene {key!r} ignored (known: {', '.join(LESSONS)})"] + notices
+            return scene, [f"link: unknown scene {key!r} for this page ignored (known: {known})"] + notices
         merged = {**LESSONS[key].make_scene().to_query(), **{k: v for k, v in query.items() if k != "scene"}}
         return from_query(merged)
 

@@ -254,13 +254,13 @@ def lesson_picker(page: str, page_key: str, lessons: Mapping[str, Any], containe
     with box.expander("📚 Lesson scenes", expanded=False):
         for lesson in mine:
             if st.button(lesson.title, key=f"lesson.{lesson.key}", width="stretch", help=lesson.text):
-                st.session_state["lesson"] = lesson.key
+                st.session_state[page_key + ".lesson"] = lesson.key
                 request_scene(page_key, lesson.make_scene())
 
 
-def lesson_banner(lessons: Mapping[str, Any], page: str) -> None:
+def lesson_banner(lessons: Mapping[str, Any], page: str, page_key: str) -> None:
     """The active lesson's title, text and what to look at (until the user changes the scene)."""
-    key = st.session_state.get("lesson")
+    key = st.session_state.get(page_key + ".lesson")
     lesson = lessons.get(key) if key else None
     if lesson is not None and lesson.page == page:
         st.info(f"**{lesson.title}.** {lesson.text}\n\n👀 *{lesson.look_for}*", icon="📚")
@@ -308,11 +308,13 @@ def scene_page(page: str, page_key: str, scene_type: Any, load_widgets: Callable
     """
     from optviz.lessons import LESSONS, lesson_aware
 
-    scene, notices, load = incoming_scene(page_key, lesson_aware(scene_type.from_query), scene_type, widget_key)
+    lesson_key = page_key + ".lesson"
+    scene, notices, load = incoming_scene(page_key, lesson_aware(scene_type.from_query, page), scene_type, widget_key)
     if load:
         load_widgets(scene)
-        if st.query_params.get("scene") in LESSONS:
-            st.session_state["lesson"] = st.query_params["scene"]
+        wanted = st.query_params.get("scene")
+        if wanted in LESSONS and LESSONS[wanted].page == page:
+            st.session_state[lesson_key] = wanted
     presenter = presenter_toggle()
     apply_presenter_css(presenter)
     box = st.popover("⚙ Controls") if presenter else st.sidebar
@@ -320,8 +322,8 @@ def scene_page(page: str, page_key: str, scene_type: Any, load_widgets: Callable
     previous = scene
     scene = controls(scene, box)
     if scene != previous and not load:
-        st.session_state.pop("lesson", None)  # the user changed the lesson's scene: free play
-    query = scene.to_query() | ({"scene": st.session_state["lesson"]} if st.session_state.get("lesson") else {})
+        st.session_state.pop(lesson_key, None)  # the user changed the lesson's scene: free play
+    query = scene.to_query() | ({"scene": st.session_state[lesson_key]} if st.session_state.get(lesson_key) else {})
     init_view(views, view_key, load)
     publish_scene(page_key, scene, query | view_query(views, view_key), presenter)
     return scene, notices, load, presenter

@@ -23,7 +23,7 @@ st.title("Initialization & activations")
 st.caption("Forward: how activations evolve layer by layer. Backward: how gradients reach each layer. "
            "Inputs are N(0, 1); no biases, as in the lecture.")
 ui.show_notices(notices)
-ui.lesson_banner(LESSONS, "layers")
+ui.lesson_banner(LESSONS, "layers", PAGE)
 
 stats = [computed(config) for _, config in scene.networks]
 for (label, sentences), s in zip(layers_compute.descriptions(scene, stats), stats):

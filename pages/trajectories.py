@@ -26,7 +26,7 @@ surface = SURFACES[scene.surface]
 st.title("Optimizer trajectories")
 st.caption(surface.lesson)
 ui.show_notices(notices)
-ui.lesson_banner(LESSONS, "trajectories")
+ui.lesson_banner(LESSONS, "trajectories", PAGE)
 if not scene.optimizers:
     st.info("Choose at least one optimizer in the controls to draw its path.")
 

@@ -68,3 +68,10 @@ def test_units_identical_indicator():
     assert any("Units identical" in w.value for w in at.warning)
     at = page({"width": "50", "batch": "100"})
     assert not any("Units identical" in w.value for w in at.warning)
+
+
+def test_a_lesson_of_the_other_page_is_refused_with_a_notice():
+    at = page({"scene": "sgd_zigzag", "width": "50", "batch": "100"})
+    assert not at.exception
+    assert any("unknown scene 'sgd_zigzag' for this page" in w.value for w in at.warning)
+    assert "scene" not in at.query_params
