@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 from optviz.figures import trajectory as figs
 from optviz.scene import TrajectoryScene, optimizer_of
 from optviz.surfaces import SURFACES, CriticalPoint
-from optviz.trajectory import TrajectoryResult, run_end_points, run_paths, surface_grid
+from optviz.trajectory import TrajectoryResult, dispatch_paths, run_end_points, surface_grid
 
 GRID_RESOLUTION = 101
 
@@ -26,17 +26,17 @@ def trajectories(scene: TrajectoryScene) -> list[TrajectoryResult]:
     seeds = [run["seed"] + i for i in range(run["paths"] if noisy else 1)]
     common = dict(steps=run["steps"], surface_params=scene.surface_params, schedule=scene.schedule,
                   schedule_params=scene.schedule_params, penalty=scene.penalty["penalty"], strength=scene.penalty["strength"])
-    results: list[TrajectoryResult] = []
+    pending = []  # dispatch every optimizer before waiting for any: they overlap on the cores
     for instance in scene.optimizers:
         label = scene.label(instance)
         key, hparams = optimizer_of(instance), scene.hparams(instance)
         if noisy:
-            results += run_paths(scene.surface, key, [scene.start_point], instance=instance, hparams=hparams,
-                                 labels=[f"{label} (full batch)"], **common)
+            pending.append(dispatch_paths(scene.surface, key, [scene.start_point], instance=instance, hparams=hparams,
+                                          labels=[f"{label} (full batch)"], **common))
         labels = [f"{label} (seed {s})" if noisy else label for s in seeds]
-        results += run_paths(scene.surface, key, [scene.start_point], instance=instance, hparams=hparams,
-                             noise=run["noise"], seeds=seeds, labels=labels, **common)
-    return results
+        pending.append(dispatch_paths(scene.surface, key, [scene.start_point], instance=instance, hparams=hparams,
+                                      noise=run["noise"], seeds=seeds, labels=labels, **common))
+    return [result for p in pending for result in p.collect()]
 
 
 def critical_points(scene: TrajectoryScene, grid=None) -> list[CriticalPoint]:

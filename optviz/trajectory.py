@@ -219,6 +219,76 @@ def run_paths(
     Returns:
       One TrajectoryResult per path, truncated at its divergence point.
     """
+    return dispatch_paths(**{k: v for k, v in locals().items()}).collect()
+
+
+@dataclass(frozen=True)
+class PendingPaths:
+    """Paths whose computation has been dispatched (JAX runs it asynchronously); `collect()` waits.
+
+    Dispatching every optimizer of a scene before collecting any lets them overlap on the cores.
+    """
+
+    arrays: Any
+    optimizer_key: str
+    starts: np.ndarray
+    seeds: np.ndarray
+    steps: int
+    noise: float
+    hparams: Mapping[str, Any] | None
+    labels: Sequence[str] | None
+    instance: str
+
+    def collect(self) -> list[TrajectoryResult]:
+        positions, losses, grads, updates, ok, proposed = jax.device_get(self.arrays)
+        optimizer = OPTIMIZERS[self.optimizer_key]
+        used = traced_values(optimizer, self.hparams or {})
+        used = {p.name: (bool(used[p.name]) if p.kind == "bool" else used[p.name]) for p in optimizer.params}
+        results = []
+        for i in range(len(self.starts)):
+            diverged_at = _first_bad(ok[i], self.steps)
+            n = diverged_at if diverged_at is not None else self.steps + 1
+            attempted = proposed[i, diverged_at - 1] if diverged_at is not None else None
+            reason = None
+            if attempted is not None:
+                reason = "non-finite" if not np.all(np.isfinite(attempted)) else "out of bounds"
+            results.append(
+                TrajectoryResult(
+                    label=self.labels[i] if self.labels is not None else optimizer.label,
+                    optimizer=self.optimizer_key,
+                    hparams=used,
+                    positions=np.asarray(positions[i, :n], dtype=np.float64),
+                    losses=np.asarray(losses[i, :n], dtype=np.float64),
+                    gradients=np.asarray(grads[i, :n], dtype=np.float64),
+                    updates=np.asarray(updates[i, : n - 1], dtype=np.float64),
+                    diverged_at=diverged_at,
+                    divergence=reason,
+                    seed=int(self.seeds[i]) if self.noise > 0 else None,
+                    instance=self.instance or self.optimizer_key,
+                    attempted=attempted,
+                )
+            )
+        return results
+
+
+def dispatch_paths(
+    surface_key: str,
+    optimizer_key: str,
+    starts: Sequence[Sequence[float]],
+    *,
+    steps: int,
+    hparams: Mapping[str, Any] | None = None,
+    surface_params: Mapping[str, Any] | None = None,
+    schedule: str = "constant",
+    schedule_params: Mapping[str, Any] | None = None,
+    penalty: str = "none",
+    strength: float = 0.0,
+    noise: float = 0.0,
+    seeds: Sequence[int] | None = None,
+    labels: Sequence[str] | None = None,
+    instance: str = "",
+) -> PendingPaths:
+    """`run_paths` without waiting: returns PendingPaths (same arguments)."""
     starts_np = np.asarray(starts, dtype=np.float32).reshape(-1, 2)
     seeds_np = np.asarray(seeds if seeds is not None else [0] * len(starts_np), dtype=np.int64)
     if len(starts_np) == 1 and len(seeds_np) > 1:
@@ -230,53 +300,24 @@ def run_paths(
     starts_pad = np.concatenate([starts_np, np.repeat(starts_np[-1:], padded - count, 0)])
     seeds_pad = np.concatenate([seeds_np, np.repeat(seeds_np[-1:], padded - count)]).astype(np.uint32)
     sp, hp, schp = _traced_args(surface_key, optimizer_key, schedule, hparams, surface_params, schedule_params)
-    positions, losses, grads, updates, ok, proposed = jax.device_get(
-        _scan_paths(
-            jnp.asarray(starts_pad),
-            jnp.asarray(seeds_pad),
-            sp,
-            hp,
-            schp,
-            jnp.float32(strength),
-            jnp.float32(noise),
-            jnp.float32(steps),
-            jnp.asarray(bounds_of(surface_key)),
-            surface_key=surface_key,
-            optimizer_key=optimizer_key,
-            schedule_key=schedule,
-            penalty=penalty,
-            steps=step_bucket(steps),
-            record=True,
-        )
+    arrays = _scan_paths(
+        jnp.asarray(starts_pad),
+        jnp.asarray(seeds_pad),
+        sp,
+        hp,
+        schp,
+        jnp.float32(strength),
+        jnp.float32(noise),
+        jnp.float32(steps),
+        jnp.asarray(bounds_of(surface_key)),
+        surface_key=surface_key,
+        optimizer_key=optimizer_key,
+        schedule_key=schedule,
+        penalty=penalty,
+        steps=step_bucket(steps),
+        record=True,
     )
-    optimizer = OPTIMIZERS[optimizer_key]
-    used = traced_values(optimizer, hparams or {})
-    used = {p.name: (bool(used[p.name]) if p.kind == "bool" else used[p.name]) for p in optimizer.params}
-    results = []
-    for i in range(count):
-        diverged_at = _first_bad(ok[i], steps)
-        n = diverged_at if diverged_at is not None else steps + 1
-        attempted = proposed[i, diverged_at - 1] if diverged_at is not None else None
-        reason = None
-        if attempted is not None:
-            reason = "non-finite" if not np.all(np.isfinite(attempted)) else "out of bounds"
-        results.append(
-            TrajectoryResult(
-                label=labels[i] if labels is not None else optimizer.label,
-                optimizer=optimizer_key,
-                hparams=used,
-                positions=np.asarray(positions[i, :n], dtype=np.float64),
-                losses=np.asarray(losses[i, :n], dtype=np.float64),
-                gradients=np.asarray(grads[i, :n], dtype=np.float64),
-                updates=np.asarray(updates[i, : n - 1], dtype=np.float64),
-                diverged_at=diverged_at,
-                divergence=reason,
-                seed=int(seeds_np[i]) if noise > 0 else None,
-                instance=instance or optimizer_key,
-                attempted=attempted,
-            )
-        )
-    return results
+    return PendingPaths(arrays, optimizer_key, starts_np, seeds_np, steps, noise, hparams, labels, instance)
 
 
 @dataclass(frozen=True)
