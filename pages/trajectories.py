@@ -45,11 +45,14 @@ for r in results:
 
 def contour_tab():
     ui.export_menu(exportable, "contour", "trajectories", scene.surface, "x.contour", animated=True)
-    event = ui.chart(compute.build_figure("contour", scene, results, view, presenter=presenter, clickable=True),
-                     key="contour", on_select="rerun", selection_mode="points")
+    # Keyed by the start point: each new start gets a fresh selection state, so a click always
+    # counts (also on the point clicked last), and an applied click is not applied again.
+    x0, y0 = scene.start_point
+    with st.container(key="contour"):  # a stable handle for the page's CSS and tests
+        event = ui.chart(compute.build_figure("contour", scene, results, view, presenter=presenter, clickable=True),
+                         key=f"contour@{x0:.6g},{y0:.6g}", on_select="rerun", selection_mode="points")
     clicked = ui.selected_point(event)
-    if clicked and clicked != st.session_state.get("_last_click"):
-        st.session_state["_last_click"] = clicked
+    if clicked and scene.with_start(*clicked) != scene:
         ui.request_scene(PAGE, scene.with_start(*clicked))
 
 
