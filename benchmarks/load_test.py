@@ -175,10 +175,24 @@ class RssSampler(threading.Thread):
 
 @dataclass
 class Target:
-    """A widget to change (by label) and the values to cycle through."""
+    """A widget to change (by label, or ``key=USER_KEY`` where labels repeat) and the values to cycle through."""
 
     label: str
     values: list[Any]
+
+    @property
+    def by(self) -> dict[str, str | None]:
+        """Keyword arguments for ``StreamlitSession.widget``."""
+        if self.label.startswith("key="):
+            return {"label": None, "key": self.label[4:]}
+        return {"label": self.label}
+
+    def find(self, session: StreamlitSession) -> Any:
+        return session.widget(**self.by)
+
+    def set(self, session: StreamlitSession, value: Any) -> Any:
+        by = self.by
+        return session.set_widget(by["label"] or "", value, key=by.get("key"))
 
 
 @dataclass
@@ -200,7 +214,7 @@ class Stats:
 
 def pick_value(session: StreamlitSession, target: Target, rng: random.Random) -> Any:
     """A value for the target widget that differs from its current one."""
-    w = session.widget(target.label)
+    w = target.find(session)
     options = [v for v in target.values if coerce_value(w, v) != w.value]
     return rng.choice(options or target.values)
 
@@ -236,7 +250,7 @@ def student(
             time.sleep(rng.uniform(args.think_min, args.think_max))
             target = rng.choice(targets)
             try:
-                r = s.set_widget(target.label, pick_value(s, target, rng))
+                r = target.set(s, pick_value(s, target, rng))
             except Exception as exc:  # noqa: BLE001 - counted, not fatal
                 with stats.lock:
                     stats.client_errors.append(f"session {i} change {j}: {exc!r}")
@@ -314,10 +328,11 @@ class BrowserProbe:
         slider.focus()
         key = "ArrowRight"
         for k in range(self.moves):
-            before = slider.get_attribute("aria-valuenow")
-            if before is not None and before == slider.get_attribute("aria-valuemax"):
+            # Streamlit 1.67 sliders are native <input type=range> (value/min/max, no aria-valuenow).
+            before = slider.input_value()
+            if before == slider.get_attribute("max"):
                 key = "ArrowLeft"
-            elif before is not None and before == slider.get_attribute("aria-valuemin"):
+            elif before == slider.get_attribute("min"):
                 key = "ArrowRight"
             self.page.evaluate("window.__oldSig = window.__loadSig()")
             loaded = load_active()
@@ -372,7 +387,7 @@ def run_load(args: argparse.Namespace, targets: list[Target], pid: int | None) -
             print(f"warning: page {args.page!r} not found (the default page's URL path is ''); "
                   f"pages: {[p['url_pathname'] for p in s.pages]}")
         for t in targets:
-            s.widget(t.label)  # fails early, listing the labels, if one is wrong
+            t.find(s)  # fails early, listing the labels, if one is wrong
     print(f"warm-up first run: {out['warmup_first_run_s']:.2f} s; widgets: {labels}")
     time.sleep(1.0)
     rss_before = process_rss(pid) if pid else 0
@@ -490,7 +505,7 @@ def run_soak(args: argparse.Namespace, targets: list[Target], pid: int | None) -
         if not r.finished:
             raise SystemExit(f"first run did not finish: {r.status}")
         for t in targets:
-            s.widget(t.label)
+            t.find(s)
         rss0 = process_rss(pid) if pid else 0
         cpu0 = process_cpu(pid) if pid else 0.0
         samples.append((0, rss0 / MIB))
@@ -498,7 +513,7 @@ def run_soak(args: argparse.Namespace, targets: list[Target], pid: int | None) -
         for k in range(1, args.soak + 1):
             if targets:
                 t = targets[k % len(targets)]
-                r = s.set_widget(t.label, pick_value(s, t, rng))
+                r = t.set(s, pick_value(s, t, rng))
             else:
                 r = s.rerun()
             if r.finished:
@@ -539,7 +554,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--query", default="", help="query string, e.g. 'surface=rosenbrock&seed=1'")
     p.add_argument("--sessions", type=int, default=30)
     p.add_argument("--changes", type=int, default=10, help="widget changes per session")
-    p.add_argument("--widget", action="append", default=[], help="widget label (repeatable)")
+    p.add_argument("--widget", action="append", default=[],
+                   help="widget label, or key=USER_KEY for a widget whose label repeats (repeatable)")
     p.add_argument("--values", action="append", default=[],
                    help="values for the matching --widget: 'a,b,c' or a JSON list")
     p.add_argument("--think-min", type=float, default=0.3, help="min think time between changes (s)")

@@ -602,6 +602,9 @@ class StreamlitSession:
                 ]
                 if nav.page_script_hash:
                     self.page_script_hash = nav.page_script_hash
+            elif kind == "page_info_changed":
+                # st.query_params changed the URL: the browser sends it with every later rerun.
+                self.query_string = fmsg.page_info_changed.query_string
             elif kind == "page_not_found":
                 res.page_not_found = True
             elif kind == "session_status_changed":

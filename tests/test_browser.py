@@ -1,0 +1,433 @@
+"""optviz in a real browser: Chromium (Playwright) against one real optviz server per session.
+
+What AppTest cannot see: the page as drawn. Console errors, Streamlit exception boxes, keyboard
+on sliders, typing in number boxes, a click on the contour map, share links in a fresh browser,
+the files the export buttons download, plotly's playback animation over the surface, divergence
+markers, lesson links and presenter mode.
+
+Helpers and the list of pages are in tests/browser_support.py; a page is one `PageSpec` there,
+and the flows below that are parametrized over pages pick a new page up by themselves.
+
+Skipped when Playwright or Chromium is missing, unless the environment variable CI is set: then
+every test fails instead (a CI without a browser must not pass silently).
+Run: .venv/bin/python -m pytest tests/test_browser.py -q
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import os
+import re
+import urllib.parse
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from browser_support import (
+    HOME,
+    PLOT,
+    PlaywrightTimeout,
+    TRAJECTORIES,
+    AppPage,
+    AppServer,
+    Browser,
+    PageSpec,
+    Unavailable,
+    app_pages,
+    browser_unavailable,
+    chart_pages,
+    choose_export_format,
+    download,
+    expand,
+    sidebar,
+    slider,
+    switch,
+    tab,
+)
+
+pytestmark = pytest.mark.browser
+
+
+def _ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+@pytest.fixture(scope="session")
+def app_browser():
+    """One optviz server and one Chromium for the whole session (both are slow to start)."""
+    reason = browser_unavailable()
+    if reason:
+        if _ci():
+            yield Unavailable(reason)  # each test then fails when it uses the browser
+            return
+        pytest.skip(reason)
+    server = AppServer().start(timeout=120)
+    try:
+        browser = Browser(server.url)
+        browser.server = server
+        try:
+            yield browser
+        finally:
+            browser.close()
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def browser(app_browser):
+    """The session's browser; the tabs a test opens are closed after it."""
+    yield app_browser
+    if not isinstance(app_browser, Unavailable):
+        app_browser.close_pages()
+
+
+def _press_away_from_end(page: AppPage, label: str) -> float:
+    """Move a sidebar slider one step with the keyboard (left if it is at its maximum); seconds
+    until the rerun is shown (the main chart's data and the URL changed)."""
+    s = slider(page, label)
+    s.focus()
+    key = "ArrowLeft" if s.input_value() == s.get_attribute("max") else "ArrowRight"
+    return page.rerun(lambda: s.press(key), url=True)
+
+
+# -- every page ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("spec", app_pages(), ids=str)
+def test_page_loads_without_console_errors_or_exceptions(browser, spec: PageSpec):
+    page = browser.open_spec(spec)
+    assert spec.heading in page.text("[data-testid=stMain] h1")
+    assert len(page.page.locator(PLOT).all()) >= spec.charts
+    if spec is HOME:  # every lesson is one click away
+        from optviz.lessons import LESSONS
+
+        links = page.page.get_by_test_id("stMain").get_by_test_id("stPageLink")
+        assert links.count() >= len(LESSONS)
+    page.page.wait_for_timeout(500)  # late console errors (e.g. from plotly drawing) still count
+    page.assert_healthy()
+
+
+@pytest.mark.parametrize("spec", chart_pages(), ids=str)
+def test_every_view_draws_its_charts_without_errors(browser, spec: PageSpec):
+    page = browser.open_spec(spec)
+    for label, keys in spec.views:
+        page.rerun(lambda: tab(page, label).click(), charts=None, url=True, until=page.charts_shown_js(keys))
+        assert tab(page, label).get_attribute("aria-selected") == "true"
+    page.page.wait_for_timeout(500)
+    page.assert_healthy()
+
+
+@pytest.mark.parametrize("spec", chart_pages(), ids=str)
+def test_moving_a_slider_changes_the_chart_and_the_link(browser, spec: PageSpec):
+    page = browser.open_spec(spec)
+    for label, key in spec.sliders:
+        before_query, before_chart = page.query(), page.raw_data(spec.main_chart)
+        _press_away_from_end(page, label)
+        assert page.query()[key] != before_query[key], f"{label}: the link did not change"
+        assert page.raw_data(spec.main_chart) != before_chart, f"{label}: the chart did not change"
+    page.assert_healthy()
+
+
+@pytest.mark.parametrize("spec", chart_pages(), ids=str)
+def test_share_link_in_a_fresh_browser_shows_the_same_scene(browser, spec: PageSpec):
+    page = browser.open_spec(spec)
+    _press_away_from_end(page, spec.sliders[0][0])  # not the default scene
+    keys = (spec.main_chart,)
+    if spec.share_view:  # and not the default tab: the link holds the open view too
+        keys = spec.share_charts
+        page.rerun(lambda: tab(page, spec.share_view).click(), charts=None, url=True, until=page.charts_shown_js(keys))
+    link, data = page.page.url, page.all_raw_data()
+    assert len(data) == len(keys)
+
+    with browser.fresh_browser() as other:
+        parts = urllib.parse.urlsplit(link)
+        shared = other.open(parts.path, parts.query, charts=len(keys), ready=page.chart_selector(keys[-1]))
+        shared.page.wait_for_function(f"() => {shared.charts_shown_js(keys)}")
+        assert shared.query() == page.query()
+        if spec.share_view:
+            assert tab(shared, spec.share_view).get_attribute("aria-selected") == "true"
+        assert shared.all_raw_data() == data, "the shared link draws different trace data"
+        shared.assert_healthy()
+    page.assert_healthy()
+
+
+@pytest.mark.parametrize("spec", chart_pages(), ids=str)
+def test_presenter_mode_hides_the_sidebar_and_enlarges_figure_and_fonts(browser, spec: PageSpec):
+    page = browser.open_spec(spec)
+    before = page.layout(spec.main_chart)
+    text_px = lambda: float(page.page.evaluate(  # noqa: E731  (a paragraph of the page, e.g. a label)
+        "getComputedStyle(document.querySelector('[data-testid=stMain] [data-testid=stMarkdownContainer] p')).fontSize")
+        .rstrip("px"))
+    text_before = text_px()
+
+    sel = page.chart_selector(spec.main_chart)
+    page.rerun(lambda: switch(page, "Presenter mode").click(), charts=sel, url=True)
+    with contextlib.suppress(PlaywrightTimeout):  # the chart is resized after the sidebar is hidden
+        page.page.wait_for_function("([sel, w]) => document.querySelector(sel).getBoundingClientRect().width > w",
+                                    arg=[sel, before["width"]], timeout=5000)
+    on = page.layout(spec.main_chart)
+    assert page.query().get("presenter") == "1"
+    assert on["fontSize"] > before["fontSize"], (before, on)
+    assert on["width"] * on["height"] > 1.2 * before["width"] * before["height"], (before, on)
+    assert text_px() > text_before
+    assert not sidebar(page).is_visible()  # the controls moved into a menu
+    assert page.page.get_by_role("button", name="⚙ Controls").is_visible()
+
+    page.rerun(lambda: switch(page, "Presenter mode").click(), charts=sel, url=True)
+    with contextlib.suppress(PlaywrightTimeout):
+        page.page.wait_for_function("([sel, w]) => document.querySelector(sel).getBoundingClientRect().width <= w",
+                                    arg=[sel, before["width"]], timeout=5000)
+    off = page.layout(spec.main_chart)
+    assert "presenter" not in page.query()
+    assert (off["fontSize"], off["width"], off["height"]) == (before["fontSize"], before["width"], before["height"])
+    assert sidebar(page).is_visible()
+    page.assert_healthy()
+
+
+def _lessons() -> list:
+    """The first lesson of each page (one click from the landing page each)."""
+    from optviz.lessons import LESSONS
+
+    firsts = {}
+    for lesson in LESSONS.values():
+        firsts.setdefault(lesson.page, lesson)
+    return [firsts[spec.name] for spec in chart_pages() if spec.name in firsts]
+
+
+@pytest.mark.parametrize("lesson", _lessons(), ids=lambda lesson: f"{lesson.page}-{lesson.key}")
+def test_lesson_link_on_the_landing_page_opens_the_lesson_scene(browser, lesson):
+    from optviz.lessons import LESSONS
+
+    spec = next(s for s in chart_pages() if s.name == lesson.page)
+    number = [item.key for item in LESSONS.values() if item.page == lesson.page].index(lesson.key) + 1
+    page = browser.open_spec(HOME)
+    link = page.page.get_by_test_id("stMain").get_by_role("link", name=f"{number}. {lesson.title}")
+    page.rerun(lambda: link.click(), charts=None, url=True, until=f"__ov.plots('{PLOT}').length >= {spec.charts}")
+    page.wait_shown(spec.charts, spec.ready)
+
+    assert urllib.parse.urlsplit(page.page.url).path == f"/{spec.path}"
+    query = page.query()
+    assert query.get("scene") == lesson.key
+    expected = lesson.make_scene().to_query()
+    assert {k: query.get(k) for k in expected} == expected
+    assert lesson.title in page.text()  # the lesson banner
+    page.assert_healthy()
+
+
+# -- the trajectory page ---------------------------------------------------------------------------
+
+
+def _paths(page: AppPage) -> dict[str, dict]:
+    return {t["name"]: t for t in page.traces("contour") if t["mode"] == "lines+markers"}
+
+
+def _sgd_learning_rate_box(page: AppPage):
+    return expand(page, "SGD hyperparameters").get_by_role("spinbutton", name="Learning rate η value")
+
+
+def test_typing_a_learning_rate_changes_the_path_the_slider_and_the_link(browser):
+    page = browser.open_spec(TRAJECTORIES)
+    box = _sgd_learning_rate_box(page)
+    before = _paths(page)
+    page.rerun(lambda: (box.fill("0.37"), box.press("Enter")), charts=page.chart_selector("contour"), url=True)
+
+    assert page.query()["sgd.learning_rate"] == "0.37"
+    after = _paths(page)
+    assert after["SGD"]["x"] != before["SGD"]["x"]
+    assert after["Adam"]["x"] == before["Adam"]["x"]  # only SGD's hyperparameter changed
+    select_slider = expand(page, "SGD hyperparameters").get_by_role("slider", name="Learning rate η")
+    assert select_slider.get_attribute("aria-valuetext") == "0.4"  # the nearest stop of the log grid
+    assert box.input_value() == "0.37"  # the exact typed value is kept
+    page.assert_healthy()
+
+
+def _point_at(page: AppPage, target: tuple[float, float]) -> tuple[float, float]:
+    """Put the pointer over data point `target` of the contour map and wait until plotly hovers the
+    invisible click-grid marker there; returns the pixel (a click there selects that marker)."""
+    sel = page.chart_selector("contour")
+    x, y = page.to_pixel("contour", *target)
+    area = page.layout("contour")["plotArea"]
+    assert area["left"] < x < area["left"] + area["width"] and area["top"] < y < area["top"] + area["height"]
+    page.page.mouse.move(x - 6, y - 6)
+    page.page.mouse.move(x, y)
+    page.page.wait_for_function(
+        "([sel, tx, ty]) => (document.querySelector(sel)._hoverdata || [])"
+        ".some(p => p.data.name === 'click to start here' && p.x === tx && p.y === ty)",
+        arg=[sel, *target])
+    return x, y
+
+
+GRID_POINT = (5.0, -5.0)  # a node of the invisible 41 x 41 click grid over [-10, 10]^2, away from the default paths
+
+
+def test_clicking_the_contour_moves_the_start_point_and_redraws_the_paths(browser):
+    page = browser.open_spec(TRAJECTORIES)
+    x, y = _point_at(page, GRID_POINT)
+    page.rerun(lambda: page.page.mouse.click(x, y), charts=page.chart_selector("contour"), url=True)
+
+    assert page.query()["start"] == "5,-5"
+    paths = _paths(page)
+    assert len(paths) == 6
+    for name, path in paths.items():
+        assert (path["x"][0], path["y"][0]) == pytest.approx(GRID_POINT), name
+    start = next(t for t in page.traces("contour") if t["name"] == "start")
+    assert (start["x"][0], start["y"][0]) == pytest.approx(GRID_POINT)
+    assert slider(page, "start x").input_value() == "5"
+    page.assert_healthy()
+
+
+def test_clicking_the_same_point_again_after_moving_the_start_moves_it_back(browser):
+    page = browser.open_spec(TRAJECTORIES)
+    x, y = _point_at(page, GRID_POINT)
+    page.rerun(lambda: page.page.mouse.click(x, y), charts=page.chart_selector("contour"), url=True)
+    assert page.query()["start"] == "5,-5"
+    start_x = slider(page, "start x")
+    start_x.focus()
+    page.rerun(lambda: start_x.press("End"), url=True)
+    assert page.query()["start"] == "10,-5"
+
+    x, y = _point_at(page, GRID_POINT)
+    runs = page.runs_finished()
+    page.rerun(lambda: page.page.mouse.click(x, y), charts=None, until=f"__ov.finished > {runs}")  # the click reran
+    with contextlib.suppress(PlaywrightTimeout):  # the start point is applied on a second run (st.rerun)
+        page.page.wait_for_function("() => new URLSearchParams(location.search).get('start') === '5,-5'", timeout=5000)
+    assert page.query()["start"] == "5,-5"
+
+
+def test_learning_rate_10_diverges_with_a_marker_and_no_exception(browser):
+    page = browser.open_spec(TRAJECTORIES)
+    box = _sgd_learning_rate_box(page)
+    page.rerun(lambda: (box.fill("10"), box.press("Enter")), charts=page.chart_selector("contour"), url=True)
+
+    assert page.query()["sgd.learning_rate"] == "10"
+    message = page.page.get_by_text(re.compile(r"SGD diverged at step \d+"))
+    assert message.count() == 1 and message.is_visible()
+    traces = page.traces("contour")
+    marker = next((t for t in traces if t["name"] == "diverged"), None)
+    assert marker is not None, [t["name"] for t in traces]
+    assert marker["text"][0].startswith("✗ SGD")
+    sgd = _paths(page)["SGD"]
+    assert (marker["x"][0], marker["y"][0]) == (sgd["x"][-1], sgd["y"][-1])  # at its last good point
+    xrange = page.page.evaluate("sel => document.querySelector(sel)._fullLayout.xaxis.range", page.chart_selector("contour"))
+    assert xrange == [-10, 10]  # the view stays framed on the surface
+    page.assert_healthy()
+
+
+def test_playback_plays_with_the_surface_visible(browser):
+    page = browser.open_spec(TRAJECTORIES)
+    page.rerun(lambda: tab(page, "Playback").click(), charts=None, url=True,
+               until="!!(document.querySelector('.st-key-playback .js-plotly-plot') || {}).data")
+    sel = page.chart_selector("playback")
+    info = page.page.evaluate("""sel => { const gd = document.querySelector(sel);
+        return {frames: gd._transitionData._frames.map(f => +f.name), images: (gd.layout.images || []).length,
+                colors: gd._fullData.filter(t => t.mode === 'lines+markers').map(t => t.line.color),
+                full: gd._fullData.filter(t => t.mode === 'lines+markers').map(t => t.x.length)} }""", sel)
+    assert info["images"] == 1 and len(info["frames"]) > 10 and len(info["colors"]) == 6
+    last = info["frames"][-1]
+
+    page.page.locator(f"{sel} .updatemenu-button", has_text="Play").click()
+    page.page.wait_for_function(
+        "([sel, lo, hi]) => { const f = +document.querySelector(sel)._fullLayout._currentFrame; return f >= lo && f <= hi; }",
+        arg=[sel, 0.25 * last, 0.6 * last], polling="raf")
+    area = page.layout("playback")["plotArea"]
+    shot = page.page.screenshot(clip={"x": area["left"], "y": area["top"], "width": area["width"], "height": area["height"]})
+    now = page.page.evaluate("""sel => { const gd = document.querySelector(sel);
+        return {frame: +gd._fullLayout._currentFrame, points: gd._fullData.filter(t => t.mode === 'lines+markers').map(t => t.x.length)} }""", sel)
+    assert 0 < now["frame"] < last, now  # still playing
+    assert sum(now["points"]) < sum(info["full"])  # the paths are drawn only up to the current step
+
+    img = np.asarray(Image.open(io.BytesIO(shot)).convert("RGB")).astype(int)
+    r, g, b = img[..., 0], img[..., 1], img[..., 2]
+    white = (r > 250) & (g > 250) & (b > 250)
+    surface = (np.abs(r - g) < 14) & (np.abs(g - b) < 18) & (r < 245) & (r > 110)  # the grey surface image
+    assert white.mean() < 0.6, f"plot area mostly blank while playing: {white.mean():.0%} white"
+    assert surface.mean() > 0.3, f"surface image not visible while playing: {surface.mean():.0%} of the plot area"
+    seen = {}
+    for color in info["colors"]:
+        rgb = np.array([int(color[i:i + 2], 16) for i in (1, 3, 5)])
+        seen[color] = int((np.abs(img - rgb).sum(axis=-1) < 60).sum())
+    assert sum(n >= 20 for n in seen.values()) >= 3, f"path colours in the mid-play screenshot: {seen}"
+    page.assert_healthy()
+
+
+# -- exports ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def export_page(app_browser):
+    """One tab per page for all its export downloads (each format is a rerun and a download)."""
+    pages: dict[str, AppPage] = {}
+
+    def get(spec: PageSpec) -> AppPage:
+        if spec.name not in pages:
+            pages[spec.name] = app_browser.open_spec(spec, track=False)
+        return pages[spec.name]
+
+    yield get
+    for p in pages.values():
+        p.page.close()
+
+
+def _export_cases() -> list:
+    return [pytest.param(spec, fmt, id=f"{spec.name}-{fmt}") for spec in chart_pages() for fmt in spec.export_formats]
+
+
+def _check_export(fmt: str, data: bytes, page: AppPage, spec: PageSpec) -> None:
+    assert data, "empty file"
+    if fmt == "png":
+        img = Image.open(io.BytesIO(data))
+        img.load()
+        assert img.format == "PNG" and img.size == (2400, 1600)  # 1200 x 800 px at the default 2x scale
+        lo_hi = img.convert("L").getextrema()
+        assert lo_hi[1] - lo_hi[0] > 100, "a flat image"
+    elif fmt == "svg":
+        root = ET.fromstring(data)
+        assert root.tag.endswith("svg") and (root.get("width"), root.get("height")) == ("1200", "800")
+        assert len(root.findall(".//{http://www.w3.org/2000/svg}path")) > 10
+    elif fmt == "pdf":
+        assert data.startswith(b"%PDF-") and b"%%EOF" in data[-64:]
+    elif fmt in ("html", "html-light"):
+        text = data.decode()
+        assert text.lstrip().lower().startswith("<!doctype html") and "Plotly.newPlot" in text
+        cdn = re.search(r'<script[^>]+src="https://cdn\.plot\.ly/', text)
+        if fmt == "html":
+            assert not cdn and len(data) > 1_000_000, "the offline HTML must embed plotly.js"
+        else:
+            assert cdn and len(data) < 1_000_000
+    elif fmt == "csv":
+        rows = list(csv.reader(io.StringIO(data.decode())))
+        assert len(rows) > 1 and len(rows[0]) > 2 and all(len(r) == len(rows[0]) for r in rows)
+        if spec is TRAJECTORIES:
+            assert rows[0][:5] == ["optimizer", "label", "step", "x", "y"]
+            assert len(rows) - 1 == sum(len(p["x"]) for p in _paths(page).values())  # one row per drawn point
+    elif fmt == "json":
+        doc = json.loads(data)
+        assert isinstance(doc, dict) and isinstance(doc.get("scene"), dict)
+        if spec is TRAJECTORIES:
+            assert doc["scene"]["kind"] == "trajectory"
+            assert [t["label"] for t in doc["trajectories"]] == list(_paths(page))
+    elif fmt == "gif":
+        img = Image.open(io.BytesIO(data))
+        assert img.format == "GIF" and img.size == (1200, 800) and img.n_frames > 10
+    elif fmt == "mp4":
+        assert data[4:8] == b"ftyp" and len(data) > 10_000
+    else:  # a new format: at least a file
+        assert len(data) > 100
+
+
+@pytest.mark.parametrize("spec, fmt", _export_cases())
+def test_export_download_is_a_valid_file(export_page, spec: PageSpec, fmt: str):
+    from optviz.scene_export import FORMATS
+    from optviz.ui import _FORMAT_LABELS
+
+    page = export_page(spec)
+    button = choose_export_format(page, _FORMAT_LABELS[fmt], fmt)
+    name, data = download(page, button, timeout=120)
+    assert re.fullmatch(rf"optviz-{spec.name}-[\w.-]+\.{FORMATS[fmt][0]}", name), name
+    _check_export(fmt, data, page, spec)
+    page.assert_healthy()
