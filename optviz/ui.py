@@ -167,7 +167,7 @@ def presenter_toggle() -> bool:
 def apply_presenter_css(presenter: bool) -> None:
     if presenter:
         # The sidebar (navigation, controls) is hidden: the controls live in the page's menu.
-        st.html("<style>.block-container{padding-top:1.2rem;max-width:100%} h1{font-size:2.6rem}"
+        st.html("<style>.block-container{padding-top:1.2rem;max-width:100%} h1, h1 span{font-size:3.4rem !important}"
                 " [data-testid=stMarkdownContainer] p{font-size:1.3rem}"
                 " section[data-testid=stSidebar], [data-testid=stSidebarCollapsedControl]{display:none}</style>")
 
