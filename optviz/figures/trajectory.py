@@ -53,7 +53,7 @@ class SurfaceView:
 
 def _hover(result: TrajectoryResult) -> tuple[np.ndarray, str]:
     n = len(result.positions)
-    custom = np.column_stack([np.arange(n), result.losses, result.gradients])
+    custom = np.column_stack([np.arange(n), result.losses, result.gradients]).astype(np.float32)
     template = (
         f"<b>{result.label}</b><br>step %{{customdata[0]:.0f}}<br>x %{{x:.4g}}, y %{{y:.4g}}"
         "<br>loss %{customdata[1]:.4g}<br>gradient (%{customdata[2]:.3g}, %{customdata[3]:.3g})<extra></extra>"
@@ -154,11 +154,16 @@ def contour_figure(view: SurfaceView, results: Sequence[TrajectoryResult], start
     st = style.Style.for_mode(presenter)
     grid = view.grid
     fig = go.Figure()
+    # On a linear colour scale the colour value is the loss, so the hover reads it from z; only a
+    # log-coloured map sends the raw loss again (customdata), which would double the payload.
+    hover_loss = "%{customdata:.4g}" if view.log_scale else "%{z:.4g}"
     fig.add_trace(go.Contour(
-        x=grid.xs, y=grid.ys, z=view.colour_values(grid.z).astype(np.float32), colorscale=style.SURFACE_COLORSCALE, ncontours=25,
+        x=grid.xs.astype(np.float32), y=grid.ys.astype(np.float32), z=view.colour_values(grid.z).astype(np.float32),
+        colorscale=style.SURFACE_COLORSCALE, ncontours=25,
         contours=dict(coloring="heatmap", showlines=True), line=dict(width=0.8, color=style.CONTOUR_LINE_COLOR),
         colorbar=dict(title=dict(text=view.colour_title, side="right")), name="surface",
-        customdata=grid.z.astype(np.float32), hovertemplate="x %{x:.3g}, y %{y:.3g}<br>loss %{customdata:.4g}<extra></extra>",
+        customdata=grid.z.astype(np.float32) if view.log_scale else None,
+        hovertemplate=f"x %{{x:.3g}}, y %{{y:.3g}}<br>loss {hover_loss}<extra></extra>",
     ))
     if clickable:
         fig.add_trace(click_grid_trace(view.domain))
@@ -223,7 +228,7 @@ def loss_figure(results: Sequence[TrajectoryResult], f_min: float | None, *, pre
             y = np.maximum(y, 1e-12)  # a log axis cannot show 0: the floor is labelled in the axis title
         fig.add_trace(go.Scatter(x=steps, y=y, mode="lines", name=result.label, legendgroup=result.instance or result.optimizer,
                                  line=dict(color=_path_color(results, i), width=st.line_width),
-                                 customdata=result.losses,
+                                 customdata=result.losses.astype(np.float32),
                                  hovertemplate=f"<b>{result.label}</b><br>step %{{x}}<br>loss %{{customdata:.5g}}<extra></extra>"))
         if result.diverged_at is not None:
             fig.add_trace(go.Scatter(x=[steps[-1]], y=[y[-1]], mode="markers", showlegend=False,
