@@ -196,40 +196,13 @@ def _traced_args(surface_key, optimizer_key, schedule_key, hparams, surface_para
     )
 
 
-def run_paths(
-    surface_key: str,
-    optimizer_key: str,
-    starts: Sequence[Sequence[float]],
-    *,
-    steps: int,
-    hparams: Mapping[str, Any] | None = None,
-    surface_params: Mapping[str, Any] | None = None,
-    schedule: str = "constant",
-    schedule_params: Mapping[str, Any] | None = None,
-    penalty: str = "none",
-    strength: float = 0.0,
-    noise: float = 0.0,
-    seeds: Sequence[int] | None = None,
-    labels: Sequence[str] | None = None,
-    instance: str = "",
-) -> list[TrajectoryResult]:
+def run_paths(*args: Any, **kwargs: Any) -> list["TrajectoryResult"]:
     """Run one optimizer from each start (paired with each seed) and return whole paths.
 
-    Args:
-      surface_key, optimizer_key, schedule, penalty: registry names (static: they select code).
-      starts: (N, 2) start points; a single start with several seeds is broadcast.
-      steps: number of steps (1..MAX_STEPS).
-      hparams, surface_params, schedule_params: values by Param name; defaults fill gaps.
-      strength: penalty strength.
-      noise: std of the Gaussian noise added to each gradient.
-      seeds: noise seeds, one per path (default 0 for all).
-      labels: legend text per path (default: the optimizer's label).
-      instance: which copy of the optimizer this is (scenes may hold several).
-
-    Returns:
-      One TrajectoryResult per path, truncated at its divergence point.
+    Arguments as `dispatch_paths`; waits for the result. Returns one TrajectoryResult per path,
+    truncated at its divergence point.
     """
-    return dispatch_paths(**{k: v for k, v in locals().items()}).collect()
+    return dispatch_paths(*args, **kwargs).collect()
 
 
 @dataclass(frozen=True)
@@ -298,7 +271,22 @@ def dispatch_paths(
     labels: Sequence[str] | None = None,
     instance: str = "",
 ) -> PendingPaths:
-    """`run_paths` without waiting: returns PendingPaths (same arguments)."""
+    """Start running one optimizer from each start (paired with each seed); returns PendingPaths.
+
+    Args:
+      surface_key, optimizer_key, schedule, penalty: registry names (static: they select code).
+      starts: (N, 2) start points; a single start with several seeds is broadcast.
+      steps: number of steps (1..MAX_STEPS).
+      hparams, surface_params, schedule_params: values by Param name; defaults fill gaps.
+      strength: penalty strength.
+      noise: std of the Gaussian noise added to each gradient.
+      seeds: noise seeds, one per path (default 0 for all).
+      labels: legend text per path (default: the optimizer's label).
+      instance: which copy of the optimizer this is (scenes may hold several).
+
+    Returns:
+      PendingPaths; `.collect()` gives one TrajectoryResult per path (see run_paths).
+    """
     starts_np = np.asarray(starts, dtype=np.float32).reshape(-1, 2)
     seeds_np = np.asarray(seeds if seeds is not None else [0] * len(starts_np), dtype=np.int64)
     if len(starts_np) == 1 and len(seeds_np) > 1:
