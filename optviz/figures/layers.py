@@ -143,8 +143,20 @@ def stats_figure(stats_list: Sequence[LayerStats], labels: Sequence[str], presen
         )
     depth = max(stats.depth for stats in stats_list)
     fig.update_xaxes(title_text="layer", tickmode="linear" if depth <= 20 else "auto", dtick=1 if depth <= 20 else None)
-    fig.update_yaxes(title_text="mean of h", row=1, col=1)
-    fig.update_yaxes(title_text="std of h (log)", type="log", exponentformat="power", row=1, col=2)
+    # Minimum spans, so that sampling noise on a flat curve (e.g. with batch norm) is not zoomed
+    # into a jagged line: the mean axis spans at least 0.2, the std axis at least one decade.
+    means = np.concatenate([s.mean[np.isfinite(s.mean)] for s in stats_list] or [np.zeros(1)])
+    centre = float((means.max() + means.min()) / 2) if means.size else 0.0
+    half = max(0.1, float(means.max() - means.min()) / 2 * 1.1) if means.size else 0.1
+    fig.update_yaxes(title_text="mean of h", range=[centre - half, centre + half], row=1, col=1)
+    stds = np.concatenate([s.std[np.isfinite(s.std) & (s.std > 0)] for s in stats_list] or [np.ones(1)])
+    std_range = None
+    if stds.size:
+        lo, hi = np.log10(stds.min()), np.log10(stds.max())
+        if hi - lo < 1:
+            mid = (hi + lo) / 2
+            std_range = [mid - 0.5, mid + 0.5]
+    fig.update_yaxes(title_text="std of h (log)", type="log", exponentformat="power", range=std_range, row=1, col=2)
     fig.update_yaxes(title_text="gradient std (log)", type="log", exponentformat="power", row=1, col=3)
     fig.update_annotations(font_size=style.font_size)  # subplot titles
     apply(fig, presenter)
