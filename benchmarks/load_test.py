@@ -40,7 +40,9 @@ from typing import Any, Callable
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
+from browser_support import CHROMIUM, CHROMIUM_FLAGS  # noqa: E402  (one Chromium path and flag list)
 from st_client import (  # noqa: E402
     StreamlitClientError,
     StreamlitServer,
@@ -48,17 +50,6 @@ from st_client import (  # noqa: E402
     coerce_value,
 )
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 MIB = 1024 * 1024
 
 
@@ -310,7 +301,7 @@ class BrowserProbe:
         self._pw = sync_playwright().start()
         self._ctx = self._pw.chromium.launch_persistent_context(
             self._tmp.name,
-            executable_path=CHROMIUM,
+            executable_path=str(CHROMIUM),
             headless=True,
             args=CHROMIUM_FLAGS,
             viewport={"width": 1280, "height": 1000},
