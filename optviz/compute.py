@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 from optviz.figures import trajectory as figs
 from optviz.scene import TrajectoryScene, optimizer_of
 from optviz.surfaces import SURFACES, CriticalPoint
-from optviz.trajectory import TrajectoryResult, dispatch_paths, run_end_points, surface_grid
+from optviz.trajectory import TrajectoryResult, dispatch_paths, losses_at, run_end_points, surface_grid
 
 GRID_RESOLUTION = 101
 
@@ -73,21 +73,14 @@ def surface_view(scene: TrajectoryScene) -> figs.SurfaceView:
     surface = SURFACES[scene.surface]
     grid = surface_grid(scene.surface, scene.surface_params, penalty=scene.penalty["penalty"],
                         strength=scene.penalty["strength"], resolution=GRID_RESOLUTION)
-    return figs.SurfaceView(grid=grid, domain=surface.domain, critical_points=critical_points(scene, grid),
-                            log_scale=surface.log_contours, title=surface.label)
-
-
-def minimum_value(view: figs.SurfaceView, scene: TrajectoryScene) -> float | None:
-    """The loss at the lowest known minimum (None where the surface has none, e.g. a saddle)."""
-    minima = [p for p in view.critical_points if p.is_minimum]
-    if not minima:
-        return None
-    from optviz.surfaces import objective  # local: avoid a jax import cycle at module import
-    import jax.numpy as jnp
-
-    f = objective(scene.surface, scene.penalty["penalty"])
-    params = {k: jnp.float32(float(v)) for k, v in scene.surface_params.items()}
-    return float(min(f(jnp.array([p.x, p.y], jnp.float32), params, jnp.float32(scene.penalty["strength"])) for p in minima))
+    points = critical_points(scene, grid)
+    minima = np.array([[p.x, p.y] for p in points if p.is_minimum], float).reshape(-1, 2)
+    lowest = None
+    if len(minima):
+        lowest = float(losses_at(scene.surface, minima, scene.surface_params, penalty=scene.penalty["penalty"],
+                                 strength=scene.penalty["strength"]).min())
+    return figs.SurfaceView(grid=grid, domain=surface.domain, critical_points=points, log_scale=surface.log_contours,
+                            title=surface.label, minimum_value=lowest)
 
 
 FIGURES: dict[str, str] = {
@@ -106,7 +99,7 @@ def build_figure(name: str, scene: TrajectoryScene, results, view, *, presenter:
     builders: dict[str, Callable[[], go.Figure]] = {
         "contour": lambda: figs.contour_figure(view, results, scene.start_point, presenter=presenter, clickable=clickable),
         "surface3d": lambda: figs.surface3d_figure(view, results, presenter=presenter),
-        "loss": lambda: figs.loss_figure(results, minimum_value(view, scene), presenter=presenter),
+        "loss": lambda: figs.loss_figure(results, view.minimum_value, presenter=presenter),
         "distance": lambda: _distance(results, view, presenter),
         "playback": lambda: figs.playback_figure(view, results, presenter=presenter),
     }

@@ -371,15 +371,26 @@ def run_end_points(
     return EndPoints(positions=np.asarray(x_end), losses=np.asarray(loss_end), diverged_at=first_bad)
 
 
-@functools.partial(jax.jit, static_argnames=("surface_key", "penalty", "resolution"))
-def _grid_values(surface_params, strength, *, surface_key: str, penalty: str, resolution: int):
+@functools.partial(jax.jit, static_argnames=("surface_key", "penalty"))
+def _values_at(points, surface_params, strength, *, surface_key: str, penalty: str):
     f = objective(surface_key, penalty)
-    (x0, x1), (y0, y1) = SURFACES[surface_key].domain
-    xs = jnp.linspace(x0, x1, resolution)
-    ys = jnp.linspace(y0, y1, resolution)
-    points = jnp.stack(jnp.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
-    values = jax.vmap(lambda p: f(p, surface_params, strength))(points)
-    return xs, ys, values.reshape(resolution, resolution)
+    return jax.vmap(lambda p: f(p, surface_params, strength))(points)
+
+
+def losses_at(
+    surface_key: str,
+    points: np.ndarray,
+    surface_params: Mapping[str, Any] | None = None,
+    *,
+    penalty: str = "none",
+    strength: float = 0.0,
+) -> np.ndarray:
+    """The (penalized) loss at each of `points` (N, 2), as float64 NumPy."""
+    surface = SURFACES[surface_key]
+    sp = {k: jnp.float32(v) for k, v in surface_param_values(surface, surface_params or {}).items()}
+    values = _values_at(jnp.asarray(np.asarray(points, np.float32).reshape(-1, 2)), sp, jnp.float32(strength),
+                        surface_key=surface_key, penalty=penalty)
+    return np.asarray(jax.device_get(values), dtype=float)
 
 
 @dataclass(frozen=True)
@@ -400,9 +411,9 @@ def surface_grid(
     resolution: int = 121,
 ) -> SurfaceGrid:
     """Evaluate the (penalized) surface on a resolution x resolution grid over its domain."""
-    surface = SURFACES[surface_key]
-    sp = {k: jnp.float32(v) for k, v in surface_param_values(surface, surface_params or {}).items()}
-    xs, ys, z = jax.device_get(
-        _grid_values(sp, jnp.float32(strength), surface_key=surface_key, penalty=penalty, resolution=resolution)
-    )
-    return SurfaceGrid(np.asarray(xs, float), np.asarray(ys, float), np.asarray(z, float))
+    (x0, x1), (y0, y1) = SURFACES[surface_key].domain
+    xs = np.linspace(x0, x1, resolution, dtype=np.float32)
+    ys = np.linspace(y0, y1, resolution, dtype=np.float32)
+    points = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
+    z = losses_at(surface_key, points, surface_params, penalty=penalty, strength=strength)
+    return SurfaceGrid(xs.astype(float), ys.astype(float), z.reshape(resolution, resolution))

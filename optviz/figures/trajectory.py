@@ -29,10 +29,11 @@ class SurfaceView:
     critical_points: Sequence[CriticalPoint]
     log_scale: bool  # colour by log10(f - f_min) instead of f
     title: str = ""
+    minimum_value: float | None = None  # loss at the lowest known minimum (None: the surface has none)
 
     @property
     def floor(self) -> float:
-        """The value subtracted before taking logs: the lowest value seen on the grid or at a minimum."""
+        """The value subtracted before taking logs: the lowest value seen on the grid."""
         return float(np.nanmin(self.grid.z))
 
     def colour_values(self, z: np.ndarray) -> np.ndarray:
