@@ -88,19 +88,9 @@ EXPORTERS["layers"] = _layers_exporter
 def cmd_layers(args) -> int:
     from optviz.netstats import NETWORK_PARAMS, NetworkConfig, layer_stats_json
 
-    raw = {p.name: getattr(args, p.name) for p in NETWORK_PARAMS if getattr(args, p.name) is not None}
-    values = {}
-    for p in NETWORK_PARAMS:
-        if p.name in raw:
-            if p.name == "init":
-                values["init"] = raw["init"]  # aliases (xavier_*, kaiming_*) are resolved by NetworkConfig
-                continue
-            try:
-                values[p.name] = p.parse(raw[p.name])
-            except ValueError as err:
-                raise cli.UsageError(str(err)) from None
-    try:
-        config = NetworkConfig(**values)
+    given = {p.name: getattr(args, p.name) for p in NETWORK_PARAMS if getattr(args, p.name) is not None}
+    try:  # NetworkConfig parses each value strictly and resolves initializer aliases
+        config = NetworkConfig(**given)
     except ValueError as err:
         raise cli.UsageError(str(err)) from None
     payload = layer_stats_json(config)
@@ -146,9 +136,7 @@ def cmd_export(args) -> int:
         raise cli.UsageError(f"unknown figure {figure!r} for the {page} page; choose one of: {', '.join(figures)}")
     try:
         data = render(source, figure, request)
-    except export.ExportUnavailable as err:
-        raise cli.UsageError(str(err)) from None
-    except ValueError as err:
+    except (export.ExportUnavailable, ValueError) as err:  # no Chromium, or a format this figure cannot take
         raise cli.UsageError(str(err)) from None
     out = Path(args.output)
     if out.parent and not out.parent.exists():
@@ -156,13 +144,6 @@ def cmd_export(args) -> int:
     out.write_bytes(data)
     print(f"wrote {out} ({len(data):,} bytes, {args.format}, figure {figure})")
     return 0
-
-
-def _positive_int(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise cli.UsageError(f"expected a whole number, got {text!r}") from None
 
 
 def _register_export(sub) -> None:
