@@ -80,3 +80,10 @@ def test_module_entry_point():
     proc = subprocess.run([sys.executable, "-m", "optviz", "trajectory", "--surface", "saddle", "--optimizer", "nope"],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "unknown optimizer 'nope'" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_output_into_a_closed_pipe_is_not_a_traceback():
+    # A 5000-step path is far larger than a pipe buffer, so the writer does hit the closed pipe.
+    command = f"{sys.executable} -m optviz trajectory --surface saddle --optimizer sgd --steps 5000 --set learning_rate=1e-5 --json"
+    proc = subprocess.run(f"{command} | head -c 12", shell=True, capture_output=True, text=True, timeout=120)
+    assert proc.stdout == '{"surface": ' and proc.stderr == ""
