@@ -73,11 +73,7 @@ class TrajectoryResult:
     divergence: str | None = None
     seed: int | None = None
     instance: str = ""  # which copy of the optimizer (scenes may hold several); "" = the optimizer itself
-    attempted: np.ndarray | None = field(default=None, repr=False)  # the bad point, for the marker
-
-    @property
-    def steps_taken(self) -> int:
-        return len(self.positions) - 1
+    attempted: np.ndarray | None = field(default=None, repr=False)  # the rejected point (why the path stopped)
 
 
 def step_bucket(steps: int) -> int:

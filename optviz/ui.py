@@ -60,7 +60,7 @@ def _ensure(param: Param, key: str, fallback: Any) -> None:
         set_widget_value(param, key, fallback)
 
 
-def param_widget(param: Param, key: str, fallback: Any, container=None, label_suffix: str = "") -> Any:
+def param_widget(param: Param, key: str, fallback: Any, container=None) -> Any:
     """Render the widget for `param` (value from session state, else `fallback`) and return its value.
 
     float+log: a select-slider over a log grid plus a number box for an exact typed value;
@@ -69,7 +69,7 @@ def param_widget(param: Param, key: str, fallback: Any, container=None, label_su
     """
     box = container or st
     _ensure(param, key, fallback)
-    label = param.label + (f" ({param.unit})" if param.unit else "") + label_suffix
+    label = param.label + (f" ({param.unit})" if param.unit else "")
     help_text = param.help or None
     if param.kind == "choice":
         return box.selectbox(label, param.choices, key=key, help=help_text, format_func=param.choice_label)
