@@ -67,9 +67,10 @@ def scale_by_adam_switchable(b1, b2, eps, bias_correction) -> optax.GradientTran
         nu = optax.tree.update_moment_per_elem_norm(updates, state.nu, b2, 2)
         count = optax.safe_increment(state.count)
         on = bias_correction > 0.5
-        mu_hat = jax.tree.map(lambda m: jnp.where(on, m / (1 - b1**count), m), mu)
-        nu_hat = jax.tree.map(lambda v: jnp.where(on, v / (1 - b2**count), v), nu)
-        scaled = jax.tree.map(lambda m, v: m / (jnp.sqrt(v) + eps), mu_hat, nu_hat)
+        # Scalar correction factors: one multiply per element instead of a select and a divide.
+        mu_factor = jnp.where(on, 1 / (1 - b1**count), 1.0)
+        nu_factor = jnp.where(on, 1 / (1 - b2**count), 1.0)
+        scaled = jax.tree.map(lambda m, v: m * mu_factor / (jnp.sqrt(v * nu_factor) + eps), mu, nu)
         return scaled, ScaleByAdamState(count=count, mu=mu, nu=nu)
 
     return optax.GradientTransformation(init_fn, update_fn)

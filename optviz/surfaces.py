@@ -47,7 +47,8 @@ class Surface:
     Args:
       key: registry key (URLs, JSON, CLI).
       label: display name.
-      fn: f(xy, params) -> scalar, xy of shape (2,), params a dict of JAX scalars.
+      fn: f(xy, params) -> scalar, xy of shape (2,), params a dict of JAX scalars. It must read
+        only xy[0] and xy[1], elementwise, so that a pair of arrays of points also works.
       domain: ((x_min, x_max), (y_min, y_max)) shown on the page.
       default_start: where paths start unless the user picks another point.
       latex: the formula.
@@ -145,7 +146,8 @@ def himmelblau(xy, p):
 
 def rastrigin(xy, p):
     """Rastrigin: f = 2A + sum_i (x_i^2 - A cos(2 pi x_i)), a grid of local minima."""
-    return 2 * p["A"] + jnp.sum(xy**2 - p["A"] * jnp.cos(2 * jnp.pi * xy))
+    x, y = xy[0], xy[1]  # written per coordinate so xy may also be a pair of arrays (see objective)
+    return 2 * p["A"] + x**2 - p["A"] * jnp.cos(2 * jnp.pi * x) + y**2 - p["A"] * jnp.cos(2 * jnp.pi * y)
 
 
 def _rastrigin_points(params: Mapping[str, Any]) -> list[CriticalPoint]:
@@ -176,7 +178,8 @@ def six_hump_camel(xy, p):
 
 def styblinski_tang(xy, p):
     """Styblinski-Tang: f = 1/2 sum_i (x_i^4 - 16 x_i^2 + 5 x_i)."""
-    return 0.5 * jnp.sum(xy**4 - 16 * xy**2 + 5 * xy)
+    x, y = xy[0], xy[1]
+    return 0.5 * (x**4 - 16 * x**2 + 5 * x + y**4 - 16 * y**2 + 5 * y)
 
 
 # Linear regression (lesson 11, data preprocessing): least squares on a small generated data set
@@ -203,8 +206,11 @@ def linear_regression(xy, p):
     thin valley; standardized features give ~1, round contours.
     """
     features = jnp.where(p["standardize"] > 0.5, REGRESSION_STANDARDIZED, REGRESSION_RAW)
-    residual = features @ xy - REGRESSION_TARGET
-    return 0.5 * jnp.mean(residual**2)
+    w0, w1 = jnp.asarray(xy[0]), jnp.asarray(xy[1])
+    # Samples along a new leading axis, so w0 and w1 may be arrays of points (see objective).
+    expand = (slice(None),) + (None,) * w0.ndim
+    residual = features[:, 0][expand] * w0 + features[:, 1][expand] * w1 - REGRESSION_TARGET[expand]
+    return 0.5 * jnp.mean(residual**2, axis=0)
 
 
 def _regression_points(params: Mapping[str, Any]) -> list[CriticalPoint]:
@@ -387,14 +393,19 @@ PENALTY_PARAMS: tuple[Param, ...] = (
 def penalty_value(xy, penalty: str, strength):
     """Penalty term: lambda ||w||_2^2 (l2), lambda ||w||_1 (l1) or 0 (none)."""
     if penalty == "l2":
-        return strength * jnp.sum(xy**2)
+        return strength * (xy[0] ** 2 + xy[1] ** 2)
     if penalty == "l1":
-        return strength * jnp.sum(jnp.abs(xy))
-    return jnp.zeros((), xy.dtype)
+        return strength * (jnp.abs(xy[0]) + jnp.abs(xy[1]))
+    return 0.0
 
 
 def objective(surface_key: str, penalty: str = "none") -> Callable[[Array, Mapping[str, Array], Array], Array]:
-    """f(xy, surface_params, strength) = surface + penalty; surface_key and penalty are static."""
+    """f(xy, surface_params, strength) = surface + penalty; surface_key and penalty are static.
+
+    Every surface and penalty reads only xy[0] and xy[1], elementwise, so xy is a point of shape
+    (2,) or a pair (x, y) of equally shaped arrays, giving f at every point at once: the end-point
+    runner keeps its points in that structure-of-arrays form, which vectorizes far better.
+    """
     surface_fn = SURFACES[surface_key].fn
 
     def f(xy, surface_params, strength):

@@ -107,3 +107,25 @@ def test_penalty_adds_to_any_surface(penalty):
     base = float(SURFACES["himmelblau"].fn(xy, {}))
     expected = {"none": 0.0, "l1": 0.5 * 3.0, "l2": 0.5 * 5.0}[penalty]
     assert float(f(xy, {}, 0.5)) == pytest.approx(base + expected, rel=1e-6)
+
+
+@pytest.mark.parametrize("penalty", ["none", "l1", "l2"])
+@pytest.mark.parametrize("key", list(SURFACES))
+def test_pair_of_arrays_gives_each_points_value_and_gradient(key, penalty):
+    # The end-point runner evaluates f on a pair (xs, ys) of arrays: each entry must equal f at
+    # that point alone, and the gradient of the sum must be each point's own gradient.
+    surface = SURFACES[key]
+    values = {k: jnp.float32(v) for k, v in surface_param_values(surface, defaults(surface.params)).items()}
+    f = objective(key, penalty)
+    (x0, x1), (y0, y1) = surface.domain
+    rng = np.random.default_rng(0)
+    points = np.column_stack([rng.uniform(x0, x1, 37), rng.uniform(y0, y1, 37)]).astype(np.float32)
+    per_point = jax.vmap(lambda p: f(p, values, 0.3))(jnp.asarray(points))
+    per_grad = jax.vmap(jax.grad(lambda p: f(p, values, 0.3)))(jnp.asarray(points))
+    pair = (jnp.asarray(points[:, 0]), jnp.asarray(points[:, 1]))
+    together = f(pair, values, 0.3)
+    gx, gy = jax.grad(lambda xy: jnp.sum(f(xy, values, 0.3)))(pair)
+    assert together.shape == (37,)
+    np.testing.assert_allclose(together, per_point, rtol=1e-5, atol=1e-5 * float(jnp.max(jnp.abs(per_point))))
+    scale = 1e-5 * float(jnp.max(jnp.abs(per_grad)))
+    np.testing.assert_allclose(np.column_stack([gx, gy]), per_grad, rtol=1e-5, atol=scale)

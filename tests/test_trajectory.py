@@ -206,9 +206,22 @@ def test_step_bucketing_gives_exact_step_count():
         step_bucket(0)
 
 
-def test_end_points_match_paths():
-    starts = np.array([[-1.5, 2.5], [0.5, 0.5], [1.5, -0.5]])
-    ends = run_end_points("rosenbrock", "adam", starts, steps=150, hparams={"learning_rate": 0.02})
-    for start, end in zip(starts, ends.positions):
-        path = run_paths("rosenbrock", "adam", [start], steps=150, hparams={"learning_rate": 0.02})[0]
-        np.testing.assert_allclose(end, path.positions[-1], atol=1e-5)
+@pytest.mark.parametrize("learning_rate", [0.02, 3.0])
+@pytest.mark.parametrize("surface", ["rosenbrock", "saddle", "linear_regression"])
+@pytest.mark.parametrize("optimizer", list(OPTIMIZERS))
+def test_end_points_match_paths(optimizer, surface, learning_rate):
+    # run_end_points uses a structure-of-arrays kernel and reruns diverged paths in the path
+    # runner; either way each end point, loss and divergence step must be the path's own.
+    (x0, x1), (y0, y1) = SURFACES[surface].domain
+    gx, gy = np.meshgrid(np.linspace(x0, x1, 5), np.linspace(y0, y1, 4))
+    starts = np.column_stack([gx.ravel(), gy.ravel()])
+    hparams = {"learning_rate": learning_rate}
+    ends = run_end_points(surface, optimizer, starts, steps=40, hparams=hparams)
+    paths = run_paths(surface, optimizer, starts, steps=40, hparams=hparams)
+    for end, loss, diverged_at, path in zip(ends.positions, ends.losses, ends.diverged_at, paths):
+        assert diverged_at == (path.diverged_at if path.diverged_at is not None else -1)
+        scale = 1 + np.abs(path.positions[-1])
+        np.testing.assert_allclose(end, path.positions[-1], atol=1e-4 * scale.max())
+        assert loss == pytest.approx(path.losses[-1], rel=1e-4, abs=1e-4)
+    if learning_rate == 3.0 and optimizer == "sgd":
+        assert (ends.diverged_at >= 0).any()  # the rerun branch is exercised
