@@ -96,7 +96,7 @@ def trajectory_exportable(scene, results, view) -> Exportable:
         background.update_layout(showlegend=False)
         (x0, x1), (y0, y1) = view.domain
         colors = [d.line.color for d in compute.build_figure("contour", scene, results, view).data
-                  if getattr(d, "mode", None) == "lines+markers"]
+                  if getattr(d, "mode", None) in ("lines", "lines+markers")]
         return export.animate_paths(background, [r.positions for r in results], colors, xrange=(x0, x1), yrange=(y0, y1),
                                     frames=request.frames, fmt=request.fmt, width=request.width, height=request.height,
                                     labels=[r.label for r in results])

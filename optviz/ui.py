@@ -235,7 +235,10 @@ def export_menu(source, figure_name: str, page: str, subject: str, key: str, ani
 
 def scene_file_controls(page_key: str, scene: Any, loads: Callable[[bytes], tuple[Any, list[str]]], subject: str) -> None:
     """Download the current scene as JSON; upload one to restore it (validated like a link)."""
-    with st.expander("Scene file", expanded=False):
+    expander, is_open = lazy_expander("Scene file", f"{page_key}.file_open")
+    if not is_open:
+        return
+    with expander:
         st.download_button("Download scene (JSON)", scene.dumps(), file_name=f"optviz-scene-{subject}.json",
                            mime="application/json", on_click="ignore", key=f"{page_key}.scene_dl")
         uploaded = st.file_uploader("Load a scene file", type=["json"], key=f"{page_key}.scene_ul")
@@ -247,11 +250,25 @@ def scene_file_controls(page_key: str, scene: Any, loads: Callable[[bytes], tupl
                 request_scene(page_key, new_scene, notices)
 
 
+def lazy_expander(label: str, key: str, *, expanded: bool = False, container=None) -> tuple[Any, bool]:
+    """An expander whose content the page builds only while it is open; returns (expander, open).
+
+    Opening or closing it reruns the page. Closed content is not sent at all: every element
+    costs the browser time on every rerun, so a page with fewer of them answers a slider sooner.
+    Values behind a closed expander live on in the scene (the widgets are rebuilt from it).
+    """
+    expander = (container or st).expander(label, expanded=expanded, key=key, on_change="rerun")
+    return expander, bool(expander.open)
+
+
 def lesson_picker(page: str, page_key: str, lessons: Mapping[str, Any], container=None) -> None:
     """Buttons that load each lesson scene of this page with one click."""
     box = container or st.sidebar
     mine = [lesson for lesson in lessons.values() if lesson.page == page]
-    with box.expander("📚 Lesson scenes", expanded=False):
+    expander, is_open = lazy_expander("📚 Lesson scenes", f"{page_key}.lessons_open", container=box)
+    if not is_open:
+        return
+    with expander:
         for lesson in mine:
             if st.button(lesson.title, key=f"lesson.{lesson.key}", width="stretch", help=lesson.text):
                 st.session_state[page_key + ".lesson"] = lesson.key

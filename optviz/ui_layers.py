@@ -33,8 +33,12 @@ def _network(prefix: str, current: NetworkConfig, box) -> NetworkConfig:
     values = ui.param_widgets(main, prefix, current.values(), box)
     if not INITIALIZERS[values["init"]].uses_scale:
         box.caption(f"Init scale is not used by {INITIALIZERS[values['init']].label}.")
-    with box.expander("Network size and seed", expanded=False):
-        values.update(ui.param_widgets(shape, prefix, current.values()))
+    expander, is_open = ui.lazy_expander("Network size and seed", prefix + "size.open", container=box)
+    if is_open:
+        with expander:
+            values.update(ui.param_widgets(shape, prefix, current.values()))
+    else:
+        values.update({p.name: current.values()[p.name] for p in shape})
     config, notices = NetworkConfig.from_values(values)
     for notice in notices:
         box.warning(notice)

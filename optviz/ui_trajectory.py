@@ -6,6 +6,7 @@ import streamlit as st
 
 from optviz import ui
 from optviz.optimizers import OPTIMIZERS
+from optviz.params import defaults
 from optviz.scene import SCHEDULE_PARAM, SURFACE_PARAM, TrajectoryScene, next_instance, optimizer_of
 from optviz.schedules import SCHEDULES
 from optviz.surfaces import PENALTY_PARAMS, SURFACES
@@ -43,9 +44,15 @@ def controls(scene: TrajectoryScene, box) -> TrajectoryScene:
                              label_visibility="collapsed", help="Any number; each has its own hyperparameters below.")
     hparams = {}
     for name in chosen:
-        key = optimizer_of(name)
-        with box.expander(f"{_instance_label(name)} hyperparameters", expanded=len(chosen) <= 2):
-            hparams[name] = ui.param_widgets(OPTIMIZERS[key].params, f"{P}{name}.", scene.hparams(name) if name in scene.optimizers else {})
+        params = OPTIMIZERS[optimizer_of(name)].params
+        current = scene.hparams(name) if name in scene.optimizers else defaults(params)
+        expander, is_open = ui.lazy_expander(f"{_instance_label(name)} hyperparameters", f"{P}{name}.open",
+                                             expanded=len(chosen) <= 2, container=box)
+        if is_open:
+            with expander:
+                hparams[name] = ui.param_widgets(params, f"{P}{name}.", current)
+        else:
+            hparams[name] = current
     copy_of = box.selectbox("Add another copy of", list(OPTIMIZERS), index=None, format_func=_instance_label,
                             key=P + "copy", placeholder="Add another copy of…",
                             help="Compare one optimizer with itself, e.g. three learning rates of SGD.")
@@ -62,12 +69,17 @@ def controls(scene: TrajectoryScene, box) -> TrajectoryScene:
         box.slider(f"start {axis}", min_value=float(lo), max_value=float(hi), step=(hi - lo) / 400, key=key, format="%.3g")
     start = (st.session_state[P + "start_x"], st.session_state[P + "start_y"])
 
-    with box.expander("Steps, noise and schedule", expanded=False):
-        run = ui.param_widgets(RUN_PARAMS, P, scene.run)
-        schedule = ui.param_widget(SCHEDULE_PARAM, P + "schedule", scene.schedule)
-        schedule_params = ui.param_widgets(SCHEDULES[schedule].params, P + "sch.", scene.schedule_params if schedule == scene.schedule else {})
-    with box.expander("Penalty (L1 / L2)", expanded=False):
-        penalty = ui.param_widgets(PENALTY_PARAMS, P, scene.penalty)
+    run, schedule, schedule_params, penalty = scene.run, scene.schedule, scene.schedule_params, scene.penalty
+    expander, is_open = ui.lazy_expander("Steps, noise and schedule", P + "run.open", container=box)
+    if is_open:
+        with expander:
+            run = ui.param_widgets(RUN_PARAMS, P, scene.run)
+            schedule = ui.param_widget(SCHEDULE_PARAM, P + "schedule", scene.schedule)
+            schedule_params = ui.param_widgets(SCHEDULES[schedule].params, P + "sch.", scene.schedule_params if schedule == scene.schedule else {})
+    expander, is_open = ui.lazy_expander("Penalty (L1 / L2)", P + "penalty.open", container=box)
+    if is_open:
+        with expander:
+            penalty = ui.param_widgets(PENALTY_PARAMS, P, scene.penalty)
     return TrajectoryScene.build(surface_key, surface_params, chosen, hparams, start, run, schedule, schedule_params, penalty)
 
 

@@ -8,10 +8,17 @@ from streamlit.testing.v1 import AppTest
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "layers.py")
 
 
-def page(query: dict | None = None) -> AppTest:
+# Expanders build their content only while open; AppTest opens them through their state keys.
+SECTIONS = ["lay.a.size.open", "lay.b.size.open", "layers_scene.lessons_open", "layers_scene.file_open"]
+
+
+def page(query: dict | None = None, open_sections: bool = True) -> AppTest:
     at = AppTest.from_file(PAGE, default_timeout=120)
     for k, v in (query or {}).items():
         at.query_params[k] = v
+    if open_sections:
+        for key in SECTIONS:
+            at.session_state[key] = True
     return at.run()
 
 

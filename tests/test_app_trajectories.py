@@ -12,10 +12,19 @@ ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 120  # the first run imports JAX and compiles
 
 
-def page(query: dict | None = None) -> AppTest:
+# The page builds the content of its (keyed) expanders only while they are open; AppTest cannot
+# click an expander, so tests open them through their session-state keys.
+SECTIONS = ["traj.run.open", "traj.penalty.open", "trajectory_scene.lessons_open", "trajectory_scene.file_open"] + [
+    f"traj.{name}{copy}.open" for name in OPTIMIZERS for copy in ("", "-2", "-3")]
+
+
+def page(query: dict | None = None, open_sections: bool = True) -> AppTest:
     at = AppTest.from_file(str(ROOT / "pages" / "trajectories.py"), default_timeout=TIMEOUT)
     for k, v in (query or {}).items():
         at.query_params[k] = v
+    if open_sections:
+        for key in SECTIONS:
+            at.session_state[key] = True
     return at.run()
 
 
@@ -26,7 +35,7 @@ def contour_json(at: AppTest) -> dict:
 
 
 def path_names(spec: dict) -> list[str]:
-    return [t.get("name") for t in spec["data"] if t.get("mode") == "lines+markers"]
+    return [t.get("name") for t in spec["data"] if t.get("mode") in ("lines", "lines+markers")]
 
 
 @pytest.mark.parametrize("view, traces", [("1", "contour"), ("2", "surface"), ("3", "scatter"), ("4", "scatter")])
@@ -125,3 +134,21 @@ def test_escape_from_a_saddle_is_not_called_divergence():
     assert any("escaped downhill" in i.value for i in at.info)
     names = [t.get("name") for t in contour_json(at)["data"]]
     assert "left the plot" in names and "diverged" not in names
+
+
+def test_closed_sections_send_no_widgets_but_keep_their_values():
+    # Closed expanders are not built (fewer elements per rerun); what they hold stays in the scene.
+    link = {"opt": "sgd,momentum,nesterov,adagrad,rmsprop,adam", "adam.learning_rate": "0.05", "steps": "77",
+            "penalty": "l2", "strength": "0.5"}
+    at = page(link, open_sections=False)
+    assert not at.exception
+    keys = {getattr(w, "key", None) for kind in ("slider", "select_slider", "number_input", "toggle", "button") for w in at.get(kind)}
+    assert not any(k and (k.startswith("traj.adam.") or k.startswith("lesson.") or k in ("traj.steps", "traj.strength")) for k in keys)
+    assert "traj.s.condition_number" in keys  # the surface's own sliders stay in view
+    at.slider(key="traj.s.angle").set_value(30.0).run()
+    assert not at.exception
+    assert at.query_params["adam.learning_rate"] == "0.05" and at.query_params["steps"] == "77"
+    assert at.query_params["penalty"] == "l2" and at.query_params["strength"] == "0.5"
+    at.session_state["traj.adam.open"] = True
+    at.run()
+    assert at.select_slider(key="traj.adam.learning_rate").value == pytest.approx(0.05)

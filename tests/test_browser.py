@@ -223,7 +223,7 @@ def test_lesson_link_on_the_landing_page_opens_the_lesson_scene(browser, lesson)
 
 
 def _paths(page: AppPage) -> dict[str, dict]:
-    return {t["name"]: t for t in page.traces("contour") if t["mode"] == "lines+markers"}
+    return {t["name"]: t for t in page.traces("contour") if t["mode"] in ("lines", "lines+markers")}
 
 
 def _sgd_learning_rate_box(page: AppPage):

@@ -16,7 +16,13 @@ from optviz.figures import style
 from optviz.surfaces import CriticalPoint
 from optviz.trajectory import SurfaceGrid, TrajectoryResult
 
-CLICK_GRID = 41  # invisible markers per axis that make the contour clickable (a click on a contour returns nothing)
+# Invisible markers per axis that make the contour clickable (a click on a contour returns nothing).
+# 25 x 25: ~20 px apart on the default plot, within Plotly's 20 px hover distance, so a click
+# anywhere lands on one; 41 x 41 cost the browser ~3x more per redraw (each marker is an SVG node).
+CLICK_GRID = 25
+# Paths longer than this are drawn as lines only: per-point markers were the largest single cost of
+# a redraw in the browser (~100 ms for 6 x 500 steps); the steps of a long path show in its kinks.
+PATH_MARKERS_MAX_POINTS = 120
 _MARKER_SYMBOL = {"global minimum": "star", "local minimum": "star-open", "saddle": "x-thin-open", "maximum": "triangle-up-open"}
 
 
@@ -99,7 +105,8 @@ def _path_traces(results: Sequence[TrajectoryResult], st: style.Style, fan_opaci
         fan = result.seed is not None
         traces.append(go.Scatter(
             x=result.positions[:, 0], y=result.positions[:, 1], customdata=custom, hovertemplate=template,
-            mode="lines+markers", name=result.label.split(" (seed")[0] + (" (noisy)" if fan else ""), legendgroup=group,
+            mode="lines+markers" if len(result.positions) <= PATH_MARKERS_MAX_POINTS else "lines",
+            name=result.label.split(" (seed")[0] + (" (noisy)" if fan else ""), legendgroup=group,
             showlegend=(group, fan) not in shown,
             opacity=fan_opacity if fan else 1.0,
             line=dict(color=_path_color(results, i), width=st.line_width * (0.6 if fan else 1.0),
