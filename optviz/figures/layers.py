@@ -22,7 +22,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from optviz.activations import (
     ACTIVATIONS,
@@ -31,7 +30,8 @@ from optviz.activations import (
     TANH_SATURATION,
     saturation_rule,
 )
-from optviz.figures.style import Style, apply, color
+from optviz.figures.style import Bar, Figure, Scatter, Style, apply, axis_refs, color, subplot_layout, subplots
+from optviz.figures.style import layout as style_layout
 from optviz.netstats import LayerStats
 
 LOG_FLOOR = 1e-12
@@ -86,7 +86,7 @@ def _linear_values(values: np.ndarray) -> tuple[list[float | None], list[str]]:
 
 
 def _line(x, ys, notes, name, what, index, style, *, dash="solid", showlegend=True, group=None):
-    return go.Scatter(
+    return Scatter(
         x=list(x),
         y=ys,
         mode="lines+markers",
@@ -117,38 +117,29 @@ def stats_figure(stats_list: Sequence[LayerStats], labels: Sequence[str], presen
     """
     _check_series(stats_list, labels)
     style = Style.for_mode(presenter)
-    fig = make_subplots(
-        rows=1,
-        cols=3,
-        subplot_titles=("activation mean", "activation std", "gradient std: dL/dz solid, dL/dW dashed"),
-        horizontal_spacing=0.1,
-    )
+    layout = subplot_layout(1, 3, ("activation mean", "activation std", "gradient std: dL/dz solid, dL/dW dashed"),
+                            horizontal_spacing=0.1)
+    traces = []
     for index, (stats, label) in enumerate(zip(stats_list, labels)):
         layers = stats.layers
-        ys, notes = _linear_values(stats.mean)
-        fig.add_trace(_line(layers, ys, notes, label, "mean of h", index, style), row=1, col=1)
-        ys, notes = _log_values(stats.std)
-        fig.add_trace(_line(layers, ys, notes, label, "std of h", index, style, showlegend=False), row=1, col=2)
-        ys, notes = _log_values(stats.grad_std)
-        fig.add_trace(
-            _line(layers, ys, notes, label, "std of dL/dz (per example)", index, style, showlegend=False),
-            row=1,
-            col=3,
-        )
-        ys, notes = _log_values(stats.weight_grad_std)
-        fig.add_trace(
-            _line(layers, ys, notes, f"{label}: dL/dW", "std of dL/dW", index, style, dash="dash", showlegend=False, group=label),
-            row=1,
-            col=3,
-        )
+        panels = [
+            (1, _linear_values(stats.mean), dict(name=label, what="mean of h")),
+            (2, _log_values(stats.std), dict(name=label, what="std of h", showlegend=False)),
+            (3, _log_values(stats.grad_std), dict(name=label, what="std of dL/dz (per example)", showlegend=False)),
+            (3, _log_values(stats.weight_grad_std),
+             dict(name=f"{label}: dL/dW", what="std of dL/dW", dash="dash", showlegend=False, group=label)),
+        ]
+        for col, (ys, notes), options in panels:
+            name, what = options.pop("name"), options.pop("what")
+            trace = _line(layers, ys, notes, name, what, index, style, **options)
+            trace.xaxis, trace.yaxis = axis_refs(1, col, 3)
+            traces.append(trace)
     depth = max(stats.depth for stats in stats_list)
-    fig.update_xaxes(title_text="layer", tickmode="linear" if depth <= 20 else "auto", dtick=1 if depth <= 20 else None)
     # Minimum spans, so that sampling noise on a flat curve (e.g. with batch norm) is not zoomed
     # into a jagged line: the mean axis spans at least 0.2, the std axis at least one decade.
     means = np.concatenate([s.mean[np.isfinite(s.mean)] for s in stats_list] or [np.zeros(1)])
     centre = float((means.max() + means.min()) / 2) if means.size else 0.0
     half = max(0.1, float(means.max() - means.min()) / 2 * 1.1) if means.size else 0.1
-    fig.update_yaxes(title_text="mean of h", range=[centre - half, centre + half], row=1, col=1)
     stds = np.concatenate([s.std[np.isfinite(s.std) & (s.std > 0)] for s in stats_list] or [np.ones(1)])
     std_range = None
     if stds.size:
@@ -156,12 +147,25 @@ def stats_figure(stats_list: Sequence[LayerStats], labels: Sequence[str], presen
         if hi - lo < 1:
             mid = (hi + lo) / 2
             std_range = [mid - 0.5, mid + 0.5]
-    fig.update_yaxes(title_text="std of h (log)", type="log", exponentformat="power", range=std_range, row=1, col=2)
-    fig.update_yaxes(title_text="gradient std (log)", type="log", exponentformat="power", row=1, col=3)
-    fig.update_annotations(font_size=style.font_size)  # subplot titles
-    apply(fig, presenter)
-    fig.update_layout(legend=dict(orientation="h", yanchor="bottom", y=1.12, x=0.0), margin=dict(t=90))
-    return fig
+    x_axis = dict(title=dict(text="layer"), **(dict(tickmode="linear", dtick=1) if depth <= 20 else dict(tickmode="auto")))
+    y_axes = [
+        dict(title=dict(text="mean of h"), range=[centre - half, centre + half]),
+        dict(title=dict(text="std of h (log)"), type="log", exponentformat="power", **({"range": std_range} if std_range else {})),
+        dict(title=dict(text="gradient std (log)"), type="log", exponentformat="power"),
+    ]
+    look = style_layout(presenter)
+    axis_look = {key: look.pop(key) for key in ("xaxis", "yaxis") if key in look}
+    for col, y_axis in enumerate(y_axes, start=1):
+        suffix = "" if col == 1 else str(col)
+        layout["xaxis" + suffix].update(x_axis, **axis_look.get("xaxis", {}))
+        layout["yaxis" + suffix].update(y_axis, **axis_look.get("yaxis", {}))
+    for annotation in layout["annotations"]:  # the subplot titles
+        annotation["font"] = {**annotation.get("font", {}), "size": style.font_size}
+    layout.update(look)
+    layout["legend"] = {**look["legend"], **dict(orientation="h", yanchor="bottom", y=1.12, x=0.0)}
+    layout["margin"] = {**look["margin"], "t": 90}
+    # One dict, one constructor: every update_* call costs Plotly a walk over the figure.
+    return Figure(data=traces, layout=layout)
 
 
 def histograms_figure(stats: LayerStats, presenter: bool = False, title: str | None = None) -> go.Figure:
@@ -200,21 +204,14 @@ def histograms_figure(stats: LayerStats, presenter: bool = False, title: str | N
          else f"layer {i + 1}: mean {_brief(float(stats.mean[i]))}, std {_brief(float(stats.std[i]))}")
         for i in range(depth)
     ]
-    fig = make_subplots(
-        rows=rows,
-        cols=columns,
-        shared_xaxes="all",
-        shared_yaxes="all",
-        subplot_titles=titles,
-        horizontal_spacing=0.03,
-        vertical_spacing=min(0.12, 0.5 / rows),
-    )
+    fig = subplots(rows, columns, titles, shared_xaxes="all", shared_yaxes="all", horizontal_spacing=0.03,
+                   vertical_spacing=min(0.12, 0.5 / rows))
     note_size = max(10, style.font_size - 3)
     bars, rows_of, cols_of, notes_layout = [], [], [], []
     for i in range(depth):
         zero_note = f" (+ {100 * stats.zero[i]:.1f}% exactly 0, not drawn)" if zero_apart else ""
         bars.append(
-            go.Bar(
+            Bar(
                 x=centres.tolist(),
                 y=percent[i].tolist(),
                 width=bin_width,
@@ -287,12 +284,7 @@ def saturation_figure(stats_list: Sequence[LayerStats], labels: Sequence[str], p
     """
     _check_series(stats_list, labels)
     style = Style.for_mode(presenter)
-    fig = make_subplots(
-        rows=1,
-        cols=2,
-        subplot_titles=("saturated activations", "dead units"),
-        horizontal_spacing=0.1,
-    )
+    fig = subplots(1, 2, ("saturated activations", "dead units"), horizontal_spacing=0.1)
     for index, (stats, label) in enumerate(zip(stats_list, labels)):
         activation = ACTIVATIONS[stats.activation]
         rule = saturation_rule(activation)
@@ -348,9 +340,9 @@ def activation_figure(activation_key: str, presenter: bool = False) -> go.Figure
     activation = ACTIVATIONS[activation_key]
     style = Style.for_mode(presenter)
     z, values, slopes = activation_curve(activation_key)
-    fig = go.Figure()
+    fig = Figure()
     fig.add_trace(
-        go.Scatter(
+        Scatter(
             x=z.tolist(),
             y=values.tolist(),
             mode="lines",
@@ -360,7 +352,7 @@ def activation_figure(activation_key: str, presenter: bool = False) -> go.Figure
         )
     )
     fig.add_trace(
-        go.Scatter(
+        Scatter(
             x=z.tolist(),
             y=slopes.tolist(),
             mode="lines",

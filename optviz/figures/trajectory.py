@@ -86,7 +86,7 @@ def _critical_point_traces(points: Sequence[CriticalPoint], st: style.Style) -> 
     for kind in _MARKER_SYMBOL:
         chosen = [p for p in points if p.kind == kind]
         if chosen:
-            traces.append(go.Scatter(
+            traces.append(style.Scatter(
                 x=[p.x for p in chosen], y=[p.y for p in chosen], mode="markers", name=kind,
                 marker=dict(symbol=_MARKER_SYMBOL[kind], size=st.start_marker_size + 2,
                             color="black" if _MARKER_SYMBOL[kind].endswith("open") else "white",
@@ -103,7 +103,7 @@ def _path_traces(results: Sequence[TrajectoryResult], st: style.Style, fan_opaci
         custom, template = _hover(result)
         group = result.instance or result.optimizer
         fan = result.seed is not None
-        traces.append(go.Scatter(
+        traces.append(style.Scatter(
             x=result.positions[:, 0], y=result.positions[:, 1], customdata=custom, hovertemplate=template,
             mode="lines+markers" if len(result.positions) <= PATH_MARKERS_MAX_POINTS else "lines",
             name=result.label.split(" (seed")[0] + (" (noisy)" if fan else ""), legendgroup=group,
@@ -131,7 +131,7 @@ def _divergence_traces(results: Sequence[TrajectoryResult], st: style.Style, esc
     if not diverged:
         return []
     escaped = escapes and all(r.divergence == "out of bounds" for r in diverged)
-    return [go.Scatter(
+    return [style.Scatter(
         x=[r.positions[-1, 0] for r in diverged], y=[r.positions[-1, 1] for r in diverged],
         mode="markers+text", name="left the plot" if escaped else "diverged",
         text=[f"✗ {r.label}: step {r.diverged_at}" for r in diverged],
@@ -142,7 +142,7 @@ def _divergence_traces(results: Sequence[TrajectoryResult], st: style.Style, esc
 
 
 def _start_trace(start, st: style.Style) -> go.Scatter:
-    return go.Scatter(x=[start[0]], y=[start[1]], mode="markers", name="start",
+    return style.Scatter(x=[start[0]], y=[start[1]], mode="markers", name="start",
                       marker=dict(symbol="circle", size=st.start_marker_size, color="white", line=dict(color="black", width=3)),
                       hovertemplate="start (%{x:.4g}, %{y:.4g})<extra></extra>")
 
@@ -151,7 +151,7 @@ def click_grid_trace(domain) -> go.Scatter:
     """Invisible markers covering the domain: a click on one returns its coordinates as a selection."""
     (x0, x1), (y0, y1) = domain
     gx, gy = np.meshgrid(np.linspace(x0, x1, CLICK_GRID), np.linspace(y0, y1, CLICK_GRID))
-    return go.Scatter(x=gx.ravel().astype(np.float32), y=gy.ravel().astype(np.float32), mode="markers", name="click to start here",
+    return style.Scatter(x=gx.ravel().astype(np.float32), y=gy.ravel().astype(np.float32), mode="markers", name="click to start here",
                       marker=dict(size=14, opacity=0, color="black"), showlegend=False,
                       hovertemplate="click: start at (%{x:.3g}, %{y:.3g})<extra></extra>")
 
@@ -161,36 +161,46 @@ def contour_figure(view: SurfaceView, results: Sequence[TrajectoryResult], start
     """Contour map of the surface with the paths, start, known critical points and divergence markers."""
     st = style.Style.for_mode(presenter)
     grid = view.grid
-    fig = go.Figure()
     # On a linear colour scale the colour value is the loss, so the hover reads it from z; only a
     # log-coloured map sends the raw loss again (customdata), which would double the payload.
     hover_loss = "%{customdata:.4g}" if view.log_scale else "%{z:.4g}"
-    fig.add_trace(go.Contour(
+    traces = [style.Contour(
         x=grid.xs.astype(np.float32), y=grid.ys.astype(np.float32), z=view.colour_values(grid.z).astype(np.float32),
         colorscale=style.SURFACE_COLORSCALE, ncontours=25,
         contours=dict(coloring="heatmap", showlines=True), line=dict(width=0.8, color=style.CONTOUR_LINE_COLOR),
         colorbar=dict(title=dict(text=view.colour_title, side="right")), name="surface",
         customdata=grid.z.astype(np.float32) if view.log_scale else None,
         hovertemplate=f"x %{{x:.3g}}, y %{{y:.3g}}<br>loss {hover_loss}<extra></extra>",
-    ))
+    )]
     if clickable:
-        fig.add_trace(click_grid_trace(view.domain))
-    for trace in _path_traces(results, st) + _critical_point_traces(view.critical_points, st) + _divergence_traces(results, st, view.unbounded):
-        fig.add_trace(trace)
-    fig.add_trace(_start_trace(start, st))
-    _frame(fig, view.domain)
-    style.apply(fig, presenter, view.title or None)
-    _legend_on_top(fig, presenter)
-    fig.update_layout(clickmode="event+select",
-                      dragmode="pan", height=640 if presenter else 560)
-    return fig
+        traces.append(click_grid_trace(view.domain))
+    traces += _path_traces(results, st) + _critical_point_traces(view.critical_points, st)
+    traces += _divergence_traces(results, st, view.unbounded) + [_start_trace(start, st)]
+    (x0, x1), (y0, y1) = view.domain
+    top = 130 if presenter else 100  # the legend sits between the title and the plot (the colour bar is right)
+    # One layout dict in the constructor: each update_layout call costs Plotly a tree walk.
+    layout = style.layout(presenter, view.title or None)
+    layout.update(
+        xaxis={**layout.get("xaxis", {}), **dict(range=[x0, x1], title=dict(text="x (parameter 1)"), constrain="domain",
+                                                 showgrid=False, zeroline=False)},
+        yaxis={**layout.get("yaxis", {}), **dict(range=[y0, y1], title=dict(text="y (parameter 2)"), scaleanchor="x",
+                                                 scaleratio=1, constrain="domain", showgrid=False, zeroline=False)},
+        legend={**layout["legend"], **_LEGEND_ON_TOP},
+        margin={**layout["margin"], "t": top},
+        title={**layout.get("title", {}), **_TITLE_ON_TOP},
+        clickmode="event+select", dragmode="pan", height=640 if presenter else 560,
+    )
+    return style.Figure(data=traces, layout=layout)
+
+
+_LEGEND_ON_TOP = dict(orientation="h", yanchor="bottom", y=1.02, x=0, xanchor="left")
+_TITLE_ON_TOP = dict(y=1.0, yref="container", yanchor="top", pad=dict(t=12))
 
 
 def _legend_on_top(fig: go.Figure, presenter: bool) -> None:
     """A horizontal legend between the title and the plot (the right side holds the colour bar)."""
     top = 130 if presenter else 100
-    fig.update_layout(legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0, xanchor="left"),
-                      margin=dict(t=top), title=dict(y=1.0, yref="container", yanchor="top", pad=dict(t=12)))
+    fig.update_layout(legend=_LEGEND_ON_TOP, margin=dict(t=top), title=_TITLE_ON_TOP)
 
 
 def surface3d_figure(view: SurfaceView, results: Sequence[TrajectoryResult], *, presenter: bool = False) -> go.Figure:
@@ -199,7 +209,7 @@ def surface3d_figure(view: SurfaceView, results: Sequence[TrajectoryResult], *, 
     grid = view.grid
     z_range = float(np.nanmax(grid.z) - np.nanmin(grid.z)) or 1.0
     lift = 0.01 * z_range  # draw paths just above the surface so they are not hidden in it
-    fig = go.Figure(go.Surface(x=grid.xs, y=grid.ys, z=grid.z.astype(np.float32), colorscale=style.SURFACE_COLORSCALE, opacity=0.85,
+    fig = style.Figure(style.Surface(x=grid.xs, y=grid.ys, z=grid.z.astype(np.float32), colorscale=style.SURFACE_COLORSCALE, opacity=0.85,
                                showscale=False, name="surface",
                                hovertemplate="x %{x:.3g}, y %{y:.3g}<br>loss %{z:.4g}<extra></extra>"))
     z_lo, z_hi = float(np.nanmin(grid.z)), float(np.nanmax(grid.z))
@@ -228,18 +238,18 @@ def _inside(points: np.ndarray, domain) -> np.ndarray:
 def loss_figure(results: Sequence[TrajectoryResult], f_min: float | None, *, presenter: bool = False) -> go.Figure:
     """Loss vs step; log scale of (loss − f_min) when the minimum value is known."""
     st = style.Style.for_mode(presenter)
-    fig = go.Figure()
+    fig = style.Figure()
     for i, result in enumerate(results):
         steps = np.arange(len(result.losses))
         y = result.losses - f_min if f_min is not None else result.losses
         if f_min is not None:
             y = np.maximum(y, 1e-12)  # a log axis cannot show 0: the floor is labelled in the axis title
-        fig.add_trace(go.Scatter(x=steps, y=y, mode="lines", name=result.label, legendgroup=result.instance or result.optimizer,
+        fig.add_trace(style.Scatter(x=steps, y=y, mode="lines", name=result.label, legendgroup=result.instance or result.optimizer,
                                  line=dict(color=_path_color(results, i), width=st.line_width),
                                  customdata=result.losses.astype(np.float32),
                                  hovertemplate=f"<b>{result.label}</b><br>step %{{x}}<br>loss %{{customdata:.5g}}<extra></extra>"))
         if result.diverged_at is not None:
-            fig.add_trace(go.Scatter(x=[steps[-1]], y=[y[-1]], mode="markers", showlegend=False,
+            fig.add_trace(style.Scatter(x=[steps[-1]], y=[y[-1]], mode="markers", showlegend=False,
                                      marker=dict(symbol="x", size=st.start_marker_size, color=style.DIVERGED_COLOR),
                                      hovertemplate=f"{result.label} diverged at step {result.diverged_at}<extra></extra>"))
     style.apply(fig, presenter, "Loss vs step")
@@ -256,10 +266,10 @@ def distance_figure(results: Sequence[TrajectoryResult], minima: np.ndarray, *, 
                     target: str = "minimum") -> go.Figure:
     """Distance to the nearest known minimum (or other `target` point) vs step, log scale."""
     st = style.Style.for_mode(presenter)
-    fig = go.Figure()
+    fig = style.Figure()
     for i, result in enumerate(results):
         distance = np.min(np.linalg.norm(result.positions[:, None, :] - minima[None, :, :], axis=-1), axis=1)
-        fig.add_trace(go.Scatter(x=np.arange(len(distance)), y=np.maximum(distance, 1e-12), mode="lines",
+        fig.add_trace(style.Scatter(x=np.arange(len(distance)), y=np.maximum(distance, 1e-12), mode="lines",
                                  name=result.label, legendgroup=result.instance or result.optimizer,
                                  line=dict(color=_path_color(results, i), width=st.line_width),
                                  hovertemplate=f"<b>{result.label}</b><br>step %{{x}}<br>distance %{{y:.3g}}<extra></extra>"))
@@ -313,10 +323,10 @@ def playback_figure(view: SurfaceView, results: Sequence[TrajectoryResult], *, f
         idx = np.unique(np.append(np.arange(0, k + 1, stride), k))
         return result.positions[idx]
 
-    fig = go.Figure()
+    fig = style.Figure()
     for i, result in enumerate(results):
         p = prefix(result, total)
-        fig.add_trace(go.Scatter(x=p[:, 0], y=p[:, 1], mode="lines+markers", name=result.label,
+        fig.add_trace(style.Scatter(x=p[:, 0], y=p[:, 1], mode="lines+markers", name=result.label,
                                  line=dict(color=_path_color(results, i), width=st.line_width),
                                  marker=dict(size=st.marker_size * 0.5), hoverinfo="skip"))
     for trace in _critical_point_traces(view.critical_points, st):
