@@ -2,6 +2,9 @@
 
 import streamlit as st
 
+from optviz.compile_cache import enable_compile_cache
+
+enable_compile_cache()  # compiled JAX variants survive server restarts
 st.set_page_config(page_title="optviz", page_icon="📉", layout="wide")
 
 pages = [

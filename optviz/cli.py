@@ -197,6 +197,9 @@ def _attach_negative_values(argv: list[str]) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     from optviz import cli_extras  # noqa: F401  (registers the layers and export subcommands)
+    from optviz.compile_cache import enable_compile_cache
+
+    enable_compile_cache()  # a second CLI call loads its compiled variants instead of compiling
 
     parser = build_parser()
     args = parser.parse_args(_attach_negative_values(list(sys.argv[1:] if argv is None else argv)))

@@ -4,6 +4,7 @@ lesson scenes, layers and network listings in `list`, and the `layers` command."
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -163,7 +164,30 @@ def _register_export(sub) -> None:
     p.set_defaults(func=cmd_export)
 
 
+def cmd_warmup(args) -> int:
+    from optviz.compile_cache import enable_compile_cache
+    from optviz.warmup import warm_up
+
+    folder = enable_compile_cache()
+    if folder is None and not args.quiet:
+        print("note: the compilation cache is off (OPTVIZ_JAX_CACHE), so nothing is kept after this run")
+    report = None if args.quiet else (lambda name, seconds: print(f"{seconds:6.2f} s  {name}", flush=True))
+    start = time.perf_counter()
+    count = warm_up(quick=args.quick, report=report)
+    if not args.quiet:
+        print(f"warmed {count} scenes in {time.perf_counter() - start:.1f} s; cache: {folder or 'off'}")
+    return 0
+
+
+def _register_warmup(sub) -> None:
+    p = sub.add_parser("warmup", help="compile every lesson's variants into the on-disk cache (server start)")
+    p.add_argument("--quick", action="store_true", help="only the two default scenes")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_warmup)
+
+
 cli._EXTRA_LISTINGS.append(_scenes_listing)
+cli._EXTRA_COMMANDS.append(_register_warmup)
 cli._EXTRA_COMMANDS.append(_register_export)
 cli._EXTRA_COMMANDS.append(_register_layers)
 

@@ -1,6 +1,7 @@
 """CLI contract: `python -m optviz list/trajectory` output and exit code 2 on bad input."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -87,3 +88,20 @@ def test_output_into_a_closed_pipe_is_not_a_traceback():
     command = f"{sys.executable} -m optviz trajectory --surface saddle --optimizer sgd --steps 5000 --set learning_rate=1e-5 --json"
     proc = subprocess.run(f"{command} | head -c 12", shell=True, capture_output=True, text=True, timeout=120)
     assert proc.stdout == '{"surface": ' and proc.stderr == ""
+
+
+def test_warmup_fills_the_compilation_cache(tmp_path):
+    env = {**os.environ, "OPTVIZ_JAX_CACHE": str(tmp_path / "cache")}
+    proc = subprocess.run([sys.executable, "-m", "optviz", "warmup", "--quick"], capture_output=True, text=True,
+                          timeout=300, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "default trajectories" in proc.stdout and "warmed 2 scenes" in proc.stdout
+    entries = {p.name.split("-")[0] for p in (tmp_path / "cache").iterdir()}
+    # The trajectory runner and the network statistics of the default scenes are now on disk.
+    assert {"jit__scan_paths", "jit__network_statistics"} <= entries
+
+
+def test_warmup_without_cache_says_so(monkeypatch, capsys):
+    monkeypatch.setenv("OPTVIZ_JAX_CACHE", "off")
+    code, out, _ = run_cli(capsys, "warmup", "--quick")
+    assert code == 0 and "cache is off" in out and "cache: off" in out
