@@ -112,6 +112,10 @@ def main() -> int:
         return 1
 
     print(f"{os.cpu_count()} CPUs; Chromium headless, software rendering; pages: {[p.name for p in chart_pages()]}")
+    cache = os.environ.get("OPTVIZ_JAX_CACHE") or str(Path.home() / ".cache" / "optviz" / "jax")
+    entries = len(list(Path(cache).glob("*"))) if cache != "off" and Path(cache).is_dir() else 0
+    print(f"JAX compilation cache: {cache} ({entries} entries; run `python -m optviz warmup` to fill it, "
+          "OPTVIZ_JAX_CACHE=off to measure without)")
     server = AppServer()
     browser = None
     try:
