@@ -348,13 +348,14 @@ def _scan_end_points(
     Structure of arrays: every surface is elementwise in x and y (see `objective`), so the
     gradient of sum_i f(x_i, y_i) is each point's own gradient, and every per-step array is one
     contiguous (N,) vector that XLA fuses and vectorizes (vmap over (N, 2) points: ~1.2x slower).
-    Paths are not frozen when they leave the bounds: `good_steps` counts the steps before the
-    first rejected proposal, exactly as the freezing runner would (both follow the same path up to
-    there), and the caller reruns the few paths with good_steps < steps in `_scan_paths`. Freezing
-    here (a select per coordinate each step) cost a third of the run time.
+    Paths are not frozen when they leave the bounds, only flagged (`left`, one bool each): a path
+    never flagged took every step inside, exactly as in the freezing runner, so its end point is
+    final; the caller reruns the few flagged paths in `_scan_paths`, which finds their step of
+    divergence. Freezing here (a select per coordinate each step) cost a third of the run time.
 
     Returns:
-      (x_end, y_end) and good_steps (N,) int32; the end points are valid where good_steps == steps.
+      (x_end, y_end) and left (N,) bool: whether the path ever proposed a point out of bounds or
+      non-finite; the end points are valid where it did not.
     """
     TRACE_COUNT["end_points"] += 1
     f = objective(surface_key, penalty)
@@ -366,18 +367,18 @@ def _scan_end_points(
     (x_lo, y_lo), (x_hi, y_hi) = bounds
 
     def step(carry, t):
-        xy, state, good_steps = carry
+        xy, state, left = carry
         update, state = tx.update(grad(xy), state, xy)
         x, y = xy[0] + update[0], xy[1] + update[1]
         # Comparisons are False for NaN and fail for +-inf, so this also catches non-finite points.
-        ok = (good_steps == t) & (x >= x_lo) & (x <= x_hi) & (y >= y_lo) & (y <= y_hi)
-        return ((x, y), state, good_steps + ok), None
+        inside = (x >= x_lo) & (x <= x_hi) & (y >= y_lo) & (y <= y_hi)
+        return ((x, y), state, left | ~inside), None
 
     start = (xs, ys)
-    init = (start, tx.init(start), jnp.zeros(xs.shape, jnp.int32))
+    init = (start, tx.init(start), jnp.zeros(xs.shape, bool))
     # Two steps per loop iteration let XLA fuse across them: ~15% faster; more unrolling was slower.
-    (end, _, good_steps), _ = jax.lax.scan(step, init, jnp.arange(steps), unroll=2)
-    return end, good_steps
+    (end, _, left), _ = jax.lax.scan(step, init, jnp.arange(steps), unroll=2)
+    return end, left
 
 
 def run_end_points(
@@ -409,13 +410,13 @@ def run_end_points(
     good_steps = np.zeros(len(starts_np), np.int64)
     rerun = np.arange(len(starts_np))
     if not OPTIMIZERS[optimizer_key].needs_hessian and len(starts_np):
-        (x_end, y_end), good = jax.device_get(
+        (x_end, y_end), left = jax.device_get(
             _scan_end_points(jnp.asarray(starts_np[:, 0]), jnp.asarray(starts_np[:, 1]), *traced,
                              jnp.float32(steps), bounds, **static)
         )
         positions = np.column_stack([x_end, y_end])
-        good_steps = good.astype(np.int64)
-        rerun = np.flatnonzero(good_steps < steps)
+        good_steps = np.full(len(starts_np), steps, np.int64)
+        rerun = np.flatnonzero(left)
     if rerun.size:
         count = path_bucket(len(rerun))  # padded to a power of two: few compiled variants
         picked = np.concatenate([rerun, np.repeat(rerun[-1:], count - len(rerun))])
