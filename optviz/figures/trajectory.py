@@ -74,11 +74,17 @@ def _path_color(results: Sequence[TrajectoryResult], index: int) -> str:
     return style.color(keys.index(results[index].instance or results[index].optimizer))
 
 
-def _frame(fig: go.Figure, domain) -> None:
+def _axes(domain) -> tuple[dict, dict]:
+    """The x and y axes of a map of the domain: fixed ranges, equal scales, no grid."""
     (x0, x1), (y0, y1) = domain
-    fig.update_xaxes(range=[x0, x1], title_text="x (parameter 1)", constrain="domain", showgrid=False, zeroline=False)
-    fig.update_yaxes(range=[y0, y1], title_text="y (parameter 2)", scaleanchor="x", scaleratio=1, constrain="domain",
-                     showgrid=False, zeroline=False)
+    return (dict(range=[x0, x1], title=dict(text="x (parameter 1)"), constrain="domain", showgrid=False, zeroline=False),
+            dict(range=[y0, y1], title=dict(text="y (parameter 2)"), scaleanchor="x", scaleratio=1, constrain="domain",
+                 showgrid=False, zeroline=False))
+
+
+def _frame(fig: go.Figure, domain) -> None:
+    xaxis, yaxis = _axes(domain)
+    fig.update_layout(xaxis=xaxis, yaxis=yaxis)
 
 
 def _critical_point_traces(points: Sequence[CriticalPoint], st: style.Style) -> list[go.Scatter]:
@@ -176,15 +182,13 @@ def contour_figure(view: SurfaceView, results: Sequence[TrajectoryResult], start
         traces.append(click_grid_trace(view.domain))
     traces += _path_traces(results, st) + _critical_point_traces(view.critical_points, st)
     traces += _divergence_traces(results, st, view.unbounded) + [_start_trace(start, st)]
-    (x0, x1), (y0, y1) = view.domain
     top = 130 if presenter else 100  # the legend sits between the title and the plot (the colour bar is right)
     # One layout dict in the constructor: each update_layout call costs Plotly a tree walk.
     layout = style.layout(presenter, view.title or None)
+    xaxis, yaxis = _axes(view.domain)
     layout.update(
-        xaxis={**layout.get("xaxis", {}), **dict(range=[x0, x1], title=dict(text="x (parameter 1)"), constrain="domain",
-                                                 showgrid=False, zeroline=False)},
-        yaxis={**layout.get("yaxis", {}), **dict(range=[y0, y1], title=dict(text="y (parameter 2)"), scaleanchor="x",
-                                                 scaleratio=1, constrain="domain", showgrid=False, zeroline=False)},
+        xaxis={**layout.get("xaxis", {}), **xaxis},
+        yaxis={**layout.get("yaxis", {}), **yaxis},
         legend={**layout["legend"], **_LEGEND_ON_TOP},
         margin={**layout["margin"], "t": top},
         title={**layout.get("title", {}), **_TITLE_ON_TOP},
