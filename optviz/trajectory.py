@@ -95,6 +95,14 @@ def bounds_of(surface_key: str) -> np.ndarray:
     return np.array([[x0 - dx, y0 - dy], [x1 + dx, y1 + dy]], dtype=np.float32)
 
 
+def _transformation(optimizer_key, schedule_key, hparams, schedule_params, total_steps):
+    """The optimizer's optax transformation, its learning rate times the schedule's factor at each step."""
+    schedule = SCHEDULES[schedule_key]
+    return OPTIMIZERS[optimizer_key].build(
+        hparams, lambda count: hparams["learning_rate"] * schedule.factor(count, schedule_params, total_steps)
+    )
+
+
 @functools.partial(
     jax.jit,
     static_argnames=("surface_key", "optimizer_key", "schedule_key", "penalty", "steps", "record", "noisy"),
@@ -121,16 +129,11 @@ def _scan_paths(
     TRACE_COUNT["paths"] += 1
     f = objective(surface_key, penalty)
     optimizer = OPTIMIZERS[optimizer_key]
-    schedule = SCHEDULES[schedule_key]
-
-    def learning_rate(count):
-        return hparams["learning_rate"] * schedule.factor(count, schedule_params, total_steps)
-
+    tx = _transformation(optimizer_key, schedule_key, hparams, schedule_params, total_steps)
     value_and_grad = jax.value_and_grad(f)
     hessian = jax.hessian(f)
 
     def one_path(start, seed):
-        tx = optimizer.build(hparams, learning_rate)
         key = jax.random.key(seed)
 
         def step(carry, t):
@@ -361,10 +364,7 @@ def _scan_end_points(
     """
     TRACE_COUNT["end_points"] += 1
     f = objective(surface_key, penalty)
-    schedule = SCHEDULES[schedule_key]
-    tx = OPTIMIZERS[optimizer_key].build(
-        hparams, lambda count: hparams["learning_rate"] * schedule.factor(count, schedule_params, total_steps)
-    )
+    tx = _transformation(optimizer_key, schedule_key, hparams, schedule_params, total_steps)
     grad = jax.grad(lambda xy: jnp.sum(f(xy, surface_params, strength)))
     (x_lo, y_lo), (x_hi, y_hi) = bounds
 
