@@ -752,6 +752,33 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def wait_until_healthy(proc: subprocess.Popen, url: str, timeout: float, interval: float = 0.2) -> bool:
+    """Poll ``URL/_stcore/health`` until it answers 200 (True), ``proc`` exits or ``timeout`` s pass (False)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return False
+        try:
+            with urllib.request.urlopen(url + "/" + HEALTH_PATH, timeout=2) as resp:
+                if resp.status == 200:
+                    return True
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(interval)
+    return False
+
+
+def terminate(proc: subprocess.Popen | None) -> None:
+    """Stop a server process if it still runs: SIGTERM, then SIGKILL after 10 s."""
+    if proc is not None and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
 class StreamlitServer:
     """Start ``streamlit run APP`` on 127.0.0.1 in a subprocess; a context manager.
 
@@ -804,30 +831,17 @@ class StreamlitServer:
         else:
             out = subprocess.DEVNULL
         self.proc = subprocess.Popen(cmd, cwd=self.cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise StreamlitClientError(f"streamlit exited with {self.proc.returncode}: {cmd}")
-            try:
-                with urllib.request.urlopen(self.url + "/" + HEALTH_PATH, timeout=2) as resp:
-                    if resp.status == 200:
-                        return self
-            except (urllib.error.URLError, OSError):
-                pass
-            time.sleep(0.2)
+        if wait_until_healthy(self.proc, self.url, timeout, interval=0.2):
+            return self
+        if self.proc.poll() is not None:
+            raise StreamlitClientError(f"streamlit exited with {self.proc.returncode}: {cmd}")
         self.stop()
         raise StreamlitClientError(f"streamlit did not answer /{HEALTH_PATH} within {timeout} s")
 
     def stop(self) -> None:
         """Terminate the server (SIGTERM, then SIGKILL after 10 s)."""
         proc, self.proc = self.proc, None
-        if proc is not None and proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
+        terminate(proc)
         if self._log is not None:
             self._log.close()
             self._log = None

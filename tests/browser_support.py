@@ -28,9 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -42,6 +40,9 @@ except ImportError:  # browser_unavailable() says why; keep the module importabl
         pass
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from st_client import terminate, wait_until_healthy  # noqa: E402  (one way to start and stop a server)
+
 CHROMIUM = Path(os.environ.get("OPTVIZ_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_FLAGS = [
     "--headless",
@@ -202,20 +203,14 @@ class AppServer:
                                          stderr=subprocess.STDOUT)
         finally:
             log.close()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"optviz server exited with {self.proc.returncode}:\n{self.log()}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as resp:
-                    if resp.status == 200:
-                        self.started_in_s = time.perf_counter() - t0
-                        return self
-            except (urllib.error.URLError, OSError):
-                pass
-            time.sleep(0.1)
+        if wait_until_healthy(self.proc, self.url, timeout, interval=0.1):
+            self.started_in_s = time.perf_counter() - t0
+            return self
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"optviz server exited with {self.proc.returncode}:\n{self.log()}")
+        log = self.log()  # before stop(), which deletes a log file of our own
         self.stop()
-        raise RuntimeError(f"optviz server did not answer /_stcore/health within {timeout} s:\n{self.log()}")
+        raise RuntimeError(f"optviz server did not answer /_stcore/health within {timeout} s:\n{log}")
 
     def log(self) -> str:
         try:
@@ -225,13 +220,7 @@ class AppServer:
 
     def stop(self) -> None:
         proc, self.proc = self.proc, None
-        if proc is not None and proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
+        terminate(proc)
         if self._own_log:
             with contextlib.suppress(OSError):
                 self.log_path.unlink()
