@@ -130,8 +130,7 @@ def stats_figure(stats_list: Sequence[LayerStats], labels: Sequence[str], presen
              dict(name=f"{label}: dL/dW", what="std of dL/dW", dash="dash", showlegend=False, group=label)),
         ]
         for col, (ys, notes), options in panels:
-            name, what = options.pop("name"), options.pop("what")
-            trace = _line(layers, ys, notes, name, what, index, style, **options)
+            trace = _line(layers, ys, notes, index=index, style=style, **options)
             trace.xaxis, trace.yaxis = axis_refs(1, col, 3)
             traces.append(trace)
     depth = max(stats.depth for stats in stats_list)

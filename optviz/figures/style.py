@@ -72,10 +72,8 @@ def subplots(rows: int, cols: int, titles=(), **options) -> go.Figure:
     arguments of add_trace and update_*axes work on it as usual.
     """
     skeleton = _subplot_skeleton(rows, cols, len(titles), tuple(sorted(options.items())))
-    fig = Figure(copy.deepcopy(skeleton))
-    for annotation, text in zip(fig.layout.annotations, titles):
-        annotation.text = text
-    return fig
+    return Figure({"layout": subplot_layout(rows, cols, titles, **options),
+                   "_grid_ref": copy.deepcopy(skeleton["_grid_ref"]), "_grid_str": skeleton["_grid_str"]})
 
 
 def subplot_layout(rows: int, cols: int, titles=(), **options) -> dict:
