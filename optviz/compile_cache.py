@@ -11,6 +11,7 @@ References:
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -24,7 +25,11 @@ def enable_compile_cache() -> Path | None:
 
     The folder must be private to the user: JAX trusts what it loads from it.
     """
-    setting = os.environ.get("OPTVIZ_JAX_CACHE", "")
+    return _enable(os.environ.get("OPTVIZ_JAX_CACHE", ""))
+
+
+@functools.cache  # app.py calls it on every rerun: each setting is applied once per process
+def _enable(setting: str) -> Path | None:
     if setting.lower() in ("off", "0", "false", "no"):
         return None
     folder = Path(setting) if setting else DEFAULT_DIR
