@@ -1,12 +1,16 @@
 """Shared test setup: hypothesis profile; JAX on CPU; a private compilation cache."""
 
+import atexit
 import os
+import shutil
 import tempfile
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 # The app and the CLI keep compiled JAX variants on disk (optviz.compile_cache); tests, and the
 # servers they start, use a folder of their own instead of the user's ~/.cache.
-os.environ.setdefault("OPTVIZ_JAX_CACHE", tempfile.mkdtemp(prefix="optviz-test-jax-cache-"))
+if "OPTVIZ_JAX_CACHE" not in os.environ:
+    os.environ["OPTVIZ_JAX_CACHE"] = tempfile.mkdtemp(prefix="optviz-test-jax-cache-")
+    atexit.register(shutil.rmtree, os.environ["OPTVIZ_JAX_CACHE"], ignore_errors=True)
 
 from hypothesis import settings  # noqa: E402
 
