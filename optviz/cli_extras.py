@@ -87,7 +87,8 @@ EXPORTERS["layers"] = _layers_exporter
 
 
 def cmd_layers(args) -> int:
-    from optviz.netstats import NETWORK_PARAMS, NetworkConfig, layer_stats_json
+    from optviz.netstats import NETWORK_PARAMS, NetworkConfig
+    from optviz.netstats_report import layer_stats_json
 
     given = {p.name: getattr(args, p.name) for p in NETWORK_PARAMS if getattr(args, p.name) is not None}
     try:  # NetworkConfig parses each value strictly and resolves initializer aliases

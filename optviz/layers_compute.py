@@ -8,7 +8,8 @@ import plotly.graph_objects as go
 
 from optviz.figures import layers as figs
 from optviz.layers_scene import LayersScene
-from optviz.netstats import LayerStats, describe, layer_stats, layer_stats_records
+from optviz.netstats import LayerStats, layer_stats
+from optviz.netstats_report import describe, layer_stats_records
 
 FIGURES: dict[str, str] = {
     "stats": "Per-layer activation mean and std, and gradient std (main figure)",

@@ -21,11 +21,9 @@ from optviz.netstats import (
     NETWORK_PARAMS,
     LayerStats,
     NetworkConfig,
-    describe,
     layer_stats,
-    layer_stats_json,
-    layer_stats_records,
 )
+from optviz.netstats_report import describe, layer_stats_json, layer_stats_records
 from optviz.params import defaults
 
 SEEDS = (0, 1, 2)
