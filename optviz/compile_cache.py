@@ -39,5 +39,6 @@ def _enable(setting: str) -> Path | None:
         return None  # read-only home, say: run without the cache
     jax.config.update("jax_compilation_cache_dir", str(folder))
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.2)  # skip trivial kernels
+    if "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS" not in os.environ:  # JAX's own setting wins
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.2)  # skip trivial kernels
     return folder
