@@ -189,6 +189,19 @@ def test_presenter_mode_hides_the_sidebar_and_enlarges_figure_and_fonts(browser,
     page.assert_healthy()
 
 
+@pytest.mark.parametrize("presenter", [False, True], ids=["screen", "presenter"])
+@pytest.mark.parametrize("spec", chart_pages(), ids=str)
+def test_main_chart_margins_already_hold_its_labels(browser, spec: PageSpec, presenter: bool):
+    """Automargin found nothing to widen, so Plotly drew the chart once (a second pass costs ~100 ms)."""
+    page = browser.open_spec(spec, query={"presenter": "1"} if presenter else None)
+    given, drawn = page.page.evaluate(
+        "(sel) => { const gd = document.querySelector(sel); const s = gd._fullLayout._size;"
+        " return [gd.layout.margin, {l: s.l, r: s.r, t: s.t, b: s.b}]; }", page.chart_selector(spec.main_chart))
+    for side in "lrtb":
+        assert abs(drawn[side] - given[side]) <= 1, f"margin {side}: given {given[side]} px, labels needed {drawn[side]} px"
+    page.assert_healthy()
+
+
 def _lessons() -> list:
     """The first lesson of each page (one click from the landing page each)."""
     from optviz.lessons import LESSONS

@@ -30,7 +30,7 @@ from optviz.activations import (
     TANH_SATURATION,
     saturation_rule,
 )
-from optviz.figures.style import Bar, Figure, Scatter, Style, apply, axis_refs, color, subplot_layout, subplots
+from optviz.figures.style import Bar, Figure, Scatter, Style, apply, axis_refs, color, margins, subplot_layout, subplots
 from optviz.figures.style import layout as style_layout
 from optviz.netstats import LayerStats
 
@@ -162,7 +162,8 @@ def stats_figure(stats_list: Sequence[LayerStats], labels: Sequence[str], presen
         annotation["font"] = {**annotation.get("font", {}), "size": style.font_size}
     layout.update(look)
     layout["legend"] = {**look["legend"], **dict(orientation="h", yanchor="bottom", y=1.12, x=0.0)}
-    layout["margin"] = {**look["margin"], "t": 90}
+    # Log-axis labels ("10⁻⁵") and the first panel's title need ~86 px (120 presenter).
+    layout["margin"] = {**look["margin"], **margins(presenter, left=90), "t": 90}
     # One dict, one constructor: every update_* call costs Plotly a walk over the figure.
     return Figure(data=traces, layout=layout)
 

@@ -190,7 +190,7 @@ def contour_figure(view: SurfaceView, results: Sequence[TrajectoryResult], start
         xaxis={**layout.get("xaxis", {}), **xaxis},
         yaxis={**layout.get("yaxis", {}), **yaxis},
         legend={**layout["legend"], **_LEGEND_ON_TOP},
-        margin={**layout["margin"], "t": top},
+        margin={**layout["margin"], **style.margins(presenter, right=110), "t": top},  # right: the colour bar
         title={**layout.get("title", {}), **_TITLE_ON_TOP},
         clickmode="event+select", dragmode="pan", height=640 if presenter else 560,
     )
