@@ -5,8 +5,9 @@
 Measures, for the lecture's default network (10 layers x 500 units, 1000 inputs, tanh,
 Glorot normal; forward + backward + all statistics):
   - the first call (trace + XLA compile + one run), per jitted stage and in total;
-  - the warm time of `layer_stats` (median, min and max of --runs calls with new seeds, so
-    nothing is served from a cache), and the share of each stage;
+  - the warm time of `layer_stats` (median, min and max of --runs calls): with a new gain each
+    time (a slider move: the draws come from netstats' draw cache) and with a new seed each time
+    (inputs and weights drawn too), and the share of each stage;
   - the number of compilations while seed, scale and gain change (target 0);
   - warm times of a few other structures (ReLU + He, batch norm, orthogonal, LSUV).
 """
@@ -35,12 +36,14 @@ def _timed(function, *args, **kwargs) -> tuple[float, object]:
     return time.perf_counter() - start, result
 
 
-def _warm_times(config: NetworkConfig, runs: int) -> list[float]:
+def _warm_times(config: NetworkConfig, runs: int, vary: str = "seed") -> list[float]:
+    """Times of `runs` calls, each with a new seed (everything drawn) or a new gain (the draws are reused)."""
     layer_stats(config)  # compile
     times = []
     for run in range(runs):
+        changed = config.replace(seed=1000 + run) if vary == "seed" else config.replace(gain=0.5 + 0.05 * run)
         start = time.perf_counter()
-        layer_stats(config.replace(seed=1000 + run))
+        layer_stats(changed)
         times.append(time.perf_counter() - start)
     return times
 
@@ -62,17 +65,18 @@ def main() -> None:
 
     # -- first call: trace + compile + run, stage by stage --------------------------------
     seed = jnp.asarray(config.seed, jnp.int32)
-    scale = jnp.asarray(config.scale, jnp.float32)
+    factor = jnp.asarray(netstats.weight_factor(config), jnp.float32)
     gain = jnp.asarray(config.gain, jnp.float32)
     t_data, (inputs, projection) = _timed(netstats._draw_data, seed, batch=config.batch, width=config.width)
     t_weights, weights = _timed(
-        netstats._draw_weights, seed, scale, gain, depth=config.depth, width=config.width, init_key=config.init
+        netstats._draw_weights, seed, depth=config.depth, width=config.width, init_key=config.init
     )
     t_stats, _ = _timed(
         netstats._network_statistics,
         inputs,
         projection,
         weights,
+        factor,
         gain,
         activation_key=config.activation,
         batchnorm=config.batchnorm,
@@ -86,9 +90,10 @@ def main() -> None:
     print(f"  total          {_ms(t_data + t_weights + t_stats)}")
 
     # -- warm: whole layer_stats, and per stage -----------------------------------------------
-    times = _warm_times(config, args.runs)
-    print(f"\nwarm layer_stats, {args.runs} runs (target < 150 ms):")
-    print(f"  median {_ms(statistics.median(times))}   min {_ms(min(times))}   max {_ms(max(times))}")
+    print(f"\nwarm layer_stats, {args.runs} runs each (target < 150 ms):")
+    for vary, what in (("gain", "new gain (a slider move: draws reused)"), ("seed", "new seed (inputs and weights drawn)")):
+        times = _warm_times(config, args.runs, vary)
+        print(f"  {what:40s} median {_ms(statistics.median(times))}   min {_ms(min(times))}   max {_ms(max(times))}")
 
     def stage_median(function, *stage_args, **kwargs) -> float:
         samples = [_timed(function, *stage_args, **kwargs)[0] for _ in range(max(5, args.runs // 2))]
@@ -96,13 +101,14 @@ def main() -> None:
 
     data_ms = stage_median(netstats._draw_data, seed, batch=config.batch, width=config.width)
     weights_ms = stage_median(
-        netstats._draw_weights, seed, scale, gain, depth=config.depth, width=config.width, init_key=config.init
+        netstats._draw_weights, seed, depth=config.depth, width=config.width, init_key=config.init
     )
     stats_ms = stage_median(
         netstats._network_statistics,
         inputs,
         projection,
         weights,
+        factor,
         gain,
         activation_key=config.activation,
         batchnorm=config.batchnorm,

@@ -29,6 +29,13 @@ is counted in `below_range` / `above_range`, not clipped into the edge bins.
 LSUV (`init="lsuv"`) draws orthogonal W_l and rescales each one on this batch, in the
 forward pass, so that std(z_l) = gain (one rescale is exact: z_l is linear in W_l).
 
+Every initializer is linear in its gain and scale: W_l = c U_l, with U_l the draw at gain 1
+and scale 1 and c = gain (times scale for normal, uniform and constant). So the network runs
+on U_l and multiplies each product by c, z_l = c (h_{l-1} U_l) (LSUV: c_l = gain / std(h_{l-1} U_l)),
+and the backward pass likewise; the draws (inputs X, projection r, the U_l) depend only on the
+seed and the structure and are kept in a small cache, so moving the gain or scale slider
+re-runs the network but draws nothing.
+
 The computation is jitted in three stages: the data draw (compiled per batch x width), the
 weight draw (per depth x width x init) and the forward/backward statistics (per activation,
 batch norm, bins and shapes), so changing the activation reuses the compiled samplers. The
@@ -50,9 +57,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import jax
 import jax.numpy as jnp
@@ -71,8 +80,8 @@ BATCHNORM_EPS = 1e-5
 MAX_ELEMENTS = 100_000_000
 """Bound on depth * width * (batch + width): the stored pre-activations and weights.
 
-At the bound the stored pre-activations and weights are ~0.4 GB of float32 (LSUV keeps a
-second copy of the weights) and one evaluation takes seconds on 2 cores;
+At the bound the stored pre-activations and weights are ~0.4 GB of float32 and one
+evaluation takes seconds on 2 cores;
 `NetworkConfig.from_values` shrinks batch (then width) to fit, with a notice, and
 `NetworkConfig(...)` refuses.
 """
@@ -307,17 +316,15 @@ def _draw_data(seed: jax.Array, *, batch: int, width: int) -> tuple[jax.Array, j
 
 
 @partial(jax.jit, static_argnames=("depth", "width", "init_key"))
-def _draw_weights(
-    seed: jax.Array, scale: jax.Array, gain: jax.Array, *, depth: int, width: int, init_key: str
-) -> jax.Array:
-    """W_1..W_depth, (depth, width, width), from the initializer (LSUV: orthogonal, gain not yet applied)."""
+def _draw_weights(seed: jax.Array, *, depth: int, width: int, init_key: str) -> jax.Array:
+    """U_1..U_depth, (depth, width, width): the initializer's draw at gain 1 and scale 1 (W_l = c U_l)."""
     TRACE_COUNTS["weights"] += 1
     initializer = INITIALIZERS[init_key]
-    sample_gain = jnp.ones_like(gain) if initializer.data_dependent else gain
     keys = jax.random.split(jax.random.fold_in(jax.random.key(seed), _WEIGHT_STREAM), depth)
+    one = jnp.ones((), jnp.float32)
 
     def sample_layer(carry, layer_key):  # a scan: one compiled sampler, and faster than one big draw
-        return carry, initializer.sample(layer_key, (width, width), scale, sample_gain)
+        return carry, initializer.sample(layer_key, (width, width), one, one)
 
     _, weights = jax.lax.scan(sample_layer, None, keys)
     return weights
@@ -328,6 +335,7 @@ def _network_statistics(
     inputs: jax.Array,
     projection: jax.Array,
     weights: jax.Array,
+    weight_factor: jax.Array,
     gain: jax.Array,
     *,
     activation_key: str,
@@ -340,8 +348,9 @@ def _network_statistics(
     Args:
       inputs: X, (batch, width).
       projection: r, (batch, width): L = (1/B) sum_b r_b . h_L[b].
-      weights: (depth, width, width).
-      gain: used only with unit_variance (LSUV): W_l <- gain W_l / std(h_{l-1} W_l).
+      weights: U_l, (depth, width, width); the network's weights are W_l = c_l U_l.
+      weight_factor: c_l = c for every layer (unused with unit_variance).
+      gain: used only with unit_variance (LSUV): c_l = gain / std(h_{l-1} U_l).
       activation_key, batchnorm, bins: see `layer_stats`.
       unit_variance: rescale each layer to unit pre-activation variance on this batch (LSUV).
     """
@@ -355,11 +364,13 @@ def _network_statistics(
         return activation.fn(_batchnorm(z) if batchnorm else z)
 
     def forward_layer(h_prev, w):
-        z = h_prev @ w
+        z = h_prev @ w  # scaling the (batch, width) product, not W: one fused multiply, no copy of W
         if unit_variance:  # LSUV (Mishkin & Matas 2016): one rescale is exact for a linear map
             z_std = jnp.std(z)
             factor = gain / jnp.where(z_std > 0, z_std, 1.0)
-            w, z = w * factor, z * factor
+        else:
+            factor = weight_factor
+        z = z * factor
         h = nonlinearity(z)
         stats = dict(
             mean=jnp.mean(h),
@@ -376,13 +387,9 @@ def _network_statistics(
             max_abs=jnp.max(jnp.abs(h)),
             counts=_histogram(h, low, high, bins),
         )
-        return h, ((w, z, stats) if unit_variance else (z, stats))
+        return h, (z, factor, stats)
 
-    _, outputs = jax.lax.scan(forward_layer, inputs, weights)
-    if unit_variance:
-        weights, preacts, forward_stats = outputs
-    else:
-        preacts, forward_stats = outputs
+    _, (preacts, factors, forward_stats) = jax.lax.scan(forward_layer, inputs, weights)
 
     def layer_gradients(signal, layer, h_prev):
         """signal = B dL/dh_l (per example) -> (B dL/dz_l, its std, std of dL/dW_l)."""
@@ -394,7 +401,7 @@ def _network_statistics(
     def backward_layer(signal, layer):  # layers depth-1 .. 1 (0-based), top down
         h_prev = nonlinearity(preacts[layer - 1])  # recomputed: cheaper than storing every h
         delta, grad, weight_grad = layer_gradients(signal, layer, h_prev)
-        return delta @ weights[layer].T, (grad, weight_grad)
+        return (delta @ weights[layer].T) * factors[layer], (grad, weight_grad)
 
     signal, (upper_grad, upper_weight_grad) = jax.lax.scan(
         backward_layer, projection, jnp.arange(1, depth), reverse=True
@@ -416,6 +423,49 @@ def _network_statistics(
     )
 
 
+DRAW_CACHE_BYTES = 128 * 2**20
+"""Bytes of draws (inputs, projections, unit weights) kept for reuse; the default network's are 14 MB."""
+
+
+class _DrawCache:
+    """The most recently used draws, up to `budget` bytes, shared by every session of the server."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self._entries: OrderedDict[Any, tuple[Any, int]] = OrderedDict()  # key -> (draw, bytes)
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(self, key: Any, draw: Callable[[], Any]) -> Any:
+        """The draw cached under `key`, or `draw()` (kept if it fits, the oldest entries evicted)."""
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                self.hits += 1
+                return self._entries[key][0]
+            self.misses += 1
+        value = draw()  # outside the lock: two sessions may draw the same thing once each, never wait
+        size = sum(leaf.nbytes for leaf in jax.tree_util.tree_leaves(value))
+        with self._lock:
+            if size <= self.budget and key not in self._entries:
+                self._entries[key] = (value, size)
+                self._bytes += size
+                while self._bytes > self.budget:
+                    _, (_, evicted) = self._entries.popitem(last=False)
+                    self._bytes -= evicted
+        return value
+
+
+_DRAWS = _DrawCache(DRAW_CACHE_BYTES)
+
+
+def weight_factor(config: NetworkConfig) -> float:
+    """c in W_l = c U_l: the gain, times the scale for the initializers that use it (normal, uniform, constant)."""
+    initializer = INITIALIZERS[config.init]
+    return float(config.gain) * (float(config.scale) if initializer.uses_scale else 1.0)
+
+
 def layer_stats(config: NetworkConfig, bins: int = HISTOGRAM_BINS) -> LayerStats:
     """Per-layer statistics of the network described by `config`.
 
@@ -435,16 +485,17 @@ def layer_stats(config: NetworkConfig, bins: int = HISTOGRAM_BINS) -> LayerStats
     """
     activation = ACTIVATIONS[config.activation]
     initializer = INITIALIZERS[config.init]
-    seed = jnp.asarray(config.seed, jnp.int32)
-    scale = jnp.asarray(config.scale, jnp.float32)
-    gain = jnp.asarray(config.gain, jnp.float32)
-    inputs, projection = _draw_data(seed, batch=config.batch, width=config.width)
-    weights = _draw_weights(seed, scale, gain, depth=config.depth, width=config.width, init_key=config.init)
+    seed = np.int32(config.seed)
+    inputs, projection = _DRAWS.get(("data", config.seed, config.batch, config.width),
+                                    lambda: _draw_data(seed, batch=config.batch, width=config.width))
+    weights = _DRAWS.get(("weights", config.seed, config.depth, config.width, config.init),
+                         lambda: _draw_weights(seed, depth=config.depth, width=config.width, init_key=config.init))
     raw = _network_statistics(
         inputs,
         projection,
         weights,
-        gain,
+        np.float32(weight_factor(config)),
+        np.float32(config.gain),
         activation_key=config.activation,
         batchnorm=config.batchnorm,
         unit_variance=initializer.data_dependent,

@@ -279,3 +279,71 @@ def test_records_are_flat_rows():
     for row in rows:
         assert all(isinstance(v, (int, float, bool)) or v is None for v in row.values())
     assert {"mean", "std", "saturated", "dead", "grad_std", "weight_grad_std", "identical"} <= set(rows[0])
+
+
+# -- against a plain NumPy network -------------------------------------------------------------
+
+
+def _numpy_statistics(config: NetworkConfig) -> dict[str, np.ndarray]:
+    """The module doc's network in float64 NumPy, with W_l drawn directly at the config's scale and
+    gain (the same keys as netstats), not as c U_l: checks the factorisation netstats relies on."""
+    import jax
+
+    initializer = INITIALIZERS[config.init]
+    inputs, projection = (np.asarray(a, np.float64) for a in netstats._draw_data(np.int32(config.seed), batch=config.batch,
+                                                                                 width=config.width))
+    keys = jax.random.split(jax.random.fold_in(jax.random.key(config.seed), netstats._WEIGHT_STREAM), config.depth)
+    gain = 1.0 if initializer.data_dependent else config.gain
+    weights = [np.asarray(initializer.sample(k, (config.width, config.width), config.scale, gain), np.float64) for k in keys]
+    f, df = {"tanh": (np.tanh, lambda z: 1 - np.tanh(z) ** 2),
+             "relu": (lambda z: np.maximum(z, 0), lambda z: (z > 0).astype(float))}[config.activation]
+    h, hs, zs = inputs, [inputs], []
+    for layer, w in enumerate(weights):
+        z = h @ w
+        if initializer.data_dependent:  # LSUV
+            weights[layer] = w = w * config.gain / z.std()
+            z = h @ w
+        h = f(z)
+        zs.append(z)
+        hs.append(h)
+    signal, grad_std, weight_grad_std = projection, [], []
+    for layer in reversed(range(config.depth)):
+        delta = signal * df(zs[layer])
+        grad_std.append(delta.std())
+        weight_grad_std.append((hs[layer].T @ delta / config.batch).std())
+        signal = delta @ weights[layer].T
+    return dict(mean=np.array([h.mean() for h in hs[1:]]), std=np.array([h.std() for h in hs[1:]]),
+                preact_std=np.array([z.std() for z in zs]), grad_std=np.array(grad_std[::-1]),
+                weight_grad_std=np.array(weight_grad_std[::-1]))
+
+
+@pytest.mark.parametrize("init", sorted(INITIALIZERS))
+def test_statistics_match_a_numpy_network(init):
+    activation = "relu" if init.startswith("he") else "tanh"
+    config = NetworkConfig(depth=4, width=24, batch=32, activation=activation, init=init, scale=0.3, gain=1.7, seed=3)
+    stats, reference = layer_stats(config), _numpy_statistics(config)
+    for name, expected in reference.items():
+        np.testing.assert_allclose(getattr(stats, name), expected, rtol=2e-3, atol=1e-6, err_msg=name)
+    changed = config.replace(gain=0.6)  # the cached draws, another factor
+    again, reference = layer_stats(changed), _numpy_statistics(changed)
+    for name, expected in reference.items():
+        np.testing.assert_allclose(getattr(again, name), expected, rtol=2e-3, atol=1e-6, err_msg=name)
+
+
+def test_gain_and_scale_changes_reuse_the_draws_and_a_new_seed_does_not():
+    config = NetworkConfig(depth=3, width=16, batch=20, init="normal", seed=11)
+    layer_stats(config)
+    misses = netstats._DRAWS.misses
+    layer_stats(config.replace(gain=2.5, scale=0.7))
+    assert netstats._DRAWS.misses == misses  # inputs, projection and weights came from the cache
+    layer_stats(config.replace(seed=12))
+    assert netstats._DRAWS.misses == misses + 2  # a new seed draws data and weights
+
+
+def test_draw_cache_keeps_within_its_byte_budget():
+    cache = netstats._DrawCache(budget=1000)
+    for key in range(5):
+        cache.get(("k", key), lambda: np.zeros(100, np.float32))  # 400 bytes each
+    assert len(cache._entries) == 2 and ("k", 4) in cache._entries and ("k", 0) not in cache._entries
+    big = cache.get("big", lambda: np.zeros(1000, np.float32))  # over budget: returned, not kept
+    assert big.shape == (1000,) and "big" not in cache._entries
