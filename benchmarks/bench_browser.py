@@ -17,7 +17,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT))
 
+from optviz.compile_cache import DEFAULT_DIR  # noqa: E402  (where the app keeps compiled variants)
 from browser_support import (  # noqa: E402
     READY,
     TRAJECTORIES,
@@ -112,7 +114,7 @@ def main() -> int:
         return 1
 
     print(f"{os.cpu_count()} CPUs; Chromium headless, software rendering; pages: {[p.name for p in chart_pages()]}")
-    cache = os.environ.get("OPTVIZ_JAX_CACHE") or str(Path.home() / ".cache" / "optviz" / "jax")
+    cache = os.environ.get("OPTVIZ_JAX_CACHE") or str(DEFAULT_DIR)
     entries = len(list(Path(cache).glob("*"))) if cache != "off" and Path(cache).is_dir() else 0
     print(f"JAX compilation cache: {cache} ({entries} entries; run `python -m optviz warmup` to fill it, "
           "OPTVIZ_JAX_CACHE=off to measure without)")

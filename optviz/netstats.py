@@ -435,14 +435,13 @@ class _DrawCache:
         self._entries: OrderedDict[Any, tuple[Any, int]] = OrderedDict()  # key -> (draw, bytes)
         self._bytes = 0
         self._lock = threading.Lock()
-        self.hits = self.misses = 0
+        self.misses = 0  # draws made (tests read it)
 
     def get(self, key: Any, draw: Callable[[], Any]) -> Any:
         """The draw cached under `key`, or `draw()` (kept if it fits, the oldest entries evicted)."""
         with self._lock:
             if key in self._entries:
                 self._entries.move_to_end(key)
-                self.hits += 1
                 return self._entries[key][0]
             self.misses += 1
         value = draw()  # outside the lock: two sessions may draw the same thing once each, never wait

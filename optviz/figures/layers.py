@@ -155,15 +155,15 @@ def stats_figure(stats_list: Sequence[LayerStats], labels: Sequence[str], presen
     look = style_layout(presenter)
     axis_look = {key: look.pop(key) for key in ("xaxis", "yaxis") if key in look}
     for col, y_axis in enumerate(y_axes, start=1):
-        suffix = "" if col == 1 else str(col)
-        layout["xaxis" + suffix].update(x_axis, **axis_look.get("xaxis", {}))
-        layout["yaxis" + suffix].update(y_axis, **axis_look.get("yaxis", {}))
+        x_ref, y_ref = axis_refs(1, col, 3)  # "x2" -> layout key "xaxis2"
+        layout["xaxis" + x_ref[1:]].update(x_axis, **axis_look.get("xaxis", {}))
+        layout["yaxis" + y_ref[1:]].update(y_axis, **axis_look.get("yaxis", {}))
     for annotation in layout["annotations"]:  # the subplot titles
         annotation["font"] = {**annotation.get("font", {}), "size": style.font_size}
     layout.update(look)
     layout["legend"] = {**look["legend"], **dict(orientation="h", yanchor="bottom", y=1.12, x=0.0)}
     # Log-axis labels ("10⁻⁵") and the first panel's title need ~86 px (120 presenter).
-    layout["margin"] = {**look["margin"], **margins(presenter, left=90), "t": 90}
+    layout["margin"] = {**margins(presenter, left=90), "t": 90}
     # One dict, one constructor: every update_* call costs Plotly a walk over the figure.
     return Figure(data=traces, layout=layout)
 

@@ -182,7 +182,6 @@ def contour_figure(view: SurfaceView, results: Sequence[TrajectoryResult], start
         traces.append(click_grid_trace(view.domain))
     traces += _path_traces(results, st) + _critical_point_traces(view.critical_points, st)
     traces += _divergence_traces(results, st, view.unbounded) + [_start_trace(start, st)]
-    top = 130 if presenter else 100  # the legend sits between the title and the plot (the colour bar is right)
     # One layout dict in the constructor: each update_layout call costs Plotly a tree walk.
     layout = style.layout(presenter, view.title or None)
     xaxis, yaxis = _axes(view.domain)
@@ -190,7 +189,7 @@ def contour_figure(view: SurfaceView, results: Sequence[TrajectoryResult], start
         xaxis={**layout.get("xaxis", {}), **xaxis},
         yaxis={**layout.get("yaxis", {}), **yaxis},
         legend={**layout["legend"], **_LEGEND_ON_TOP},
-        margin={**layout["margin"], **style.margins(presenter, right=110), "t": top},  # right: the colour bar
+        margin={**style.margins(presenter, right=110), "t": _legend_top_margin(presenter)},  # right: the colour bar
         title={**layout.get("title", {}), **_TITLE_ON_TOP},
         clickmode="event+select", dragmode="pan", height=640 if presenter else 560,
     )
@@ -201,10 +200,14 @@ _LEGEND_ON_TOP = dict(orientation="h", yanchor="bottom", y=1.02, x=0, xanchor="l
 _TITLE_ON_TOP = dict(y=1.0, yref="container", yanchor="top", pad=dict(t=12))
 
 
+def _legend_top_margin(presenter: bool) -> int:
+    """Top margin in px that holds the title and, below it, the horizontal legend."""
+    return 130 if presenter else 100
+
+
 def _legend_on_top(fig: go.Figure, presenter: bool) -> None:
     """A horizontal legend between the title and the plot (the right side holds the colour bar)."""
-    top = 130 if presenter else 100
-    fig.update_layout(legend=_LEGEND_ON_TOP, margin=dict(t=top), title=_TITLE_ON_TOP)
+    fig.update_layout(legend=_LEGEND_ON_TOP, margin=dict(t=_legend_top_margin(presenter)), title=_TITLE_ON_TOP)
 
 
 def surface3d_figure(view: SurfaceView, results: Sequence[TrajectoryResult], *, presenter: bool = False) -> go.Figure:
