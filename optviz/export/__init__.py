@@ -5,7 +5,8 @@ Only PNG/SVG/PDF (and the kaleido-drawn animation background) need Chromium; wit
 they raise `ExportUnavailable` saying what to install, and everything else still works.
 """
 
-from ._animation import PlotArea, animate_paths, animation_layout, prepare_background, raster_background
+from ._animation import animate_paths, animation_layout
+from ._background import PlotArea, prepare_background, raster_background
 from ._caption import caption_text, trajectory_caption, with_caption
 from ._data import TRAJECTORY_COLUMNS, records_to_csv, to_json_bytes, to_jsonable, trajectory_records
 from ._errors import INSTALL_HINT, ExportUnavailable
