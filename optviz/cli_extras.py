@@ -35,10 +35,10 @@ def _load_scene(args):
         raise cli.UsageError(f"scene file {args.scene!r} not found")
     try:
         data = json.loads(path.read_text())
-    except (ValueError, UnicodeDecodeError) as err:
+    except (ValueError, UnicodeDecodeError, RecursionError) as err:  # RecursionError: absurdly deep nesting
         raise cli.UsageError(f"scene file {args.scene!r} is not valid JSON: {err}") from None
     kind = data.get("kind", "trajectory") if isinstance(data, dict) else None
-    loader = _PAGE_LOADERS.get(kind)
+    loader = _PAGE_LOADERS.get(kind) if isinstance(kind, str) else None
     if loader is None:
         raise cli.UsageError(f"scene file {args.scene!r}: unknown kind {kind!r} (known: {', '.join(_PAGE_LOADERS)})")
     page, scene, notices = loader(data)
@@ -124,7 +124,7 @@ def _register_layers(sub) -> None:
 
 def cmd_export(args) -> int:
     from optviz import export
-    from optviz.scene_export import ExportRequest, render
+    from optviz.scene_export import FORMATS, ExportRequest, render
 
     page, scene = _load_scene(args)
     try:
@@ -136,14 +136,20 @@ def cmd_export(args) -> int:
     figure = args.figure or main_figure
     if figure not in figures:
         raise cli.UsageError(f"unknown figure {figure!r} for the {page} page; choose one of: {', '.join(figures)}")
+    out = Path(args.output)
+    if out.is_dir():
+        raise cli.UsageError(f"output {str(out)!r} is a folder: give a file name, e.g. {str(out / ('figure.' + FORMATS[args.format][0]))!r}")
+    if not out.parent.is_dir():  # checked before rendering, which can take seconds
+        what = "is not a folder" if out.parent.exists() else "does not exist"
+        raise cli.UsageError(f"output folder {str(out.parent)!r} {what}")
     try:
         data = render(source, figure, request)
     except (export.ExportUnavailable, ValueError) as err:  # no Chromium, or a format this figure cannot take
         raise cli.UsageError(str(err)) from None
-    out = Path(args.output)
-    if out.parent and not out.parent.exists():
-        raise cli.UsageError(f"output folder {str(out.parent)!r} does not exist")
-    out.write_bytes(data)
+    try:
+        out.write_bytes(data)
+    except OSError as err:  # e.g. no permission, disk full
+        raise cli.UsageError(f"cannot write {str(out)!r}: {err.strerror or err}") from None
     print(f"wrote {out} ({len(data):,} bytes, {args.format}, figure {figure})")
     return 0
 

@@ -12,7 +12,7 @@ from typing import Any, Mapping
 
 from optviz.initializers import INITIALIZERS
 from optviz.netstats import NETWORK_PARAMS, NetworkConfig
-from optviz.scene_io import loads, mapping
+from optviz.scene_io import loads, mapping, unknown_keys
 
 SCENE_VERSION = 1
 B_PREFIX = "b."
@@ -55,10 +55,11 @@ class LayersScene:
         if data.get("kind", "layers") != "layers":
             return LayersScene(), [f"scene file: kind {data.get('kind')!r} is not a layers scene; using the default scene"]
         notices: list[str] = []
+        unknown_keys(data, ("kind", "version", "network", "compare"), notices)
         a, n = NetworkConfig.from_values(mapping(data.get("network"), notices, "network"), "network A")
         notices += n
         b = None
-        if data.get("compare") is not None:
+        if data.get("compare") not in (None, False):  # false: no network B, as null
             b, n = NetworkConfig.from_values(mapping(data.get("compare"), notices, "compare"), "network B")
             notices += n
         return LayersScene(a, b), notices

@@ -24,7 +24,8 @@ dL/dW_l = (1/B) h_{l-1}^T (B dL/dz_l), the batch-mean gradient an optimizer woul
 Histograms use fixed bins over `Activation.histogram_range` (tanh [-1, 1], sigmoid [0, 1],
 ReLU [0, 4], linear [-4, 4], ...), the same in every layer and for every init, so a
 collapse shows as a spike at 0 and saturation as spikes at the ends; what falls outside
-is counted in `below_range` / `above_range`, not clipped into the edge bins.
+is counted in `below_range` / `above_range`, not clipped into the edge bins, and NaN entries
+(an overflowed network) in `nan_fraction`.
 
 LSUV (`init="lsuv"`) draws orthogonal W_l and rescales each one on this batch, in the
 forward pass, so that std(z_l) = gain (one rescale is exact: z_l is linear in W_l).
@@ -238,10 +239,11 @@ class LayerStats:
       grad_std: std of the per-example backpropagated signal B dL/dz_l.
       weight_grad_std: std of dL/dW_l.
       unit_spread: max over inputs b and units j of |h_l[b, j] - h_l[b, 0]|.
-      identical: unit_spread <= 1e-5 max|h_l|: every unit computes the same function.
+      identical: every unit computes the same function (see `_identical_units`).
       histogram: (depth, bins) fraction of entries in each bin of `histogram_edges`.
       histogram_edges: (bins + 1,) fixed bin edges over `Activation.histogram_range`.
-      below_range, above_range: fraction of entries outside the histogram range.
+      below_range, above_range: fraction of entries outside the histogram range (-inf and +inf included).
+      nan_fraction: fraction of entries that are NaN (an overflowed network: inf - inf), in no bin.
     """
 
     activation: str
@@ -259,6 +261,7 @@ class LayerStats:
     histogram_edges: np.ndarray
     below_range: np.ndarray
     above_range: np.ndarray
+    nan_fraction: np.ndarray
 
     @property
     def depth(self) -> int:
@@ -293,11 +296,12 @@ def _batchnorm(z: jax.Array) -> jax.Array:
 
 
 def _histogram(values: jax.Array, low: float, high: float, bins: int) -> jax.Array:
-    """Counts of `values` in `bins` equal bins over [low, high], then below, then above."""
+    """Counts of `values` in `bins` equal bins over [low, high], then below, above and NaN."""
     position = (values - low) * (bins / (high - low))
-    index = jnp.clip(jnp.floor(position), 0, bins - 1).astype(jnp.int32)
+    index = jnp.clip(jnp.floor(position), 0, bins - 1).astype(jnp.int32)  # NaN would land in bin 0
     index = jnp.where(values < low, bins, jnp.where(values > high, bins + 1, index))
-    return jnp.bincount(index.ravel(), length=bins + 2)
+    index = jnp.where(jnp.isnan(values), bins + 2, index)
+    return jnp.bincount(index.ravel(), length=bins + 3)
 
 
 # The computation is three jitted stages, each compiled once per what it depends on, so that
@@ -411,13 +415,12 @@ def _network_statistics(
     weight_grad_std = jnp.concatenate([first_weight_grad[None], upper_weight_grad])
 
     counts = forward_stats.pop("counts").astype(jnp.float32) / (batch * width)
-    max_abs = forward_stats.pop("max_abs")
     return dict(
         forward_stats,
-        identical=forward_stats["unit_spread"] <= 1e-5 * max_abs,
         histogram=counts[:, :bins],
         below_range=counts[:, bins],
         above_range=counts[:, bins + 1],
+        nan_fraction=counts[:, bins + 2],
         grad_std=grad_std,
         weight_grad_std=weight_grad_std,
     )
@@ -457,6 +460,22 @@ class _DrawCache:
 
 
 _DRAWS = _DrawCache(DRAW_CACHE_BYTES)
+
+
+def _identical_units(unit_spread: np.ndarray, max_abs: np.ndarray) -> np.ndarray:
+    """Per layer: does every unit compute the same function (symmetry not broken)?
+
+    A layer with finite, non-zero activations is identical when unit_spread <= 1e-5 max|h_l|.
+    A layer of exact zeros is identical only if it got there by symmetry: it is layer 1 (W_1 maps
+    every input to 0, e.g. zero init) or the layer below is identical. Zeros reached by underflow
+    after distinct layers are a vanishing signal, and overflowed layers are neither.
+    """
+    finite = np.isfinite(unit_spread) & np.isfinite(max_abs)
+    identical = finite & (max_abs > 0) & (unit_spread <= 1e-5 * max_abs)
+    for layer in range(len(identical)):
+        below = identical[layer - 1] if layer else True
+        identical[layer] |= finite[layer] & (max_abs[layer] == 0) & below
+    return identical
 
 
 def weight_factor(config: NetworkConfig) -> float:
@@ -501,6 +520,7 @@ def layer_stats(config: NetworkConfig, bins: int = HISTOGRAM_BINS) -> LayerStats
         bins=int(bins),
     )
     arrays = {name: np.asarray(value) for name, value in jax.device_get(raw).items()}
+    arrays["identical"] = _identical_units(arrays["unit_spread"], arrays.pop("max_abs"))
     low, high = activation.histogram_range
     return LayerStats(
         activation=config.activation,

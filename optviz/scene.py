@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
 from optviz.optimizers import OPTIMIZERS
-from optviz.scene_io import loads, mapping
+from optviz.scene_io import loads, mapping, unknown_keys
 from optviz.params import Param, coerce_all, defaults
 from optviz.schedules import SCHEDULES
 from optviz.surfaces import PENALTY_PARAMS, SURFACES
@@ -26,6 +26,9 @@ from optviz.trajectory import RUN_PARAMS
 SCENE_VERSION = 1
 DEFAULT_OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
 MAX_OPTIMIZERS = 12  # paths on one figure; more is unreadable
+# The keys of a scene file (TrajectoryScene.to_json); others get a notice.
+_JSON_KEYS = ("kind", "version", "surface", "surface_params", "penalty", "optimizers", "hparams", "start", "run",
+              "schedule", "schedule_params")
 
 SURFACE_PARAM = Param("surface", "Surface", "ill_conditioned", kind="choice", choices=tuple(SURFACES),
                       choice_labels=tuple(s.label for s in SURFACES.values()))
@@ -165,6 +168,7 @@ class TrajectoryScene:
             return TrajectoryScene(), ["scene file: expected a JSON object; using the default scene"]
         if data.get("kind", "trajectory") != "trajectory":
             return TrajectoryScene(), [f"scene file: kind {data.get('kind')!r} is not a trajectory scene; using the default scene"]
+        unknown_keys(data, _JSON_KEYS, notices)
 
         surface, note = SURFACE_PARAM.coerce(data.get("surface", SURFACE_PARAM.default))
         notices += [note] if note else []

@@ -25,6 +25,8 @@ FORMATS: dict[str, tuple[str, str]] = {  # format -> (file extension, MIME type)
 STATIC = ("png", "svg", "pdf")
 ANIMATED = ("gif", "mp4")
 DEFAULT_SIZE = (1200, 800)
+MAX_PNG_PIXELS = 64_000_000
+"""Most pixels a PNG may have (width x height x scale^2): 4000 x 4000 at 2x. A 4K slide is 8.3 million."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,12 @@ class ExportRequest:
             raise ValueError(f"size {self.width}x{self.height} is out of range: 100 to 4000 pixels each way")
         if not 0.5 <= self.scale <= 4:
             raise ValueError(f"scale {self.scale} is out of range: 0.5 to 4")
+        pixels = self.width * self.height * self.scale**2
+        if self.fmt == "png" and pixels > MAX_PNG_PIXELS:
+            raise ValueError(
+                f"a {round(self.width * self.scale)}x{round(self.height * self.scale)} PNG is {pixels / 1e6:.0f} million pixels, "
+                f"more than {MAX_PNG_PIXELS // 1_000_000} million: lower the scale or the size (or export SVG or PDF, which scale freely)"
+            )
         if not 2 <= self.frames <= 1000:
             raise ValueError(f"frames {self.frames} is out of range: 2 to 1000")
 
@@ -73,9 +81,11 @@ def render(source: Exportable, figure_name: str, request: ExportRequest) -> byte
     if fmt == "json":
         return export.to_json_bytes(source.data(), indent=2, sort_keys=False)
     if fmt in ANIMATED:
-        if source.animate is None or figure_name not in source.animated_figures:
-            allowed = ", ".join(source.animated_figures) or "none on this page"
-            raise ValueError(f"{fmt.upper()} animates the optimizer paths: use figure {allowed}")
+        if source.animate is None or not source.animated_figures:
+            raise ValueError(f"{fmt.upper()} animates optimizer paths, and this page draws none: "
+                             f"export {', '.join(STATIC)} or html instead")
+        if figure_name not in source.animated_figures:
+            raise ValueError(f"{fmt.upper()} animates the optimizer paths: use figure {', '.join(source.animated_figures)}")
         return source.animate(request)
     fig = go.Figure(source.figure(figure_name))
     fig.update_layout(width=request.width, height=request.height)

@@ -227,7 +227,11 @@ def export_menu(source, figure_name: str, page: str, subject: str, key: str, ani
         if fmt in STATIC and not export.chromium_available():
             st.warning(export.INSTALL_HINT)
             return
-        request = ExportRequest(fmt=fmt, width=int(width), height=int(height), scale=float(scale), caption=caption)
+        try:
+            request = ExportRequest(fmt=fmt, width=int(width), height=int(height), scale=float(scale), caption=caption)
+        except ValueError as error:  # e.g. a PNG over MAX_PNG_PIXELS
+            st.warning(str(error))
+            return
         st.download_button(f"Download {fmt.upper()}", data=lambda: render(source, figure_name, request),
                            file_name=file_name(page, subject, figure_name, fmt), mime=FORMATS[fmt][1],
                            on_click="ignore", key=f"{key}.dl", icon="⬇️", type="primary")

@@ -13,6 +13,7 @@ from optviz.layers_scene import LayersScene
 from optviz.netstats import NETWORK_PARAMS, NetworkConfig
 
 P = "lay."  # widget-key prefix of this page
+PAGE_KEY = "layers_scene"  # session-state key of the page's scene
 _LABELS = {"activation": tuple(a.label for a in ACTIVATIONS.values()), "init": tuple(i.label for i in INITIALIZERS.values())}
 # The page's widgets: NETWORK_PARAMS with display labels for the choices.
 PARAMS = tuple(dataclasses.replace(p, label=p.label[:1].upper() + p.label[1:], choice_labels=_LABELS.get(p.name, ()))
@@ -27,7 +28,7 @@ def load(scene: LayersScene) -> None:
         ui.load_into_widgets(PARAMS, P + "b.", scene.b.values())
 
 
-def _network(prefix: str, current: NetworkConfig, box) -> NetworkConfig:
+def _network(prefix: str, current: NetworkConfig, box) -> tuple[NetworkConfig, list[str]]:
     main = [p for p in PARAMS if p.name in ("activation", "init", "scale", "gain", "batchnorm")]
     shape = [p for p in PARAMS if p.name not in {q.name for q in main}]
     values = ui.param_widgets(main, prefix, current.values(), box)
@@ -40,19 +41,20 @@ def _network(prefix: str, current: NetworkConfig, box) -> NetworkConfig:
     else:
         values.update({p.name: current.values()[p.name] for p in shape})
     config, notices = NetworkConfig.from_values(values)
-    for notice in notices:
-        box.warning(notice)
-    return config
+    return config, notices if config.values() != values else []
 
 
 def controls(scene: LayersScene, box) -> LayersScene:
     """Render every control into `box` and return the scene they describe."""
     box.markdown("**Network A**")
-    a = _network(P + "a.", scene.a, box)
+    a, notices = _network(P + "a.", scene.a, box)
     compare = box.toggle("Compare with a second network", key=P + "compare",
                          help="Show network B beside A, e.g. Xavier vs He on ReLU.")
     b = None
     if compare:
         box.markdown("**Network B**")
-        b = _network(P + "b.", scene.b or a, box)
+        b, more = _network(P + "b.", scene.b or a, box)
+        notices += more
+    if notices:  # the widgets asked for a network too large to compute: show the one computed
+        ui.request_scene(PAGE_KEY, LayersScene(a, b), notices)
     return LayersScene(a, b)

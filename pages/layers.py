@@ -7,7 +7,7 @@ from optviz.layers_scene import LayersScene
 from optviz.lessons import LESSONS
 from optviz.netstats import NetworkConfig, layer_stats
 
-PAGE = "layers_scene"
+PAGE = ui_layers.PAGE_KEY
 VIEWS = ["Mean & std per layer", "Histograms", "Saturated & dead", "Activation function"]
 
 

@@ -82,3 +82,27 @@ def test_a_lesson_of_the_other_page_is_refused_with_a_notice():
     assert not at.exception
     assert any("unknown scene 'sgd_zigzag' for this page" in w.value for w in at.warning)
     assert "scene" not in at.query_params
+
+
+def test_a_network_too_large_from_the_widgets_is_shrunk_and_the_widgets_follow():
+    # 50 x 2000 x (2 + 2000) elements is over MAX_ELEMENTS: the page computes a narrower network,
+    # says so, and the width widget and the link show the width actually computed.
+    at = page({"depth": "50", "width": "100", "batch": "2"})
+    at.slider(key="lay.a.width").set_value(2000).run()
+    assert not at.exception
+    width = at.session_state["lay.a.width"]
+    assert width < 2000 and at.query_params["width"] == str(width)
+    assert any("too large" in w.value and f"width {width}" in w.value for w in at.warning)
+
+
+def test_a_png_export_too_large_is_refused_with_a_message():
+    at = page({"depth": "4", "width": "50", "batch": "100"}, open_sections=False)
+    at.number_input(key="x.stats.w").set_value(4000)
+    at.number_input(key="x.stats.h").set_value(4000)
+    at.select_slider(key="x.stats.scale").set_value(4.0).run()
+    assert not at.exception
+    assert any("million pixels" in w.value for w in at.warning)
+    assert not [b for b in at.get("download_button") if b.proto.label == "Download PNG"]
+    at.select_slider(key="x.stats.scale").set_value(2.0).run()  # 64 million: allowed
+    assert not any("million pixels" in w.value for w in at.warning)
+    assert [b for b in at.get("download_button") if b.proto.label == "Download PNG"]

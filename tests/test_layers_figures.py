@@ -47,6 +47,7 @@ def synthetic_stats(activation: str = "tanh", depth: int = 10, seed: int = 0, **
         histogram_edges=np.linspace(low, high, HISTOGRAM_BINS + 1),
         below_range=np.full(depth, 0.05),
         above_range=np.full(depth, 0.05),
+        nan_fraction=np.zeros(depth),
     )
     fields.update(overrides)
     return LayerStats(**fields)
@@ -137,6 +138,25 @@ def test_log_axes_floor_zeros_and_skip_overflow():
     assert "floor" in std_trace.customdata[1][0] and "overflow" in std_trace.customdata[3][0]
     assert all(y == LOG_FLOOR for y in grad_trace.y)
     fig.to_plotly_json()  # still serialisable
+
+
+def test_std_axis_reaches_a_network_floored_at_zero():
+    # Network A is flat (its own range would be one decade), network B is all zeros: B's points sit
+    # at LOG_FLOOR and the std axis must reach them.
+    flat = synthetic_stats(std=np.full(10, 0.5))
+    zero = synthetic_stats(std=np.zeros(10))
+    layout = stats_figure([flat, zero], ["A", "B"]).layout
+    low = layout.yaxis2.range[0] if layout.yaxis2.range else None
+    assert low is None or low <= np.log10(LOG_FLOOR)
+
+
+def test_histograms_say_when_entries_are_nan():
+    stats = synthetic_stats(nan_fraction=np.array([0.0] * 8 + [0.002, 1.0]),
+                            histogram=np.vstack([np.full((8, HISTOGRAM_BINS), 0.9 / HISTOGRAM_BINS),
+                                                 np.full((1, HISTOGRAM_BINS), 0.898 / HISTOGRAM_BINS),
+                                                 np.zeros((1, HISTOGRAM_BINS))]))
+    notes = [a.text for a in histograms_figure(stats).layout.annotations if "NaN" in (a.text or "")]
+    assert len(notes) == 2 and "<1% NaN" in notes[0] and "100% NaN" in notes[1]
 
 
 def test_histograms_one_panel_per_layer_with_shared_axes():

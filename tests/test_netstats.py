@@ -145,6 +145,45 @@ def test_large_linear_network_overflows_without_error():
     payload = layer_stats_json(config, stats)
     json.dumps(payload, allow_nan=False)  # non-finite numbers are written as null
     assert payload["layers"][-1]["std"] is None
+    np.testing.assert_allclose(stats.histogram.sum(axis=1) + stats.below_range + stats.above_range
+                               + stats.nan_fraction, 1.0, atol=1e-5)
+    assert not stats.identical.any()  # inf spreads are not "identical units"
+
+
+# A deep, narrow network reaches underflow and overflow within a few layers (one small compile).
+DEEP = dict(depth=50, width=32, batch=64)
+
+
+def test_nan_entries_are_counted_apart_not_binned():
+    # Deep enough that inf - inf gives NaN: those entries are in no bin (they used to land in bin 0).
+    stats = layer_stats(NetworkConfig(**DEEP, activation="linear", init="normal", scale=10.0, gain=10.0))
+    assert stats.nan_fraction[-1] == 1.0 and stats.histogram[-1].sum() == 0
+    np.testing.assert_allclose(stats.histogram.sum(axis=1) + stats.below_range + stats.above_range
+                               + stats.nan_fraction, 1.0, atol=1e-5)
+    assert not stats.identical.any()
+
+
+def test_underflow_to_zero_is_not_identical_units_but_zero_init_is():
+    # Random weights break symmetry; the activations later underflow to exact zeros. That is a
+    # vanishing signal, not units computing the same function.
+    config = NetworkConfig(**DEEP, activation="tanh", init="glorot_normal", gain=0.1)
+    stats = layer_stats(config)
+    assert np.all(stats.std[-5:] == 0) and not stats.identical.any()
+    assert not any("identical" in s for s in describe(stats, config))
+    zeros = layer_stats(NetworkConfig(**DEEP, activation="tanh", init="zeros"))
+    assert zeros.identical.all()
+
+
+def test_gradient_overflow_and_a_slow_deep_shrink_are_described():
+    config = NetworkConfig(**DEEP, activation="tanh", init="he_uniform", gain=10.0)
+    stats = layer_stats(config)
+    assert np.isfinite(stats.std).all() and not np.isfinite(stats.grad_std).all()
+    assert any(s.startswith("gradients overflowed float32") for s in describe(stats, config))
+    # ~0.95 per layer looks flat per layer but is a 10x drop over 50 layers.
+    config = NetworkConfig(**DEEP, activation="tanh", init="glorot_normal")
+    stats = layer_stats(config)
+    assert stats.std[-1] / stats.std[0] < 0.5
+    assert any("std shrinks by" in s for s in describe(stats, config))
 
 
 # -- every registry entry runs ------------------------------------------------------------------
@@ -160,7 +199,8 @@ def _check_sane(stats: LayerStats, depth: int):
         assert np.isfinite(values).all(), name
     assert stats.histogram.shape == (depth, netstats.HISTOGRAM_BINS)
     total = stats.histogram.sum(axis=1) + stats.below_range + stats.above_range
-    np.testing.assert_allclose(total, 1.0, atol=1e-5)
+    np.testing.assert_allclose(total, 1.0, atol=1e-5)  # and so no NaN entries
+    assert not stats.nan_fraction.any()
     assert np.all((stats.saturated >= 0) & (stats.saturated <= 1))
     assert np.all((stats.dead >= 0) & (stats.dead <= 1))
 

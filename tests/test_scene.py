@@ -102,3 +102,20 @@ def test_unknown_names_are_dropped_with_notice():
 def test_bad_json_text():
     scene, notices = TrajectoryScene.loads("{not json")
     assert scene == TrajectoryScene() and "not valid JSON" in notices[0]
+
+
+def test_a_scene_file_of_the_other_page_says_so():
+    from optviz.layers_scene import LayersScene
+
+    trajectory = TrajectoryScene().to_json()
+    trajectory.pop("kind")  # without its kind, a trajectory file is read as a layers file ...
+    scene, notices = LayersScene.from_json(trajectory)
+    assert scene == LayersScene() and any("unknown key(s) 'surface'" in n for n in notices)  # ... and says so
+    _, notices = TrajectoryScene.from_json({**TrajectoryScene().to_json(), "network": {}})
+    assert notices == ["scene file: unknown key(s) 'network' ignored"]
+    assert TrajectoryScene.from_json(TrajectoryScene().to_json())[1] == []
+    assert LayersScene.from_json(LayersScene().to_json())[1] == []
+    # "compare": false means no network B, like null
+    assert LayersScene.from_json({"kind": "layers", "network": {}, "compare": False}) == (LayersScene(), [])
+    # absurdly deep nesting is bad JSON, not a RecursionError
+    assert "not valid JSON" in LayersScene.loads("[" * 100_000)[1][0]

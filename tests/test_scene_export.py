@@ -94,11 +94,23 @@ def test_cli_export_preset_and_scene_file(tmp_path, capsys):
     (["export", "--preset", "sgd_zigzag", "--format", "png", "--scale", "9", "-o", "x.png"], "out of range"),
     (["export", "--scene", "/nonexistent.json", "--format", "png", "-o", "x.png"], "not found"),
     (["export", "--preset", "sgd_zigzag", "--format", "csv", "-o", "/nonexistent/dir/x.csv"], "does not exist"),
+    # 4000 x 3000 at 4x is 192 million pixels (PIL refused it with a traceback)
+    (["export", "--preset", "relu_he", "--format", "png", "--scale", "4", "--width", "4000", "--height", "3000",
+      "-o", "x.png"], "million pixels"),
+    (["export", "--preset", "relu_he", "--format", "gif", "-o", "x.gif"], "this page draws none"),
 ])
 def test_cli_export_errors(capsys, argv, message):
     with pytest.raises(SystemExit) as exc:
         raise SystemExit(main(argv))
     assert exc.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_cli_export_rejects_an_output_path_it_cannot_write(tmp_path, capsys):
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("")
+    for output, message in [(tmp_path, "is a folder"), (a_file / "x.csv", "is not a folder")]:
+        assert main(["export", "--preset", "sgd_zigzag", "--format", "csv", "-o", str(output)]) == 2
+        assert message in capsys.readouterr().err
 
 
 def test_cli_export_rejects_bad_scene_file(tmp_path, capsys):
@@ -108,3 +120,7 @@ def test_cli_export_rejects_bad_scene_file(tmp_path, capsys):
     assert "volcano" in capsys.readouterr().err
     bad.write_text("{nope")
     assert main(["export", "--scene", str(bad), "--format", "csv", "-o", str(tmp_path / "x.csv")]) == 2
+    for text, message in [('{"kind": [], "network": {}}', "unknown kind"), ("[" * 100_000, "not valid JSON")]:
+        bad.write_text(text)
+        assert main(["export", "--scene", str(bad), "--format", "csv", "-o", str(tmp_path / "x.csv")]) == 2
+        assert message in capsys.readouterr().err

@@ -139,7 +139,8 @@ def stats_figure(stats_list: Sequence[LayerStats], labels: Sequence[str], presen
     means = np.concatenate([s.mean[np.isfinite(s.mean)] for s in stats_list] or [np.zeros(1)])
     centre = float((means.max() + means.min()) / 2) if means.size else 0.0
     half = max(0.1, float(means.max() - means.min()) / 2 * 1.1) if means.size else 0.1
-    stds = np.concatenate([s.std[np.isfinite(s.std) & (s.std > 0)] for s in stats_list] or [np.ones(1)])
+    # Zeros are drawn at LOG_FLOOR: the range must reach them (a collapsed network B beside a flat A).
+    stds = np.concatenate([np.maximum(s.std[np.isfinite(s.std)], LOG_FLOOR) for s in stats_list] or [np.ones(1)])
     std_range = None
     if stds.size:
         lo, hi = np.log10(stds.min()), np.log10(stds.max())
@@ -234,6 +235,9 @@ def histograms_figure(stats: LayerStats, presenter: bool = False, title: str | N
             notes.append(f"{100 * stats.below_range[i]:.0f}% < {edges[0]:g}")
         if stats.above_range[i] > 0.005:
             notes.append(f"{100 * stats.above_range[i]:.0f}% > {edges[-1]:g}")
+        if stats.nan_fraction[i] > 0:  # one NaN entry already means the layer overflowed: say so
+            share = 100 * stats.nan_fraction[i]
+            notes.append(f"{share:.0f}% NaN (overflow)" if share >= 1 else "<1% NaN (overflow)")
         if notes:
             axis_suffix = "" if i == 0 else str(i + 1)
             notes_layout.append(
