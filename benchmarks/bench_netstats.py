@@ -122,7 +122,7 @@ def main() -> None:
     print(f"  matmul work: {flops / 1e9:.1f} GFLOP -> {flops / stats_ms / 1e9:.0f} GFLOP/s in the statistics stage")
 
     # -- recompilation while seed / scale / gain change -----------------------------------------
-    before_traces, before_cache = netstats.trace_count(), netstats.compiled_cache_size()
+    before_traces = netstats.trace_count()
     for seed_value, scale_value, gain_value in [(1, 1.0, 1.0), (2, 1e-4, 0.1), (3, 10.0, 10.0), (2**31 - 1, 0.5, 2.0)]:
         for init in ("normal", "glorot_normal"):
             layer_stats(config.replace(seed=seed_value, scale=scale_value, gain=gain_value, init=init))

@@ -20,7 +20,6 @@ def _scenes_listing() -> dict[str, Any]:
 def _load_scene(args):
     """The scene to export: a lesson preset or a scene file, validated like a link."""
     from optviz.lessons import resolve_lesson
-    from optviz.scene import TrajectoryScene
 
     if bool(args.scene) == bool(args.preset):
         raise cli.UsageError("give exactly one of --scene FILE.json or --preset NAME")
