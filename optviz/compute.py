@@ -5,7 +5,7 @@ Shared by the page (cached per scene) and the CLI export, so both show the same 
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 from optviz.figures import trajectory as figs
 from optviz.scene import TrajectoryScene, optimizer_of
 from optviz.surfaces import SURFACES, CriticalPoint
-from optviz.trajectory import TrajectoryResult, dispatch_paths, losses_at, run_end_points, surface_grid
+from optviz.trajectory import TrajectoryResult, dispatch_paths, hessians_at, losses_at, run_end_points, surface_grid
 
 GRID_RESOLUTION = 101
 
@@ -39,6 +39,40 @@ def trajectories(scene: TrajectoryScene) -> list[TrajectoryResult]:
     return [result for p in pending for result in p.collect()]
 
 
+def stop_messages(scene: TrajectoryScene, results: Sequence[TrajectoryResult], view: figs.SurfaceView) -> list[tuple[str, str]]:
+    """What the page says about paths that stopped early: [(kind, markdown)], kind "escaped" or "diverged".
+
+    One message per noise-free path; a fan of noisy paths gets one summary per optimizer (how many of
+    its seeds stopped, and the first step), not one box per seed.
+    """
+    messages: list[tuple[str, str]] = []
+    fans: dict[str, list[TrajectoryResult]] = {}
+    for r in results:
+        if r.seed is not None:
+            fans.setdefault(r.instance or r.optimizer, []).append(r)
+        elif r.diverged_at is not None:
+            messages.append(_stop_message(r, view))
+    for instance, fan in fans.items():
+        stopped = [r for r in fan if r.diverged_at is not None]
+        if not stopped:
+            continue
+        first = min(stopped, key=lambda r: r.diverged_at)
+        kind, _ = _stop_message(first, view)
+        verb = "escaped downhill and left the plot" if kind == "escaped" else "diverged"
+        messages.append((kind, f"**{len(stopped)} of {len(fan)} noisy {scene.label(instance)} paths {verb}** (the first, "
+                               f"{first.label}, at step {first.diverged_at}): gradient noise σ = {scene.run['noise']:g} "
+                               "adds to every step. Each ends at its last good point (✗)."))
+    return messages
+
+
+def _stop_message(r: TrajectoryResult, view: figs.SurfaceView) -> tuple[str, str]:
+    if view.unbounded and r.divergence == "out of bounds":
+        return "escaped", (f"**{figs.stop_text(r, True)}**: this surface is unbounded below (no global minimum in view), "
+                           "so downhill goes on forever. The path is drawn up to its last point (✗).")
+    return "diverged", (f"**{figs.stop_text(r, False)}**: the step was too large for this surface. The path ends at its "
+                        "last good point (✗). Try a smaller learning rate.")
+
+
 def critical_points(scene: TrajectoryScene, grid=None) -> list[CriticalPoint]:
     """Known critical points; with a penalty they move, so minima are found numerically."""
     surface = SURFACES[scene.surface]
@@ -58,14 +92,28 @@ def critical_points(scene: TrajectoryScene, grid=None) -> list[CriticalPoint]:
     starts = np.column_stack([grid.xs[ix], grid.ys[iy]])
     ends = run_end_points(scene.surface, "adam", starts, steps=1000, hparams={"learning_rate": 1e-3},
                           surface_params=scene.surface_params, penalty=penalty["penalty"], strength=penalty["strength"])
-    keep = ends.diverged_at < 0
+    # Keep what descent settled on inside the plot at a true minimum (Hessian positive
+    # semi-definite): on a surface unbounded below (a saddle with a weak penalty) the grid's edge
+    # cells are candidates too, and descent from them slides away downhill, not to a minimum.
+    (x0, x1), (y0, y1) = SURFACES[scene.surface].domain
+    x, y = ends.positions[:, 0], ends.positions[:, 1]
+    keep = (ends.diverged_at < 0) & (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1)
+    if keep.any():
+        hessians = hessians_at(scene.surface, ends.positions[keep], scene.surface_params, penalty=penalty["penalty"],
+                               strength=penalty["strength"])
+        curvature = np.linalg.eigvalsh(hessians)
+        keep[keep] = curvature.min(axis=1) >= -1e-3 * np.maximum(1.0, np.abs(curvature).max(axis=1))
     points, values = ends.positions[keep], ends.losses[keep]
     unique: list[tuple[np.ndarray, float]] = []
     for p, v in sorted(zip(points, values), key=lambda pv: pv[1]):
         if all(np.linalg.norm(p - q) > 1e-2 for q, _ in unique):
             unique.append((p, v))
     best = unique[0][1] if unique else 0.0
-    return [CriticalPoint(float(p[0]), float(p[1]), "global minimum" if v <= best + 1e-6 * max(1, abs(best)) else "local minimum")
+    # If the border goes lower than the best minimum, the surface falls off the plot (unbounded
+    # below, e.g. a monkey saddle with a penalty): its minima are all local.
+    unbounded = grid.border_below(best)
+    return [CriticalPoint(float(p[0]), float(p[1]),
+                          "global minimum" if v <= best + 1e-6 * max(1, abs(best)) and not unbounded else "local minimum")
             for p, v in unique]
 
 

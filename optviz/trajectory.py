@@ -460,6 +460,30 @@ def losses_at(
     return np.asarray(jax.device_get(values), dtype=float)[: len(points_np)]
 
 
+@functools.partial(jax.jit, static_argnames=("surface_key", "penalty"))
+def _hessians_at(points, surface_params, strength, *, surface_key: str, penalty: str):
+    f = objective(surface_key, penalty)
+    return jax.vmap(jax.hessian(lambda p: f(p, surface_params, strength)))(points)
+
+
+def hessians_at(
+    surface_key: str,
+    points: np.ndarray,
+    surface_params: Mapping[str, Any] | None = None,
+    *,
+    penalty: str = "none",
+    strength: float = 0.0,
+) -> np.ndarray:
+    """The Hessian of the (penalized) loss at each of `points` (N, 2), shape (N, 2, 2), by autodiff."""
+    surface = SURFACES[surface_key]
+    sp = {k: np.float32(v) for k, v in surface_param_values(surface, surface_params or {}).items()}
+    points_np = np.asarray(points, np.float32).reshape(-1, 2)
+    padded = np.zeros((path_bucket(len(points_np)), 2), np.float32)  # few compiled variants
+    padded[: len(points_np)] = points_np
+    values = _hessians_at(padded, sp, np.float32(strength), surface_key=surface_key, penalty=penalty)
+    return np.asarray(jax.device_get(values), dtype=float)[: len(points_np)]
+
+
 @dataclass(frozen=True)
 class SurfaceGrid:
     """f sampled on a regular grid over the surface's domain: z[i, j] = f(xs[j], ys[i])."""
@@ -467,6 +491,16 @@ class SurfaceGrid:
     xs: np.ndarray
     ys: np.ndarray
     z: np.ndarray
+
+    def border_below(self, value: float) -> bool:
+        """Whether f on the grid's border goes below `value`: downhill leads out of the plot."""
+        border = np.concatenate([self.z[0], self.z[-1], self.z[:, 0], self.z[:, -1]])
+        return bool(np.nanmin(border) < value - 1e-6 * (1 + abs(value)))
+
+    @property
+    def falls_off_the_edge(self) -> bool:
+        """f is lowest on the border, below everything inside: unbounded below, as far as the plot shows."""
+        return self.z.shape[0] > 2 and self.z.shape[1] > 2 and self.border_below(float(np.nanmin(self.z[1:-1, 1:-1])))
 
 
 def surface_grid(

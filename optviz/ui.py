@@ -295,7 +295,9 @@ def init_view(labels: Sequence[str], key: str, load: bool) -> None:
     if load:
         wanted = st.query_params.get("view")
         if wanted is not None:
-            chosen = labels[int(wanted) - 1] if wanted.isdigit() and 1 <= int(wanted) <= len(labels) else wanted
+            # str.isdigit is also true for "²", which int() refuses: test the ASCII digits only
+            index = int(wanted) if wanted.isascii() and wanted.isdigit() else 0
+            chosen = labels[index - 1] if 1 <= index <= len(labels) else wanted
             if chosen in labels:
                 st.session_state[key] = chosen
     if st.session_state.get(key) not in labels:

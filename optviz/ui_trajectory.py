@@ -7,7 +7,7 @@ import streamlit as st
 from optviz import ui
 from optviz.optimizers import OPTIMIZERS
 from optviz.params import defaults
-from optviz.scene import SCHEDULE_PARAM, SURFACE_PARAM, TrajectoryScene, next_instance, optimizer_of
+from optviz.scene import MAX_OPTIMIZERS, SCHEDULE_PARAM, SURFACE_PARAM, TrajectoryScene, next_instance, optimizer_of
 from optviz.schedules import SCHEDULES
 from optviz.surfaces import PENALTY_PARAMS, SURFACES
 from optviz.trajectory import RUN_PARAMS
@@ -30,6 +30,23 @@ def load(scene: TrajectoryScene) -> None:
     st.session_state[P + "start_x"], st.session_state[P + "start_y"] = float(x), float(y)
 
 
+def _add_copy() -> None:
+    """Callback of "Add another copy of": append a new instance to the optimizer multiselect.
+
+    A callback, because it runs before the widgets of the next run exist: the multiselect's state
+    may not be written once the widget is drawn.
+    """
+    copy_of = st.session_state.get(P + "copy")
+    st.session_state[P + "copy"] = None
+    if copy_of is None:
+        return
+    chosen = list(st.session_state.get(P + "optimizers", []))
+    if len(chosen) >= MAX_OPTIMIZERS:
+        st.session_state[P + "copy_notice"] = f"At most {MAX_OPTIMIZERS} paths: remove one to add another copy."
+        return
+    st.session_state[P + "optimizers"] = chosen + [next_instance(chosen, copy_of)]
+
+
 def controls(scene: TrajectoryScene, box) -> TrajectoryScene:
     """Render every control into `box` (sidebar or popover) and return the scene they describe."""
     surface_key = ui.param_widget(SURFACE_PARAM, P + "surface", scene.surface, box)
@@ -39,9 +56,10 @@ def controls(scene: TrajectoryScene, box) -> TrajectoryScene:
     surface_params = ui.param_widgets(surface.params, P + "s.", scene.surface_params if surface_key == scene.surface else {}, box)
 
     box.markdown("**Optimizers**")
-    options = list(OPTIMIZERS) + [i for i in scene.optimizers if i not in OPTIMIZERS]
-    chosen = box.multiselect("Optimizers", options, default=None, key=P + "optimizers", format_func=_instance_label,
-                             label_visibility="collapsed", help="Any number; each has its own hyperparameters below.")
+    copies = dict.fromkeys(i for i in (*scene.optimizers, *st.session_state.get(P + "optimizers", ())) if i not in OPTIMIZERS)
+    chosen = box.multiselect("Optimizers", list(OPTIMIZERS) + list(copies), default=None, key=P + "optimizers",
+                             format_func=_instance_label, label_visibility="collapsed", max_selections=MAX_OPTIMIZERS,
+                             help=f"Up to {MAX_OPTIMIZERS}; each has its own hyperparameters below.")
     hparams = {}
     for name in chosen:
         params = OPTIMIZERS[optimizer_of(name)].params
@@ -53,13 +71,11 @@ def controls(scene: TrajectoryScene, box) -> TrajectoryScene:
                 hparams[name] = ui.param_widgets(params, f"{P}{name}.", current)
         else:
             hparams[name] = current
-    copy_of = box.selectbox("Add another copy of", list(OPTIMIZERS), index=None, format_func=_instance_label,
-                            key=P + "copy", placeholder="Add another copy of…",
-                            help="Compare one optimizer with itself, e.g. three learning rates of SGD.")
-    if copy_of is not None:
-        st.session_state[P + "optimizers"] = chosen + [next_instance(chosen, copy_of)]
-        del st.session_state[P + "copy"]
-        st.rerun()
+    box.selectbox("Add another copy of", list(OPTIMIZERS), index=None, format_func=_instance_label,
+                  key=P + "copy", placeholder="Add another copy of…", on_change=_add_copy,
+                  help="Compare one optimizer with itself, e.g. three learning rates of SGD.")
+    if notice := st.session_state.pop(P + "copy_notice", None):
+        box.warning(notice)
 
     box.markdown("**Start point** (or click on the contour map)")
     (x0, x1), (y0, y1) = surface.domain

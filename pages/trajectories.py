@@ -3,7 +3,6 @@
 import streamlit as st
 
 from optviz import compute, ui, ui_trajectory
-from optviz.figures.trajectory import stop_text
 from optviz.lessons import LESSONS
 from optviz.scene_export import trajectory_exportable
 from optviz.optimizers import OPTIMIZERS
@@ -33,13 +32,8 @@ if not scene.optimizers:
 tabs = ui.view_tabs(VIEWS, "traj.view")
 results, view = computed(scene)
 exportable = trajectory_exportable(scene, results, view)
-for r in results:
-    if r.diverged_at is not None and view.unbounded and r.divergence == "out of bounds":
-        st.info(f"**{stop_text(r, True)}**: this surface has no minimum, so downhill goes on forever. "
-                "The path is drawn up to its last point (✗).", icon="🏃")
-    elif r.diverged_at is not None:
-        st.error(f"**{stop_text(r, False)}**: the step was too large for this surface. The path ends at its last "
-                 "good point (✗). Try a smaller learning rate.", icon="💥")
+for kind, message in compute.stop_messages(scene, results, view):
+    (st.info if kind == "escaped" else st.error)(message, icon="🏃" if kind == "escaped" else "💥")
 
 
 

@@ -152,3 +152,18 @@ def test_closed_sections_send_no_widgets_but_keep_their_values():
     at.session_state["traj.adam.open"] = True
     at.run()
     assert at.select_slider(key="traj.adam.learning_rate").value == pytest.approx(0.05)
+
+
+def test_add_another_copy_adds_a_path_up_to_the_cap():
+    at = page({"opt": "sgd"})
+    at.selectbox(key="traj.copy").set_value("sgd").run()
+    assert not at.exception
+    assert at.multiselect(key="traj.optimizers").value == ["sgd", "sgd-2"]
+    assert at.query_params["opt"] == "sgd,sgd-2" and path_names(contour_json(at)) == ["SGD #1", "SGD #2"]
+    assert at.selectbox(key="traj.copy").value is None  # ready for the next copy
+    full = ",".join(["sgd"] + [f"sgd-{n}" for n in range(2, 13)])  # MAX_OPTIMIZERS = 12 paths
+    at = page({"opt": full}, open_sections=False)
+    assert at.multiselect(key="traj.optimizers").proto.max_selections == 12
+    at.selectbox(key="traj.copy").set_value("adam").run()
+    assert not at.exception and len(at.multiselect(key="traj.optimizers").value) == 12
+    assert any("At most 12 paths" in w.value for w in at.warning)

@@ -50,8 +50,9 @@ class SurfaceView:
 
     @property
     def unbounded(self) -> bool:
-        """No known minimum (a saddle): paths that leave the plot escaped rather than diverged."""
-        return not any(p.is_minimum for p in self.critical_points)
+        """No global minimum and f lowest on the plot's border (a saddle): paths that leave the
+        plot escaped downhill rather than diverged."""
+        return not any(p.kind == "global minimum" for p in self.critical_points) and self.grid.falls_off_the_edge
 
     @property
     def colour_title(self) -> str:
@@ -246,6 +247,8 @@ def loss_figure(results: Sequence[TrajectoryResult], f_min: float | None, *, pre
     """Loss vs step; log scale of (loss − f_min) when the minimum value is known."""
     st = style.Style.for_mode(presenter)
     fig = style.Figure()
+    if f_min is not None and any(np.nanmin(r.losses, initial=np.inf) < f_min - 1e-6 * (1 + abs(f_min)) for r in results):
+        f_min = None  # a path went below the lowest known minimum (only a local one): plot the loss itself
     for i, result in enumerate(results):
         steps = np.arange(len(result.losses))
         y = result.losses - f_min if f_min is not None else result.losses
@@ -274,6 +277,10 @@ def distance_figure(results: Sequence[TrajectoryResult], minima: np.ndarray, *, 
     """Distance to the nearest known minimum (or other `target` point) vs step, log scale."""
     st = style.Style.for_mode(presenter)
     fig = style.Figure()
+    if len(minima) == 0:  # e.g. a penalized saddle whose minima form a flat valley: nothing to measure to
+        fig.add_annotation(text=f"No isolated {target} of this surface in view: no distance to plot.",
+                           xref="paper", yref="paper", x=0.5, y=0.5, showarrow=False, font=dict(size=st.font_size))
+        results = []
     for i, result in enumerate(results):
         distance = np.min(np.linalg.norm(result.positions[:, None, :] - minima[None, :, :], axis=-1), axis=1)
         fig.add_trace(style.Scatter(x=np.arange(len(distance)), y=np.maximum(distance, 1e-12), mode="lines",

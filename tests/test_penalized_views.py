@@ -1,0 +1,79 @@
+"""Penalized surfaces: their minima are found numerically; unbounded ones stay unbounded, and every
+view of them (contour, loss, distance, the page's messages) tells the truth or says why it cannot."""
+
+import numpy as np
+import pytest
+
+from optviz import compute
+from optviz.figures import trajectory as figs
+from optviz.scene import TrajectoryScene
+from optviz.trajectory import hessians_at
+
+from test_app_trajectories import page
+
+
+def scene(surface, penalty, strength, **options):
+    return TrajectoryScene.build(surface, penalty={"penalty": penalty, "strength": strength}, **options)
+
+
+@pytest.mark.parametrize("surface, penalty, strength", [("saddle", "l2", 0.5), ("saddle", "l1", 1.0),
+                                                         ("monkey_saddle", "l2", 0.5)])
+def test_a_penalty_too_weak_to_bound_a_saddle_gives_no_global_minimum(surface, penalty, strength):
+    # The grid's edge cells used to be refined into "global minima" outside the plot.
+    s = scene(surface, penalty, strength)
+    view = compute.surface_view(s)
+    (x0, x1), (y0, y1) = view.domain
+    assert all(x0 <= p.x <= x1 and y0 <= p.y <= y1 for p in view.critical_points)
+    assert not any(p.kind == "global minimum" for p in view.critical_points)
+    assert view.unbounded
+
+
+def test_a_penalty_strong_enough_makes_the_saddle_a_minimum():
+    view = compute.surface_view(scene("saddle", "l2", 2.0))  # 3x^2 + y^2
+    assert [(p.x, p.y, p.kind) for p in view.critical_points] == [(pytest.approx(0, abs=1e-2), pytest.approx(0, abs=1e-2),
+                                                                    "global minimum")]
+    assert not view.unbounded
+
+
+def test_hessians_at_match_the_formula():
+    # saddle + l2: f = x^2 - y^2 + s (x^2 + y^2), H = diag(2 + 2s, -2 + 2s) everywhere
+    h = hessians_at("saddle", np.array([[0.3, -1.0], [1.0, 1.0], [0.0, 0.0]]), penalty="l2", strength=0.25)
+    np.testing.assert_allclose(h, np.broadcast_to(np.diag([2.5, -1.5]), (3, 2, 2)), atol=1e-5)
+
+
+def test_a_flat_valley_of_minima_has_no_distance_target_and_is_not_unbounded():
+    s = scene("saddle", "l2", 1.0)  # 2x^2: minimal on the whole line x = 0
+    results, view = compute.trajectories(s), compute.surface_view(s)
+    assert view.critical_points == [] and not view.unbounded
+    fig = compute.build_figure("distance", s, results, view)
+    assert not fig.data and "No isolated" in fig.layout.annotations[0].text
+
+
+def test_loss_below_the_lowest_known_minimum_is_plotted_as_loss_not_clipped():
+    s = scene("monkey_saddle", "l2", 0.5, optimizers=("momentum",))
+    results, view = compute.trajectories(s), compute.surface_view(s)
+    assert results[0].losses.min() < view.minimum_value  # it escaped below the local minimum at 0
+    fig = compute.build_figure("loss", s, results, view)
+    assert fig.layout.yaxis.type != "log"
+    np.testing.assert_allclose(fig.data[0].y, results[0].losses)
+
+
+def test_a_noisy_fan_gets_one_message_per_optimizer():
+    s = TrajectoryScene.build("rastrigin", optimizers=("sgd", "adam"), run={"noise": 10.0, "paths": 16})
+    results, view = compute.trajectories(s), compute.surface_view(s)
+    stopped = [r for r in results if r.diverged_at is not None and r.seed is not None]
+    assert len(stopped) > 2
+    messages = compute.stop_messages(s, results, view)
+    fan_messages = [m for _, m in messages if "noisy" in m]
+    assert len(fan_messages) == len({r.optimizer for r in stopped}) <= 2
+    assert any(f"{sum(r.optimizer == 'sgd' for r in stopped)} of 16 noisy SGD paths" in m for m in fan_messages)
+
+
+def test_the_page_survives_these_links():
+    for query in ({"surface": "saddle", "penalty": "l2", "strength": "1", "view": "3"},
+                  {"surface": "monkey_saddle", "penalty": "l2", "strength": "0.5"},
+                  {"view": "²"}):
+        at = page(query, open_sections=False)
+        assert not at.exception, query
+    assert any("escaped downhill" in i.value for i in page({"surface": "monkey_saddle", "penalty": "l2",
+                                                            "strength": "0.5"}, open_sections=False).info)
