@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 
 from optviz import compute
-from optviz.figures import trajectory as figs
 from optviz.scene import TrajectoryScene
 from optviz.trajectory import hessians_at
 
