@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import re
 import sys
@@ -136,8 +137,10 @@ def cmd_trajectory(args) -> int:
 def _point(text: str, surface) -> tuple[float, float]:
     try:
         x, y = (float(v) for v in text.split(","))
+        if not (math.isfinite(x) and math.isfinite(y)):
+            raise ValueError
     except ValueError:
-        raise UsageError(f"--start expects X,Y (two numbers), got {text!r}") from None
+        raise UsageError(f"--start expects X,Y (two finite numbers), got {text!r}") from None
     (x0, x1), (y0, y1) = surface.domain
     if not (x0 <= x <= x1 and y0 <= y <= y1):
         raise UsageError(f"--start {text} is outside the domain of {surface.key}: x in [{x0}, {x1}], y in [{y0}, {y1}]")

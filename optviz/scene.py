@@ -289,6 +289,8 @@ def _symbol(param: Param) -> str:
 def _coerce_start(value: Any, surface: str) -> tuple[tuple[float, float] | None, str | None]:
     (x0, x1), (y0, y1) = SURFACES[surface].domain
     try:
+        if isinstance(value, (str, bytes)) or any(isinstance(v, bool) for v in value):
+            raise TypeError  # "12" would read as (1, 2) and [true, false] as (1, 0)
         x, y = (float(v) for v in value)
         if not all(map(lambda v: v == v and abs(v) != float("inf"), (x, y))):
             raise ValueError

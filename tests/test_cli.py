@@ -64,6 +64,7 @@ def test_trajectory_divergence_and_noise(capsys):
     (["trajectory", "--surface", "saddle", "--optimizer", "sgd", "--steps", "ten"], "not a number"),
     (["trajectory", "--surface", "saddle", "--optimizer", "sgd", "--start", "5,5"], "outside the domain"),
     (["trajectory", "--surface", "saddle", "--optimizer", "sgd", "--start", "a,b"], "X,Y"),
+    (["trajectory", "--surface", "saddle", "--optimizer", "sgd", "--start", "nan,nan"], "two finite numbers"),
     (["trajectory", "--surface", "rosenbrock", "--optimizer", "sgd", "--surface-param", "b=0"], "out of range"),
     (["trajectory", "--surface", "saddle", "--optimizer", "sgd", "--schedule", "warp"], "unknown schedule"),
     (["trajectory", "--surface", "saddle"], "required"),

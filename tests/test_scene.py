@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -119,3 +121,10 @@ def test_a_scene_file_of_the_other_page_says_so():
     assert LayersScene.from_json({"kind": "layers", "network": {}, "compare": False}) == (LayersScene(), [])
     # absurdly deep nesting is bad JSON, not a RecursionError
     assert "not valid JSON" in LayersScene.loads("[" * 100_000)[1][0]
+
+
+@pytest.mark.parametrize("start", ["12", [True, False], [1.0], "1,2", None, [float("nan"), 0.0]])
+def test_a_start_that_is_not_two_numbers_gets_the_default_and_a_notice(start):
+    scene, notices = TrajectoryScene.from_json({**TrajectoryScene().to_json(), "start": start})
+    assert scene.start_point == TrajectoryScene().start_point
+    assert any("start" in n for n in notices) or start is None
