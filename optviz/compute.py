@@ -54,14 +54,19 @@ def stop_messages(scene: TrajectoryScene, results: Sequence[TrajectoryResult], v
             messages.append(_stop_message(r, view))
     for instance, fan in fans.items():
         stopped = [r for r in fan if r.diverged_at is not None]
-        if not stopped:
-            continue
-        first = min(stopped, key=lambda r: r.diverged_at)
-        kind, _ = _stop_message(first, view)
-        verb = "escaped downhill and left the plot" if kind == "escaped" else "diverged"
-        messages.append((kind, f"**{len(stopped)} of {len(fan)} noisy {scene.label(instance)} paths {verb}** (the first, "
-                               f"{first.label}, at step {first.diverged_at}): gradient noise σ = {scene.run['noise']:g} "
-                               "adds to every step. Each ends at its last good point (✗)."))
+        if len(fan) == 1:
+            messages += [_stop_message(r, view) for r in stopped]
+        elif stopped:
+            kinds = {_stop_message(r, view)[0] for r in stopped}
+            verb = {frozenset({"escaped"}): "escaped downhill and left the plot",
+                    frozenset({"diverged"}): "diverged"}.get(frozenset(kinds), "stopped (some diverged, some escaped downhill)")
+            first = min(stopped, key=lambda r: r.diverged_at)
+            advice = ("the surface is unbounded below" if kinds == {"escaped"} else
+                      "the noise adds to every step: try a smaller learning rate or less noise")
+            messages.append(("escaped" if kinds == {"escaped"} else "diverged",
+                             f"**{len(stopped)} of {len(fan)} noisy {scene.label(instance)} paths {verb}** (first "
+                             f"{first.label}, at step {first.diverged_at}; gradient noise σ = {scene.run['noise']:g}): "
+                             f"{advice}. Each ends at its last good point (✗)."))
     return messages
 
 
@@ -147,7 +152,8 @@ def build_figure(name: str, scene: TrajectoryScene, results, view, *, presenter:
     builders: dict[str, Callable[[], go.Figure]] = {
         "contour": lambda: figs.contour_figure(view, results, scene.start_point, presenter=presenter, clickable=clickable),
         "surface3d": lambda: figs.surface3d_figure(view, results, presenter=presenter),
-        "loss": lambda: figs.loss_figure(results, view.minimum_value, presenter=presenter),
+        # On a surface unbounded below, a local minimum is no floor: plot the loss itself.
+        "loss": lambda: figs.loss_figure(results, None if view.unbounded else view.minimum_value, presenter=presenter),
         "distance": lambda: _distance(results, view, presenter),
         "playback": lambda: figs.playback_figure(view, results, presenter=presenter),
     }

@@ -59,7 +59,7 @@ class LayersScene:
         a, n = NetworkConfig.from_values(mapping(data.get("network"), notices, "network"), "network A")
         notices += n
         b = None
-        if data.get("compare") not in (None, False):  # false: no network B, as null
+        if data.get("compare") is not None and data.get("compare") is not False:  # false: no network B, as null
             b, n = NetworkConfig.from_values(mapping(data.get("compare"), notices, "compare"), "network B")
             notices += n
         return LayersScene(a, b), notices

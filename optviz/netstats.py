@@ -415,8 +415,12 @@ def _network_statistics(
     weight_grad_std = jnp.concatenate([first_weight_grad[None], upper_weight_grad])
 
     counts = forward_stats.pop("counts").astype(jnp.float32) / (batch * width)
+    # W_1 = c U_1 gives every unit the same weights when c = 0 or U_1's columns are equal (zero,
+    # constant init): then an all-zero layer 1 is symmetry, not dead ReLUs (see _identical_units).
+    first_symmetric = (weight_factor == 0) | jnp.all(weights[0] == weights[0][:, :1])
     return dict(
         forward_stats,
+        first_symmetric=first_symmetric,
         histogram=counts[:, :bins],
         below_range=counts[:, bins],
         above_range=counts[:, bins + 1],
@@ -462,18 +466,19 @@ class _DrawCache:
 _DRAWS = _DrawCache(DRAW_CACHE_BYTES)
 
 
-def _identical_units(unit_spread: np.ndarray, max_abs: np.ndarray) -> np.ndarray:
+def _identical_units(unit_spread: np.ndarray, max_abs: np.ndarray, first_symmetric: bool) -> np.ndarray:
     """Per layer: does every unit compute the same function (symmetry not broken)?
 
     A layer with finite, non-zero activations is identical when unit_spread <= 1e-5 max|h_l|.
-    A layer of exact zeros is identical only if it got there by symmetry: it is layer 1 (W_1 maps
-    every input to 0, e.g. zero init) or the layer below is identical. Zeros reached by underflow
-    after distinct layers are a vanishing signal, and overflowed layers are neither.
+    A layer of exact zeros is identical only if it got there by symmetry: the layer below is
+    identical, or it is layer 1 and W_1 gives every unit the same weights (`first_symmetric`, e.g.
+    zero init). Zeros reached by underflow after distinct layers are a vanishing signal, a layer 1
+    of dead ReLUs under random weights is dead rather than symmetric, and overflowed layers are neither.
     """
     finite = np.isfinite(unit_spread) & np.isfinite(max_abs)
     identical = finite & (max_abs > 0) & (unit_spread <= 1e-5 * max_abs)
     for layer in range(len(identical)):
-        below = identical[layer - 1] if layer else True
+        below = identical[layer - 1] if layer else bool(first_symmetric)
         identical[layer] |= finite[layer] & (max_abs[layer] == 0) & below
     return identical
 
@@ -520,7 +525,7 @@ def layer_stats(config: NetworkConfig, bins: int = HISTOGRAM_BINS) -> LayerStats
         bins=int(bins),
     )
     arrays = {name: np.asarray(value) for name, value in jax.device_get(raw).items()}
-    arrays["identical"] = _identical_units(arrays["unit_spread"], arrays.pop("max_abs"))
+    arrays["identical"] = _identical_units(arrays["unit_spread"], arrays.pop("max_abs"), arrays.pop("first_symmetric"))
     low, high = activation.histogram_range
     return LayerStats(
         activation=config.activation,

@@ -172,6 +172,11 @@ def test_underflow_to_zero_is_not_identical_units_but_zero_init_is():
     assert not any("identical" in s for s in describe(stats, config))
     zeros = layer_stats(NetworkConfig(**DEEP, activation="tanh", init="zeros"))
     assert zeros.identical.all()
+    # A layer 1 of dead ReLUs under random weights (2 units, 2 inputs: seed 4 kills both) is dead, not symmetric.
+    config = NetworkConfig(depth=3, width=2, batch=2, activation="relu", init="he_normal", seed=4)
+    stats = layer_stats(config)
+    assert np.all(stats.dead[0] == 1) and not stats.identical.any()
+    assert not any("symmetry" in s for s in describe(stats, config))
 
 
 def test_gradient_overflow_and_a_slow_deep_shrink_are_described():

@@ -45,7 +45,7 @@ def test_a_flat_valley_of_minima_has_no_distance_target_and_is_not_unbounded():
     results, view = compute.trajectories(s), compute.surface_view(s)
     assert view.critical_points == [] and not view.unbounded
     fig = compute.build_figure("distance", s, results, view)
-    assert not fig.data and "No isolated" in fig.layout.annotations[0].text
+    assert not fig.data and "No minimum found" in fig.layout.annotations[0].text
 
 
 def test_loss_below_the_lowest_known_minimum_is_plotted_as_loss_not_clipped():
@@ -55,6 +55,29 @@ def test_loss_below_the_lowest_known_minimum_is_plotted_as_loss_not_clipped():
     fig = compute.build_figure("loss", s, results, view)
     assert fig.layout.yaxis.type != "log"
     np.testing.assert_allclose(fig.data[0].y, results[0].losses)
+
+
+def test_a_minimum_found_numerically_keeps_the_log_loss_axis_without_clipping():
+    # With an L1 penalty Adam stops a little short of the kink: the paths get lower than the
+    # minimum found, and the axis then measures from the lowest loss reached.
+    s = scene("linear_regression", "l1", 0.5)
+    results, view = compute.trajectories(s), compute.surface_view(s)
+    fig = compute.build_figure("loss", s, results, view)
+    assert fig.layout.yaxis.type == "log"
+    lowest = min(r.losses.min() for r in results)
+    reference = min(lowest, view.minimum_value)
+    for trace, r in zip([t for t in fig.data if t.mode == "lines"], results):
+        np.testing.assert_allclose(trace.y, np.maximum(r.losses - reference, 1e-12))
+    assert ("lowest loss reached" in fig.layout.yaxis.title.text) == (lowest < view.minimum_value)
+
+
+def test_a_single_noisy_path_gets_the_plain_message():
+    s = TrajectoryScene.build("ill_conditioned", optimizers=("sgd",), hparams={"sgd": {"learning_rate": 5.0}},
+                              run={"noise": 0.01, "paths": 1})
+    results, view = compute.trajectories(s), compute.surface_view(s)
+    messages = compute.stop_messages(s, results, view)
+    assert len(messages) == 2 and all("Try a smaller learning rate" in m for _, m in messages)
+    assert not any("of 1" in m for _, m in messages)
 
 
 def test_a_noisy_fan_gets_one_message_per_optimizer():

@@ -118,6 +118,7 @@ def test_a_scene_file_of_the_other_page_says_so():
     assert LayersScene.from_json(LayersScene().to_json())[1] == []
     # "compare": false means no network B, like null
     assert LayersScene.from_json({"kind": "layers", "network": {}, "compare": False}) == (LayersScene(), [])
+    assert LayersScene.from_json({"kind": "layers", "network": {}, "compare": 0})[1]  # 0 is not false: a notice
     # absurdly deep nesting is bad JSON, not a RecursionError
     assert "not valid JSON" in LayersScene.loads("[" * 100_000)[1][0]
 
