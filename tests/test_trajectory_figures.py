@@ -33,7 +33,9 @@ def test_click_grid_spans_the_domain_within_hover_reach():
     xs, ys = np.unique(grid.x), np.unique(grid.y)
     assert xs.min() == pytest.approx(x0) and xs.max() == pytest.approx(x1)
     assert ys.min() == pytest.approx(y0) and ys.max() == pytest.approx(y1)
-    assert len(grid.x) == figs.CLICK_GRID**2 <= 700  # each marker is an SVG node redrawn on every change
+    assert len(grid.x) == figs.CLICK_GRID**2 <= 700
+    # Empty text points: selectable and hoverable, but no per-point marker for Plotly to style on every draw.
+    assert grid.mode == "text" and grid.text == "" and grid.marker.size is None
     # Plotly reports a click within 20 px (its default hoverdistance) of a marker; the plot area is
     # at most ~600 px wide, so neighbours must be closer than 2 x 20 px apart.
     assert 600 / (figs.CLICK_GRID - 1) < 40

@@ -16,9 +16,10 @@ from optviz.figures import style
 from optviz.surfaces import CriticalPoint
 from optviz.trajectory import SurfaceGrid, TrajectoryResult
 
-# Invisible markers per axis that make the contour clickable (a click on a contour returns nothing).
+# Invisible points per axis that make the contour clickable (a click on a contour returns nothing).
 # 25 x 25: ~20 px apart on the default plot, within Plotly's 20 px hover distance, so a click
-# anywhere lands on one; 41 x 41 cost the browser ~3x more per redraw (each marker is an SVG node).
+# anywhere lands on one. They are empty text points, not markers: Plotly styles every marker one
+# by one on each draw and selection (~60 ms for 625 in Chromium here), and skips an empty text.
 CLICK_GRID = 25
 # Paths longer than this are drawn as lines only: per-point markers were the largest single cost of
 # a redraw in the browser (~100 ms for 6 x 500 steps); the steps of a long path show in its kinks.
@@ -155,12 +156,16 @@ def _start_trace(start, st: style.Style) -> go.Scatter:
 
 
 def click_grid_trace(domain) -> go.Scatter:
-    """Invisible markers covering the domain: a click on one returns its coordinates as a selection."""
+    """Invisible points covering the domain: a click on one returns its coordinates as a selection.
+
+    Empty text points: hoverable and selectable like markers (a lines-only trace is not
+    selectable), but drawn as nothing.
+    """
     (x0, x1), (y0, y1) = domain
     gx, gy = np.meshgrid(np.linspace(x0, x1, CLICK_GRID), np.linspace(y0, y1, CLICK_GRID))
-    return style.Scatter(x=gx.ravel().astype(np.float32), y=gy.ravel().astype(np.float32), mode="markers", name="click to start here",
-                      marker=dict(size=14, opacity=0, color="black"), showlegend=False,
-                      hovertemplate="click: start at (%{x:.3g}, %{y:.3g})<extra></extra>")
+    return style.Scatter(x=gx.ravel().astype(np.float32), y=gy.ravel().astype(np.float32), mode="text", text="",
+                         name="click to start here", showlegend=False, hoverlabel=dict(bgcolor="black"),
+                         hovertemplate="click: start at (%{x:.3g}, %{y:.3g})<extra></extra>")
 
 
 def contour_figure(view: SurfaceView, results: Sequence[TrajectoryResult], start, *, presenter: bool = False,
