@@ -251,7 +251,23 @@ def lesson_aware(from_query: Callable[[dict], tuple[Any, list[str]]], page: str)
             known = ", ".join(k for k, lesson in LESSONS.items() if lesson.page == page)
             scene, notices = from_query(query)
             return scene, [f"link: unknown scene {key!r} for this page ignored (known: {known})"] + notices
-        merged = {**LESSONS[key].make_scene().to_query(), **{k: v for k, v in query.items() if k != "scene"}}
-        return from_query(merged)
+        lesson_query = LESSONS[key].make_scene().to_query()
+        user = {k: v for k, v in query.items() if k != "scene"}
+        merged = {**lesson_query, **user}
+        scene, notices = from_query(merged)
+        # The link's own keys may make some of the lesson's irrelevant (opt=adam drops the lesson's
+        # sgd.*, compare=false its b.*): those go silently, a notice would blame the link for them.
+        groups: dict[str, list[str]] = {}
+        for name in lesson_query:
+            if name not in user:
+                groups.setdefault(name.split(".")[0], []).append(name)
+        for names in groups.values():
+            if not notices:
+                break
+            trial = {k: v for k, v in merged.items() if k not in names}
+            trial_scene, trial_notices = from_query(trial)
+            if trial_scene == scene and len(trial_notices) < len(notices):
+                merged, notices = trial, trial_notices
+        return scene, notices
 
     return read

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from optviz import compute
-from optviz.lessons import LESSONS
+from optviz.layers_scene import LayersScene
+from optviz.lessons import LESSONS, lesson_aware
 from optviz.scene import TrajectoryScene
 
 _paths_cache: dict = {}
@@ -208,3 +209,18 @@ def test_lessons_round_trip_through_links():
         scene = lesson.make_scene()
         again, notices = type(scene).from_query(scene.to_query())
         assert notices == [] and again.to_query() == scene.to_query()
+
+
+def test_a_link_overriding_a_lesson_blames_only_its_own_keys():
+    read = lesson_aware(TrajectoryScene.from_query, "trajectories")
+    scene, notices = read({"scene": "sgd_zigzag", "opt": "adam"})  # the lesson's sgd.learning_rate is moot
+    assert scene.optimizers == ("adam",) and dict(scene.surface_values)["condition_number"] == 50
+    assert notices == []
+    _, notices = read({"scene": "sgd_zigzag", "opt": "adam", "sgd.learning_rate": "0.5"})  # the link's own key
+    assert len(notices) == 1 and "sgd.learning_rate" in notices[0]
+
+    read = lesson_aware(LayersScene.from_query, "layers")
+    scene, notices = read({"scene": "relu_xavier", "compare": "false"})  # the lesson's b.* are moot
+    assert scene.b is None and scene.a.activation == "relu" and notices == []
+    _, notices = read({"scene": "relu_xavier", "compare": "false", "b.gain": "2"})
+    assert notices == ["link: b.* settings ignored (compare is off)"]
