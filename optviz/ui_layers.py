@@ -53,7 +53,9 @@ def controls(scene: LayersScene, box) -> LayersScene:
     b = None
     if compare:
         box.markdown("**Network B**")
-        b, more = _network(P + "b.", scene.b or a, box)
+        # Turning compare off and on again brings back the B the user had, not a copy of A.
+        b, more = _network(P + "b.", scene.b or st.session_state.get(P + "last_b") or a, box)
+        st.session_state[P + "last_b"] = b
         notices += more
     if notices:  # the widgets asked for a network too large to compute: show the one computed
         ui.request_scene(PAGE_KEY, LayersScene(a, b), notices)

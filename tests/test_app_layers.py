@@ -49,6 +49,17 @@ def test_compare_mode_draws_both_networks():
     assert any("A:" in str(n) for n in names) and any("B:" in str(n) for n in names)
 
 
+def test_compare_off_and_on_again_brings_back_network_b():
+    at = page({"depth": "4", "width": "50", "batch": "100", "compare": "true", "b.depth": "4", "b.width": "50",
+               "b.batch": "100", "b.activation": "relu", "b.init": "he_normal"})
+    at.toggle(key="lay.compare").set_value(False).run()
+    assert not at.exception and "b.init" not in at.query_params
+    at.toggle(key="lay.compare").set_value(True).run()
+    assert not at.exception
+    assert at.query_params["b.init"] == "he_normal" and at.query_params["b.activation"] == "relu"
+    assert at.selectbox(key="lay.b.init").value == "he_normal"
+
+
 def test_histograms_view_shows_both_networks_in_compare_mode():
     at = page({"depth": "4", "width": "50", "batch": "100", "compare": "true", "b.depth": "4", "b.width": "50",
                "b.batch": "100", "view": "2"})
