@@ -13,17 +13,20 @@ import plotly.graph_objects as go
 from optviz.figures import trajectory as figs
 from optviz.scene import TrajectoryScene, optimizer_of
 from optviz.surfaces import SURFACES, CriticalPoint
-from optviz.trajectory import TrajectoryResult, dispatch_paths, hessians_at, losses_at, run_end_points, surface_grid
+from optviz.trajectory import RUN_PARAMS, TrajectoryResult, dispatch_paths, hessians_at, losses_at, run_end_points, surface_grid
 
 GRID_RESOLUTION = 101
+_SEED = next(p for p in RUN_PARAMS if p.name == "seed")
 
 
 def trajectories(scene: TrajectoryScene) -> list[TrajectoryResult]:
     """Every chosen optimizer's path, in the scene's order. With noise on, each optimizer draws a
-    fan of noisy paths (seeds seed, seed+1, ...) plus its noise-free (full-batch) path."""
+    fan of noisy paths (seeds seed, seed+1, ..., wrapping to 0 past the largest seed) plus its noise-free (full-batch) path."""
     run = scene.run
     noisy = run["noise"] > 0
-    seeds = [run["seed"] + i for i in range(run["paths"] if noisy else 1)]
+    # The fan's seeds wrap past the seed slider's maximum, so every label names a seed one can type in.
+    seed_count = int(_SEED.max) + 1
+    seeds = [(run["seed"] + i) % seed_count for i in range(run["paths"] if noisy else 1)]
     common = dict(steps=run["steps"], surface_params=scene.surface_params, schedule=scene.schedule,
                   schedule_params=scene.schedule_params, penalty=scene.penalty["penalty"], strength=scene.penalty["strength"])
     pending = []  # dispatch every optimizer before waiting for any: they overlap on the cores

@@ -225,3 +225,18 @@ def test_end_points_match_paths(optimizer, surface, learning_rate):
         assert loss == pytest.approx(path.losses[-1], rel=1e-4, abs=1e-4)
     if learning_rate == 3.0 and optimizer == "sgd":
         assert (ends.diverged_at >= 0).any()  # the rerun branch is exercised
+
+
+def test_a_fan_past_the_largest_seed_wraps_to_seeds_one_can_type():
+    from optviz import compute
+    from optviz.scene import TrajectoryScene
+
+    top = 2**31 - 1
+    scene, notices = TrajectoryScene.from_query({"noise": "0.5", "paths": "3", "seed": str(top), "opt": "sgd", "steps": "5"})
+    assert notices == []
+    fan = [r for r in compute.trajectories(scene) if r.seed is not None]
+    assert [r.seed for r in fan] == [top, 0, 1] and fan[1].label == "SGD (seed 0)"
+    # The wrapped path is the one a scene with seed 0 draws first.
+    seed_zero, _ = TrajectoryScene.from_query({**scene.to_query(), "seed": "0"})
+    again = [r for r in compute.trajectories(seed_zero) if r.seed is not None]
+    np.testing.assert_array_equal(fan[1].positions, again[0].positions)
