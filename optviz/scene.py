@@ -255,8 +255,10 @@ class TrajectoryScene:
                                 "surface_params": {}, "penalty": {}, "hparams": {}, "run": {}, "schedule_params": {}}
         if "start" in flat:
             data["start"] = str(flat["start"]).split(",")
-        surface_names = {p.name for p in SURFACES[surface].params} if surface in SURFACES else set()
-        schedule_names = {p.name for p in SCHEDULES[schedule].params} if schedule in SCHEDULES else set()
+        # An unknown surface or schedule falls back to the default (with a notice from from_json),
+        # whose parameters in the link then still apply.
+        surface_names = {p.name for p in SURFACES.get(surface, SURFACES[SURFACE_PARAM.default]).params}
+        schedule_names = {p.name for p in SCHEDULES.get(schedule, SCHEDULES[SCHEDULE_PARAM.default]).params}
         notices = []
         for key, value in flat.items():
             if key in RESERVED_KEYS:

@@ -100,6 +100,13 @@ def test_unknown_names_are_dropped_with_notice():
     assert any("volcano" in n for n in notices) and any("lion" in n for n in notices) and any("zzz" in n for n in notices)
 
 
+
+def test_an_unknown_surface_falls_back_with_its_link_parameters_applied():
+    scene, notices = TrajectoryScene.from_query({"surface": "volcano", "condition_number": "5", "schedule": "zigzag"})
+    assert scene.surface == "ill_conditioned" and dict(scene.surface_values)["condition_number"] == 5.0
+    assert len(notices) == 2 and "volcano" in notices[0] + notices[1]
+    assert not any("condition_number" in n for n in notices)  # the default surface has it: not "unknown"
+
 def test_bad_json_text():
     scene, notices = TrajectoryScene.loads("{not json")
     assert scene == TrajectoryScene() and "not valid JSON" in notices[0]
