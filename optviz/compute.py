@@ -94,7 +94,13 @@ def critical_points(scene: TrajectoryScene, grid=None) -> list[CriticalPoint]:
     padded = np.pad(z, 1, constant_values=np.inf)
     neighbours = np.stack([padded[1 + dy:1 + dy + z.shape[0], 1 + dx:1 + dx + z.shape[1]]
                            for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx])
-    iy, ix = np.nonzero(z < neighbours.min(axis=0))
+    lowest_neighbour = neighbours.min(axis=0)
+    iy, ix = np.nonzero(z < lowest_neighbour)
+    valley = iy.size == 0
+    if valley:
+        # No isolated minimum: a flat valley (e.g. x^2 - y^2 + |w|^2 is 2x^2, minimal on the whole
+        # line x = 0) is a plateau of the grid's lowest value; its cells are the minima to show.
+        iy, ix = np.nonzero((z <= lowest_neighbour) & (z <= np.nanmin(z) + 1e-6 * max(1.0, abs(np.nanmin(z)))))
     if iy.size == 0:
         return []
     starts = np.column_stack([grid.xs[ix], grid.ys[iy]])

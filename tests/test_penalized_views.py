@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from optviz import compute
+from optviz.figures import trajectory as figs
 from optviz.scene import TrajectoryScene
 from optviz.trajectory import hessians_at
 
@@ -25,6 +26,9 @@ def test_a_penalty_too_weak_to_bound_a_saddle_gives_no_global_minimum(surface, p
     assert all(x0 <= p.x <= x1 and y0 <= p.y <= y1 for p in view.critical_points)
     assert not any(p.kind == "global minimum" for p in view.critical_points)
     assert view.unbounded
+    if not view.critical_points:  # nothing to measure a distance to: the view says so
+        fig = compute.build_figure("distance", s, compute.trajectories(s), view)
+        assert not fig.data and "No minimum found" in fig.layout.annotations[0].text
 
 
 def test_a_penalty_strong_enough_makes_the_saddle_a_minimum():
@@ -34,18 +38,29 @@ def test_a_penalty_strong_enough_makes_the_saddle_a_minimum():
     assert not view.unbounded
 
 
+
+def test_the_threshold_penalty_shows_the_saddle_s_flat_valley_of_minima():
+    # saddle + l2 at strength 1: f = 2 x^2, minimal on the whole line x = 0 (no isolated minimum).
+    s = scene("saddle", "l2", 1.0)
+    results, view = compute.trajectories(s), compute.surface_view(s)
+    minima = view.critical_points
+    (_, _), (y0, y1) = view.domain
+    assert len(minima) > figs.VALLEY_POINTS and {p.kind for p in minima} == {"global minimum"}
+    assert all(abs(p.x) < 1e-6 for p in minima)
+    assert min(p.y for p in minima) == pytest.approx(y0) and max(p.y for p in minima) == pytest.approx(y1)
+    assert not view.unbounded and view.minimum_value == pytest.approx(0, abs=1e-6)
+    fig = compute.build_figure("contour", s, results, view)
+    valley = [t for t in fig.data if t.name == "global minimum (a flat valley)"]
+    assert len(valley) == 1 and len(valley[0].x) == len(minima)
+    # Every path reaches the valley, so its distance to the nearest minimum falls to the grid's spacing.
+    distance = compute.build_figure("distance", s, results, view)
+    assert all(min(t.y) < 0.05 for t in distance.data if t.y is not None and len(t.y) > 1)
+
+
 def test_hessians_at_match_the_formula():
     # saddle + l2: f = x^2 - y^2 + s (x^2 + y^2), H = diag(2 + 2s, -2 + 2s) everywhere
     h = hessians_at("saddle", np.array([[0.3, -1.0], [1.0, 1.0], [0.0, 0.0]]), penalty="l2", strength=0.25)
     np.testing.assert_allclose(h, np.broadcast_to(np.diag([2.5, -1.5]), (3, 2, 2)), atol=1e-5)
-
-
-def test_a_flat_valley_of_minima_has_no_distance_target_and_is_not_unbounded():
-    s = scene("saddle", "l2", 1.0)  # 2x^2: minimal on the whole line x = 0
-    results, view = compute.trajectories(s), compute.surface_view(s)
-    assert view.critical_points == [] and not view.unbounded
-    fig = compute.build_figure("distance", s, results, view)
-    assert not fig.data and "No minimum found" in fig.layout.annotations[0].text
 
 
 def test_loss_below_the_lowest_known_minimum_is_plotted_as_loss_not_clipped():

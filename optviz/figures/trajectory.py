@@ -24,6 +24,8 @@ CLICK_GRID = 25
 # Paths longer than this are drawn as lines only: per-point markers were the largest single cost of
 # a redraw in the browser (~100 ms for 6 x 500 steps); the steps of a long path show in its kinks.
 PATH_MARKERS_MAX_POINTS = 120
+# More minima of one kind than this are a flat valley (a line or region of equal minima), drawn small.
+VALLEY_POINTS = 12
 _MARKER_SYMBOL = {"global minimum": "star", "local minimum": "star-open", "saddle": "x-thin-open", "maximum": "triangle-up-open"}
 
 
@@ -94,11 +96,13 @@ def _critical_point_traces(points: Sequence[CriticalPoint], st: style.Style) -> 
     for kind in _MARKER_SYMBOL:
         chosen = [p for p in points if p.kind == kind]
         if chosen:
+            valley = len(chosen) > VALLEY_POINTS  # a flat valley of minima, sampled on the grid: small marks
             traces.append(style.Scatter(
-                x=[p.x for p in chosen], y=[p.y for p in chosen], mode="markers", name=kind,
-                marker=dict(symbol=_MARKER_SYMBOL[kind], size=st.start_marker_size + 2,
+                x=[p.x for p in chosen], y=[p.y for p in chosen], mode="markers",
+                name=f"{kind} (a flat valley)" if valley else kind,
+                marker=dict(symbol=_MARKER_SYMBOL[kind], size=st.start_marker_size // 2 if valley else st.start_marker_size + 2,
                             color="black" if _MARKER_SYMBOL[kind].endswith("open") else "white",
-                            line=dict(color="black", width=2)),
+                            line=dict(color="black", width=1 if valley else 2)),
                 hovertemplate=f"{kind}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>",
             ))
     return traces
