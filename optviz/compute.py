@@ -96,8 +96,7 @@ def critical_points(scene: TrajectoryScene, grid=None) -> list[CriticalPoint]:
                            for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx])
     lowest_neighbour = neighbours.min(axis=0)
     iy, ix = np.nonzero(z < lowest_neighbour)
-    valley = iy.size == 0
-    if valley:
+    if iy.size == 0:
         # No isolated minimum: a flat valley (e.g. x^2 - y^2 + |w|^2 is 2x^2, minimal on the whole
         # line x = 0) is a plateau of the grid's lowest value; its cells are the minima to show.
         iy, ix = np.nonzero((z <= lowest_neighbour) & (z <= np.nanmin(z) + 1e-6 * max(1.0, abs(np.nanmin(z)))))

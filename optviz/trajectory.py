@@ -448,6 +448,11 @@ def losses_at(
     strength: float = 0.0,
 ) -> np.ndarray:
     """The (penalized) loss at each of `points` (N, 2), as float64 NumPy."""
+    return _at_points(_values_at, surface_key, points, surface_params, penalty, strength)
+
+
+def _at_points(kernel, surface_key: str, points, surface_params, penalty: str, strength: float) -> np.ndarray:
+    """`kernel` (a jitted per-point function of the loss) at each of `points` (N, 2), as float64 NumPy."""
     surface = SURFACES[surface_key]
     sp = {k: np.float32(v) for k, v in surface_param_values(surface, surface_params or {}).items()}
     points_np = np.asarray(points, np.float32).reshape(-1, 2)
@@ -455,9 +460,9 @@ def losses_at(
     # points rarely compiles a new variant.
     count = len(points_np)
     padded = np.zeros((path_bucket(count) if count <= 4096 else -(-count // 4096) * 4096, 2), np.float32)
-    padded[: len(points_np)] = points_np
-    values = _values_at(padded, sp, np.float32(strength), surface_key=surface_key, penalty=penalty)
-    return np.asarray(jax.device_get(values), dtype=float)[: len(points_np)]
+    padded[:count] = points_np
+    values = kernel(padded, sp, np.float32(strength), surface_key=surface_key, penalty=penalty)
+    return np.asarray(jax.device_get(values), dtype=float)[:count]
 
 
 @functools.partial(jax.jit, static_argnames=("surface_key", "penalty"))
@@ -475,13 +480,7 @@ def hessians_at(
     strength: float = 0.0,
 ) -> np.ndarray:
     """The Hessian of the (penalized) loss at each of `points` (N, 2), shape (N, 2, 2), by autodiff."""
-    surface = SURFACES[surface_key]
-    sp = {k: np.float32(v) for k, v in surface_param_values(surface, surface_params or {}).items()}
-    points_np = np.asarray(points, np.float32).reshape(-1, 2)
-    padded = np.zeros((path_bucket(len(points_np)), 2), np.float32)  # few compiled variants
-    padded[: len(points_np)] = points_np
-    values = _hessians_at(padded, sp, np.float32(strength), surface_key=surface_key, penalty=penalty)
-    return np.asarray(jax.device_get(values), dtype=float)[: len(points_np)]
+    return _at_points(_hessians_at, surface_key, points, surface_params, penalty, strength)
 
 
 @dataclass(frozen=True)
