@@ -50,17 +50,17 @@ def contour_tab():
         ui.request_scene(PAGE, scene.with_start(*clicked))
 
 
-def figure_tab(*names):
+def figure_tab(*names, animated=False):
     for column, name in zip(st.columns(len(names)), names):
         with column:
-            ui.export_menu(exportable, name, "trajectories", scene.surface, f"x.{name}")
+            ui.export_menu(exportable, name, "trajectories", scene.surface, f"x.{name}", animated=animated)
             ui.chart(compute.build_figure(name, scene, results, view, presenter=presenter), key=name)
 
 
 def playback_tab():
     st.caption("▶ Play moves every path at once; drag the step slider to stop at any step. "
-               "The GIF/MP4 export is under the Contour tab.")
-    figure_tab("playback")
+               "⬇ Export makes it a GIF or MP4 for slides.")
+    figure_tab("playback", animated=True)
 
 
 for tab, draw in zip(tabs, [contour_tab, lambda: figure_tab("surface3d"), lambda: figure_tab("loss", "distance"), playback_tab]):

@@ -48,6 +48,15 @@ def test_each_view_renders_alone(view, traces):
     assert at.query_params.get("view", "1") == view
 
 
+@pytest.mark.parametrize("view, figures, animated", [("1", ["contour"], True), ("2", ["surface3d"], False),
+                                                     ("3", ["loss", "distance"], False), ("4", ["playback"], True)])
+def test_gif_and_mp4_are_offered_where_paths_move(view, figures, animated):
+    at = page({"view": view})
+    for name in figures:
+        formats = at.selectbox(key=f"x.{name}.fmt").options
+        assert ("GIF animation" in formats and "MP4 video" in formats) == animated, (name, formats)
+
+
 def test_renders_default_scene():
     at = page()
     assert not at.exception
