@@ -207,11 +207,15 @@ _FORMAT_LABELS = {"png": "PNG image", "svg": "SVG (vector)", "pdf": "PDF (vector
                   "gif": "GIF animation", "mp4": "MP4 video"}
 
 
-def export_menu(source, figure_name: str, page: str, subject: str, key: str, animated: bool = False) -> None:
-    """A download control for one figure: format, size, scale and caption; the file is made on click."""
+def export_menu(source, figure_name: str, page: str, subject: str, key: str) -> None:
+    """A download control for one figure: format, size, scale and caption; the file is made on click.
+
+    GIF and MP4 are offered for the figures the source can animate (`source.animated_figures`).
+    """
     from optviz import export
     from optviz.scene_export import ANIMATED, FORMATS, STATIC, ExportRequest, file_name, render
 
+    animated = source.animate is not None and figure_name in source.animated_figures
     formats = [f for f in FORMATS if animated or f not in ANIMATED]
     with st.popover("⬇ Export", help="Download this figure for slides, or its data"):
         fmt = st.selectbox("Format", formats, format_func=_FORMAT_LABELS.get, key=f"{key}.fmt")

@@ -38,7 +38,7 @@ for kind, message in compute.stop_messages(scene, results, view):
 
 
 def contour_tab():
-    ui.export_menu(exportable, "contour", "trajectories", scene.surface, "x.contour", animated=True)
+    ui.export_menu(exportable, "contour", "trajectories", scene.surface, "x.contour")
     # Keyed by the start point: each new start gets a fresh selection state, so a click always
     # counts (also on the point clicked last), and an applied click is not applied again.
     x0, y0 = scene.start_point
@@ -50,17 +50,17 @@ def contour_tab():
         ui.request_scene(PAGE, scene.with_start(*clicked))
 
 
-def figure_tab(*names, animated=False):
+def figure_tab(*names):
     for column, name in zip(st.columns(len(names)), names):
         with column:
-            ui.export_menu(exportable, name, "trajectories", scene.surface, f"x.{name}", animated=animated)
+            ui.export_menu(exportable, name, "trajectories", scene.surface, f"x.{name}")
             ui.chart(compute.build_figure(name, scene, results, view, presenter=presenter), key=name)
 
 
 def playback_tab():
     st.caption("▶ Play moves every path at once; drag the step slider to stop at any step. "
                "⬇ Export makes it a GIF or MP4 for slides.")
-    figure_tab("playback", animated=True)
+    figure_tab("playback")
 
 
 for tab, draw in zip(tabs, [contour_tab, lambda: figure_tab("surface3d"), lambda: figure_tab("loss", "distance"), playback_tab]):
