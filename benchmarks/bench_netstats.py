@@ -9,7 +9,9 @@ Glorot normal; forward + backward + all statistics):
     time (a slider move: the draws come from netstats' draw cache) and with a new seed each time
     (inputs and weights drawn too), and the share of each stage;
   - the number of compilations while seed, scale and gain change (target 0);
-  - warm times of a few other structures (ReLU + He, batch norm, orthogonal, LSUV).
+  - warm times of a few other structures (ReLU + He, batch norm, orthogonal, LSUV);
+  - building each figure of the layers page (the server's other work per rerun; the open tab's
+    figure is built on every rerun), and its JSON size.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ os.environ.setdefault("JAX_PLATFORMS", "cpu")
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 
-from optviz import netstats  # noqa: E402
+from optviz import layers_compute, netstats  # noqa: E402
+from optviz.layers_scene import LayersScene  # noqa: E402
 from optviz.netstats import NetworkConfig, layer_stats  # noqa: E402
 
 
@@ -150,6 +153,31 @@ def main() -> None:
         print(f"  {label:30s} first {_ms(first)}   warm {_ms(warm)}")
 
 
+def figure_builds(runs: int) -> None:
+    """Median build time of every figure of the layers page: the default network A beside a network B
+    with the lecture's small init (normal, scale 0.01), so that every figure, histograms_b too, is built."""
+    scene = LayersScene(b=NetworkConfig(init="normal"))
+    stats = layers_compute.statistics(scene)
+    print(f"\nfigures of the layers page ({len(stats)} network(s); median of {runs} builds, then to_json):")
+    for name in layers_compute.FIGURES:
+        try:
+            layers_compute.build_figure(name, scene, stats)
+        except ValueError as error:  # histograms_b without a second network
+            print(f"  {name:13s} skipped: {error}")
+            continue
+        builds, jsons, size = [], [], 0
+        for _ in range(runs):
+            start = time.perf_counter()
+            fig = layers_compute.build_figure(name, scene, stats)
+            builds.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            size = len(fig.to_json())
+            jsons.append(time.perf_counter() - start)
+        print(f"  {name:13s} build {_ms(statistics.median(builds))} + to_json {_ms(statistics.median(jsons))}"
+              f"  ({size / 1024:5.0f} KiB JSON)")
+
+
 if __name__ == "__main__":
     main()
+    figure_builds(10)
     print("\nload average after (1, 5, 15 min): " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
