@@ -30,8 +30,7 @@ from optviz.activations import (
     TANH_SATURATION,
     saturation_rule,
 )
-from optviz.figures.style import Bar, Figure, Scatter, Style, apply, axis_refs, color, margins, subplot_layout
-from optviz.figures.style import layout as style_layout
+from optviz.figures.style import Bar, Figure, Scatter, Style, apply, axis_refs, color, margins, styled_layout, subplot_layout
 from optviz.netstats import LayerStats
 
 LOG_FLOOR = 1e-12
@@ -153,16 +152,14 @@ def stats_figure(stats_list: Sequence[LayerStats], labels: Sequence[str], presen
         dict(title=dict(text="std of h (log)"), type="log", exponentformat="power", **({"range": std_range} if std_range else {})),
         dict(title=dict(text="gradient std (log)"), type="log", exponentformat="power"),
     ]
-    look = style_layout(presenter)
-    axis_look = {key: look.pop(key) for key in ("xaxis", "yaxis") if key in look}
     for col, y_axis in enumerate(y_axes, start=1):
         x_ref, y_ref = axis_refs(1, col, 3)  # "x2" -> layout key "xaxis2"
-        layout["xaxis" + x_ref[1:]].update(x_axis, **axis_look.get("xaxis", {}))
-        layout["yaxis" + y_ref[1:]].update(y_axis, **axis_look.get("yaxis", {}))
+        layout["xaxis" + x_ref[1:]].update(x_axis)
+        layout["yaxis" + y_ref[1:]].update(y_axis)
     for annotation in layout["annotations"]:  # the subplot titles
         annotation["font"] = {**annotation.get("font", {}), "size": style.font_size}
-    layout.update(look)
-    layout["legend"] = {**look["legend"], **dict(orientation="h", yanchor="bottom", y=1.12, x=0.0)}
+    layout = styled_layout(layout, presenter)
+    layout["legend"] = {**layout["legend"], **dict(orientation="h", yanchor="bottom", y=1.12, x=0.0)}
     # Log-axis labels ("10⁻⁵") and the first panel's title need ~86 px (120 presenter).
     layout["margin"] = {**margins(presenter, left=90), "t": 90}
     # One dict, one constructor: every update_* call costs Plotly a walk over the figure.
@@ -261,8 +258,6 @@ def histograms_figure(stats: LayerStats, presenter: bool = False, title: str | N
     layout["annotations"] = layout.get("annotations", []) + notes_layout
     top = float(percent.max()) if percent.size else 0.0
     x_range, y_range = [float(edges[0]), float(edges[-1])], [0.0, 1.05 * top if top > 0 else 1.0]
-    look = style_layout(presenter, title)
-    axis_look = {key: look.pop(key) for key in ("xaxis", "yaxis") if key in look}
     for index in range(rows * columns):
         row, col = index // columns + 1, index % columns + 1
         x_ref, y_ref = axis_refs(row, col, columns)
@@ -272,11 +267,8 @@ def histograms_figure(stats: LayerStats, presenter: bool = False, title: str | N
             x_axis["title"] = {**x_axis.get("title", {}), "text": f"activation h ({activation.label})"}
         if col == 1:
             y_axis["title"] = {**y_axis.get("title", {}), "text": "% of entries"}
-        x_axis.update(axis_look.get("xaxis", {}))
-        y_axis.update(axis_look.get("yaxis", {}))
     layout.update(bargap=0, height=max(300, (300 if presenter else 230) * rows + 80))
-    layout.update(look)
-    return Figure(data=bars, layout=layout)
+    return Figure(data=bars, layout=styled_layout(layout, presenter, title))
 
 
 def saturation_figure(stats_list: Sequence[LayerStats], labels: Sequence[str], presenter: bool = False) -> go.Figure:
@@ -315,20 +307,16 @@ def saturation_figure(stats_list: Sequence[LayerStats], labels: Sequence[str], p
         trace.xaxis, trace.yaxis = axis_refs(1, 2, 2)
         traces.append(trace)
     depth = max(stats.depth for stats in stats_list)
-    look = style_layout(presenter)
-    axis_look = {key: look.pop(key) for key in ("xaxis", "yaxis") if key in look}
     for col, y_title in enumerate(["saturated (% of inputs x units)", "dead (% of units)"], start=1):
         x_ref, y_ref = axis_refs(1, col, 2)
         layout["xaxis" + x_ref[1:]].update(title=dict(text="layer"), **(dict(tickmode="linear", dtick=1) if depth <= 20
                                                                           else dict(tickmode="auto")))
         layout["yaxis" + y_ref[1:]].update(range=[-3, 103], ticksuffix="%", title=dict(text=y_title))
-        layout["xaxis" + x_ref[1:]].update(axis_look.get("xaxis", {}))
-        layout["yaxis" + y_ref[1:]].update(axis_look.get("yaxis", {}))
     for annotation in layout["annotations"]:  # the subplot titles
         annotation["font"] = {**annotation.get("font", {}), "size": style.font_size}
-    layout.update(look)
-    layout["legend"] = {**look["legend"], **dict(orientation="h", yanchor="bottom", y=1.12, x=0.0)}
-    layout["margin"] = {**look["margin"], "t": 90}
+    layout = styled_layout(layout, presenter)
+    layout["legend"] = {**layout["legend"], **dict(orientation="h", yanchor="bottom", y=1.12, x=0.0)}
+    layout["margin"] = {**layout["margin"], "t": 90}
     return Figure(data=traces, layout=layout)  # one dict, one constructor (see stats_figure)
 
 
