@@ -145,7 +145,8 @@ def basin_map(repeat: int, n: int = 256, steps: int = 500) -> None:
     close = np.all(np.abs(np_pos - ends.positions) <= 1e-3 * (1 + np.abs(np_pos)), axis=1)
     same_div = np.mean((np_bad >= 0) == (ends.diverged_at >= 0))
     print(f"basin map, Rosenbrock, Adam (lr {hp['learning_rate']:g}), {n}x{n} = {n * n} starts x {steps} steps:")
-    print(f"  JAX run_end_points: cold {cold:.0f} ms (JIT), warm median {jax_ms:.0f} ms; "
+    parts, size = trajectory.end_point_parts(n * n)
+    print(f"  JAX run_end_points ({parts} concurrent part(s) of {size} points): cold {cold:.0f} ms (JIT), warm median {jax_ms:.0f} ms; "
           f"{int((ends.diverged_at >= 0).sum())} paths diverged (rerun in the path runner)")
     print(f"  NumPy vectorized loop (float32, same steps and freeze rule): median {np_ms:.0f} ms")
     print(f"  speed-up: median over {len(ratios)} interleaved rounds {statistics.median(ratios):.1f}x "

@@ -13,7 +13,9 @@ Divergence is a result: a path stops at its first non-finite or out-of-bounds po
 
 from __future__ import annotations
 
+import concurrent.futures
 import functools
+import os
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
@@ -86,6 +88,48 @@ def step_bucket(steps: int) -> int:
 def path_bucket(count: int) -> int:
     """The compiled number of paths for `count`: the next power of two."""
     return 1 << max(0, int(count) - 1).bit_length()
+
+
+# End-point runs are padded so that few sizes compile (a new count of candidate minima would
+# otherwise compile while the penalty slider moves) and never to an odd size: XLA's CPU loops
+# run 2.5-4x slower per point on an odd-length array (10,001 points: 19 ms, 10,000: 8 ms).
+END_POINTS_BLOCK = 1024
+# Large runs are split into parts that run at once in threads, one per core: one XLA execution
+# splits every elementwise loop over the cores with a barrier per loop (9 loops per two steps)
+# and scaled only 1.5x on 2 cores; two concurrent halves of 65,536 Adam paths took 10% less
+# time, 16,384-point halves of 32,768 a quarter less (benchmarks/bench_app.py measures it).
+END_POINTS_PART = 16384
+
+
+def end_point_parts(count: int, cores: int | None = None) -> tuple[int, int]:
+    """How an end-point run of `count` starts is split: (parts, points per part).
+
+    One part per core, each of at least END_POINTS_PART points (one part below that); a part's
+    size is a power of two (at least 8) up to END_POINTS_BLOCK points, then a multiple of it.
+
+    Args:
+      count: number of starts (>= 1).
+      cores: CPU cores to use (default: os.cpu_count()).
+    """
+    cores = cores or os.cpu_count() or 1
+    parts = max(1, min(cores, int(count) // END_POINTS_PART))
+    per_part = -(-int(count) // parts)
+    if per_part <= END_POINTS_BLOCK:
+        return parts, max(8, path_bucket(per_part))
+    return parts, -(-per_part // END_POINTS_BLOCK) * END_POINTS_BLOCK
+
+
+@functools.cache
+def _part_pool() -> concurrent.futures.ThreadPoolExecutor:
+    """The threads that run end-point parts, one per core, shared by every caller."""
+    return concurrent.futures.ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="optviz-end-points")
+
+
+def _parallel_map(fn, items: list) -> list:
+    """[fn(item) for item in items], the items at once in `_part_pool` (JAX releases the GIL)."""
+    if len(items) == 1:
+        return [fn(items[0])]
+    return list(_part_pool().map(fn, items))
 
 
 def bounds_of(surface_key: str) -> np.ndarray:
@@ -399,8 +443,9 @@ def run_end_points(
     """Run one optimizer from every start in `starts` (N, 2) and keep only the end points.
 
     Same semantics as the last point of `run_paths` (frozen at the last good point). Paths that
-    stay inside run in the structure-of-arrays kernel `_scan_end_points`; those that diverge, and
-    every path of an optimizer that needs the Hessian, run in `_scan_paths`.
+    stay inside run in the structure-of-arrays kernel `_scan_end_points` (in parallel, padded
+    parts: see `end_point_parts`); those that
+    diverge, and every path of an optimizer that needs the Hessian, run in `_scan_paths`.
     `steps` is used exactly (not bucketed): end points of a longer run would differ.
     """
     starts_np = np.asarray(starts, dtype=np.float32).reshape(-1, 2)
@@ -412,12 +457,20 @@ def run_end_points(
     good_steps = np.zeros(len(starts_np), np.int64)
     rerun = np.arange(len(starts_np))
     if not OPTIMIZERS[optimizer_key].needs_hessian and len(starts_np):
-        (x_end, y_end), left = jax.device_get(
-            _scan_end_points(np.asarray(starts_np[:, 0]), np.asarray(starts_np[:, 1]), *traced,
-                             np.float32(steps), bounds, **static)
-        )
-        positions = np.column_stack([x_end, y_end])
-        good_steps = np.full(len(starts_np), steps, np.int64)
+        total = len(starts_np)
+        parts, size = end_point_parts(total)
+        # Padding repeats the last start; its copies' results are dropped.
+        padded = np.concatenate([starts_np, np.repeat(starts_np[-1:], size * parts - total, axis=0)])
+
+        def run_part(part: np.ndarray):
+            return jax.device_get(_scan_end_points(np.ascontiguousarray(part[:, 0]), np.ascontiguousarray(part[:, 1]),
+                                                   *traced, np.float32(steps), bounds, **static))
+
+        ends = _parallel_map(run_part, np.split(padded, parts))
+        positions = np.column_stack([np.concatenate([x for (x, _), _ in ends]),
+                                     np.concatenate([y for (_, y), _ in ends])])[:total]
+        left = np.concatenate([flags for _, flags in ends])[:total]
+        good_steps = np.full(total, steps, np.int64)
         rerun = np.flatnonzero(left)
     if rerun.size:
         count = path_bucket(len(rerun))  # padded to a power of two: few compiled variants

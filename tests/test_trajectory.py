@@ -14,7 +14,8 @@ from optviz.optimizers import OPTIMIZERS
 from optviz.params import defaults
 from optviz.schedules import SCHEDULES
 from optviz.surfaces import SURFACES, objective, surface_param_values
-from optviz.trajectory import TRACE_COUNT, run_end_points, run_paths, step_bucket
+from optviz import trajectory
+from optviz.trajectory import TRACE_COUNT, end_point_parts, run_end_points, run_paths, step_bucket
 
 
 def _oracles(surface_key, params=None):
@@ -225,6 +226,48 @@ def test_end_points_match_paths(optimizer, surface, learning_rate):
         assert loss == pytest.approx(path.losses[-1], rel=1e-4, abs=1e-4)
     if learning_rate == 3.0 and optimizer == "sgd":
         assert (ends.diverged_at >= 0).any()  # the rerun branch is exercised
+
+
+@pytest.mark.parametrize("count", [1, 7, 8, 9, 100, 4095, 4096, 4097, 10_001, 16_383, 16_384, 32_768, 65_536, 100_003])
+@pytest.mark.parametrize("cores", [1, 2, 16])
+def test_end_point_parts_cover_every_start_with_few_even_sizes(count, cores):
+    parts, size = end_point_parts(count, cores)
+    assert 1 <= parts <= cores and parts * size >= count
+    assert size % 8 == 0  # never odd: XLA's CPU loops are several times slower on odd lengths
+    assert parts * size - count < max(8, size)  # the padding is less than one part
+    assert parts == 1 or size >= trajectory.END_POINTS_PART // 2  # parts are large
+    small = size <= trajectory.END_POINTS_BLOCK
+    assert (size & (size - 1) == 0) if small else size % trajectory.END_POINTS_BLOCK == 0
+
+
+def test_end_points_split_into_parallel_parts_equal_one_run(monkeypatch):
+    (x0, x1), (y0, y1) = SURFACES["himmelblau"].domain
+    gx, gy = np.meshgrid(np.linspace(x0, x1, 7), np.linspace(y0, y1, 5))
+    starts = np.column_stack([gx.ravel(), gy.ravel()])  # 35 starts: padded in either layout
+    hparams = {"learning_rate": 0.05}
+    whole = run_end_points("himmelblau", "adam", starts, steps=30, hparams=hparams)
+    monkeypatch.setattr(trajectory, "END_POINTS_PART", 8)
+    monkeypatch.setattr(trajectory.os, "cpu_count", lambda: 4)
+    assert end_point_parts(len(starts)) == (4, 16)
+    split = run_end_points("himmelblau", "adam", starts, steps=30, hparams=hparams)
+    np.testing.assert_allclose(split.positions, whole.positions, rtol=1e-6, atol=1e-6)
+    np.testing.assert_array_equal(split.diverged_at, whole.diverged_at)
+    assert split.positions.shape == (35, 2)
+
+
+def test_penalty_strength_changes_do_not_recompile_the_minimum_search():
+    from optviz import compute
+    from optviz.scene import TrajectoryScene
+
+    # The number of candidate minima changes with the strength (6, 4, 2 on the camel); the
+    # end-point kernel is compiled for a padded size, so the slider does not recompile it.
+    scenes = [TrajectoryScene.from_query({"surface": "six_hump_camel", "penalty": "l2", "strength": s})[0]
+              for s in ("0.01", "0.5", "2")]
+    compute.critical_points(scenes[0])
+    before = TRACE_COUNT["end_points"]
+    counts = {len(compute.critical_points(scene)) for scene in scenes}
+    assert len(counts) > 1  # the candidate count did change
+    assert TRACE_COUNT["end_points"] == before
 
 
 def test_a_fan_past_the_largest_seed_wraps_to_seeds_one_can_type():
