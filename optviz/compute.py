@@ -99,7 +99,8 @@ def critical_points(scene: TrajectoryScene, grid=None) -> list[CriticalPoint]:
     if iy.size == 0:
         # No isolated minimum: a flat valley (e.g. x^2 - y^2 + |w|^2 is 2x^2, minimal on the whole
         # line x = 0) is a plateau of the grid's lowest value; its cells are the minima to show.
-        iy, ix = np.nonzero((z <= lowest_neighbour) & (z <= np.nanmin(z) + 1e-6 * max(1.0, abs(np.nanmin(z)))))
+        lowest = np.nanmin(z)
+        iy, ix = np.nonzero((z <= lowest_neighbour) & (z <= lowest + 1e-6 * max(1.0, abs(lowest))))
     if iy.size == 0:
         return []
     starts = np.column_stack([grid.xs[ix], grid.ys[iy]])
