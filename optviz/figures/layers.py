@@ -30,7 +30,7 @@ from optviz.activations import (
     TANH_SATURATION,
     saturation_rule,
 )
-from optviz.figures.style import Bar, Figure, Scatter, Style, apply, axis_refs, color, margins, styled_layout, subplot_layout
+from optviz.figures.style import Bar, Figure, Scatter, Style, axis_refs, color, margins, styled_layout, subplot_layout
 from optviz.netstats import LayerStats
 
 LOG_FLOOR = 1e-12
@@ -350,27 +350,16 @@ def activation_figure(activation_key: str, presenter: bool = False) -> go.Figure
     activation = ACTIVATIONS[activation_key]
     style = Style.for_mode(presenter)
     z, values, slopes = activation_curve(activation_key)
-    fig = Figure()
-    fig.add_trace(
-        Scatter(
-            x=z.tolist(),
-            y=values.tolist(),
-            mode="lines",
-            name=f"f(z) = {activation.label}",
-            line=dict(color=color(0), width=style.line_width),
-            hovertemplate="z = %{x:.2f}<br>f(z) = %{y:.3f}<extra></extra>",
-        )
-    )
-    fig.add_trace(
-        Scatter(
-            x=z.tolist(),
-            y=slopes.tolist(),
-            mode="lines",
-            name="f'(z) (local gradient)",
-            line=dict(color=color(1), width=style.line_width, dash="dash"),
-            hovertemplate="z = %{x:.2f}<br>f'(z) = %{y:.3f}<extra></extra>",
-        )
-    )
+    traces = [
+        Scatter(x=z.tolist(), y=values.tolist(), mode="lines", name=f"f(z) = {activation.label}",
+                line=dict(color=color(0), width=style.line_width),
+                hovertemplate="z = %{x:.2f}<br>f(z) = %{y:.3f}<extra></extra>"),
+        Scatter(x=z.tolist(), y=slopes.tolist(), mode="lines", name="f'(z) (local gradient)",
+                line=dict(color=color(1), width=style.line_width, dash="dash"),
+                hovertemplate="z = %{x:.2f}<br>f'(z) = %{y:.3f}<extra></extra>"),
+    ]
+    layout: dict = dict(xaxis=dict(title=dict(text="pre-activation z"), range=[-4, 4], zeroline=True),
+                        yaxis=dict(title=dict(text="f(z), f'(z)"), zeroline=True))
     if activation.saturation is not None:
         if activation.saturation == "tanh":
             edge = math.atanh(TANH_SATURATION)
@@ -380,25 +369,14 @@ def activation_figure(activation_key: str, presenter: bool = False) -> go.Figure
                 (-4.0, math.log(SIGMOID_SATURATION_LOW / (1 - SIGMOID_SATURATION_LOW))),
                 (math.log(SIGMOID_SATURATION_HIGH / (1 - SIGMOID_SATURATION_HIGH)), 4.0),
             ]
-        for x0, x1 in regions:
-            if x1 > x0:
-                fig.add_vrect(x0=x0, x1=x1, fillcolor="#999999", opacity=0.15, line_width=0, layer="below")
-        fig.add_annotation(
-            text=f"shaded: saturated ({saturation_rule(activation)})",
-            xref="paper",
-            yref="paper",
-            x=0.01,
-            y=0.99,
-            xanchor="left",
-            yanchor="top",
-            showarrow=False,
-            font=dict(size=max(10, style.font_size - 2)),
-        )
-    fig.update_xaxes(title_text="pre-activation z", range=[-4, 4], zeroline=True)
-    fig.update_yaxes(title_text="f(z), f'(z)", zeroline=True)
-    apply(fig, presenter, title=f"{activation.label}: f(z) and f'(z)")
-    fig.update_layout(
-        legend=dict(orientation="h", x=1.0, xanchor="right", y=1.02, yanchor="bottom"),
-        margin=dict(t=110 if presenter else 80),
-    )
-    return fig
+        # What fig.add_vrect makes: a rectangle over the whole plot height, behind the traces.
+        layout["shapes"] = [dict(type="rect", x0=x0, x1=x1, xref="x", y0=0, y1=1, yref="y domain", fillcolor="#999999",
+                                 opacity=0.15, line=dict(width=0), layer="below")
+                            for x0, x1 in regions if x1 > x0]
+        layout["annotations"] = [dict(text=f"shaded: saturated ({saturation_rule(activation)})", xref="paper",
+                                      yref="paper", x=0.01, y=0.99, xanchor="left", yanchor="top", showarrow=False,
+                                      font=dict(size=max(10, style.font_size - 2)))]
+    layout = styled_layout(layout, presenter, f"{activation.label}: f(z) and f'(z)")
+    layout["legend"] = {**layout.get("legend", {}), **dict(orientation="h", x=1.0, xanchor="right", y=1.02, yanchor="bottom")}
+    layout["margin"] = {**layout.get("margin", {}), "t": 110 if presenter else 80}
+    return Figure(data=traces, layout=layout)  # one dict, one constructor (see stats_figure)
