@@ -92,7 +92,8 @@ def path_bucket(count: int) -> int:
 
 # End-point runs are padded so that few sizes compile (a new count of candidate minima would
 # otherwise compile while the penalty slider moves) and never to an odd size: XLA's CPU loops
-# run 2.5-4x slower per point on an odd-length array (10,001 points: 19 ms, 10,000: 8 ms).
+# run 2.5-4x slower per point on an odd-length array (500 Adam steps from 10,001 starts took
+# 19 ms, from 10,000 starts 8 ms).
 END_POINTS_BLOCK = 1024
 # Large runs are split into parts that run at once in threads, one per core: one XLA execution
 # splits every elementwise loop over the cores with a barrier per loop (9 loops per two steps)
@@ -104,8 +105,9 @@ END_POINTS_PART = 16384
 def end_point_parts(count: int, cores: int | None = None) -> tuple[int, int]:
     """How an end-point run of `count` starts is split: (parts, points per part).
 
-    One part per core, each of at least END_POINTS_PART points (one part below that); a part's
-    size is a power of two (at least 8) up to END_POINTS_BLOCK points, then a multiple of it.
+    At most one part per core, and every part at least END_POINTS_PART starts (so a run of
+    fewer than 2 * END_POINTS_PART starts is one part); a part's size is a power of two (at
+    least 8) up to END_POINTS_BLOCK points, then a multiple of END_POINTS_BLOCK.
 
     Args:
       count: number of starts (>= 1).
@@ -446,9 +448,9 @@ def run_end_points(
     """Run one optimizer from every start in `starts` (N, 2) and keep only the end points.
 
     Same semantics as the last point of `run_paths` (frozen at the last good point). Paths that
-    stay inside run in the structure-of-arrays kernel `_scan_end_points` (in parallel, padded
-    parts: see `end_point_parts`); those that
-    diverge, and every path of an optimizer that needs the Hessian, run in `_scan_paths`.
+    stay inside run in the structure-of-arrays kernel `_scan_end_points` (in padded parts, at
+    once: see `end_point_parts`); those that diverge, and every path of an optimizer that needs
+    the Hessian, run in `_scan_paths`.
     `steps` is used exactly (not bucketed): end points of a longer run would differ.
     """
     starts_np = np.asarray(starts, dtype=np.float32).reshape(-1, 2)
