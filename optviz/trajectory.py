@@ -90,6 +90,12 @@ def path_bucket(count: int) -> int:
     return 1 << max(0, int(count) - 1).bit_length()
 
 
+def size_bucket(count: int, block: int) -> int:
+    """The padded size of `count` points: the next power of two up to `block`, then the next
+    multiple of `block` (few compiled shapes, and little padding for large grids)."""
+    return path_bucket(count) if count <= block else -(-int(count) // block) * block
+
+
 # End-point runs are padded so that few sizes compile (a new count of candidate minima would
 # otherwise compile while the penalty slider moves) and never to an odd size: XLA's CPU loops
 # run 2.5-4x slower per point on an odd-length array (500 Adam steps from 10,001 starts took
@@ -118,10 +124,7 @@ def end_point_parts(count: int, cores: int | None = None) -> tuple[int, int]:
     """
     cores = cores or os.cpu_count() or 1
     parts = max(1, min(cores, int(count) // END_POINTS_PART))
-    per_part = -(-int(count) // parts)
-    if per_part <= END_POINTS_BLOCK:
-        return parts, max(8, path_bucket(per_part))
-    return parts, -(-per_part // END_POINTS_BLOCK) * END_POINTS_BLOCK
+    return parts, max(8, size_bucket(-(-int(count) // parts), END_POINTS_BLOCK))
 
 
 @functools.cache
@@ -514,10 +517,9 @@ def _at_points(kernel, surface_key: str, points, surface_params, penalty: str, s
     surface = SURFACES[surface_key]
     sp = {k: np.float32(v) for k, v in surface_param_values(surface, surface_params or {}).items()}
     points_np = np.asarray(points, np.float32).reshape(-1, 2)
-    # Padded (to a power of two, or to a multiple of 4096 for grids) so that a new number of
-    # points rarely compiles a new variant.
+    # Padded (size_bucket) so that a new number of points rarely compiles a new variant.
     count = len(points_np)
-    padded = np.zeros((path_bucket(count) if count <= 4096 else -(-count // 4096) * 4096, 2), np.float32)
+    padded = np.zeros((size_bucket(count, 4096), 2), np.float32)
     padded[:count] = points_np
     values = kernel(padded, sp, np.float32(strength), surface_key=surface_key, penalty=penalty)
     return np.asarray(jax.device_get(values), dtype=float)[:count]
