@@ -158,10 +158,9 @@ def stats_figure(stats_list: Sequence[LayerStats], labels: Sequence[str], presen
         layout["yaxis" + y_ref[1:]].update(y_axis)
     for annotation in layout["annotations"]:  # the subplot titles
         annotation["font"] = {**annotation.get("font", {}), "size": style.font_size}
-    layout = styled_layout(layout, presenter)
-    layout["legend"] = {**layout["legend"], **dict(orientation="h", yanchor="bottom", y=1.12, x=0.0)}
     # Log-axis labels ("10⁻⁵") and the first panel's title need ~86 px (120 presenter).
-    layout["margin"] = {**margins(presenter, left=90), "t": 90}
+    layout = styled_layout(layout, presenter, after=dict(legend=dict(orientation="h", yanchor="bottom", y=1.12, x=0.0),
+                                                         margin={**margins(presenter, left=90), "t": 90}))
     # One dict, one constructor: every update_* call costs Plotly a walk over the figure.
     return Figure(data=traces, layout=layout)
 
@@ -314,9 +313,8 @@ def saturation_figure(stats_list: Sequence[LayerStats], labels: Sequence[str], p
         layout["yaxis" + y_ref[1:]].update(range=[-3, 103], ticksuffix="%", title=dict(text=y_title))
     for annotation in layout["annotations"]:  # the subplot titles
         annotation["font"] = {**annotation.get("font", {}), "size": style.font_size}
-    layout = styled_layout(layout, presenter)
-    layout["legend"] = {**layout["legend"], **dict(orientation="h", yanchor="bottom", y=1.12, x=0.0)}
-    layout["margin"] = {**layout["margin"], "t": 90}
+    layout = styled_layout(layout, presenter, after=dict(legend=dict(orientation="h", yanchor="bottom", y=1.12, x=0.0),
+                                                         margin=dict(t=90)))
     return Figure(data=traces, layout=layout)  # one dict, one constructor (see stats_figure)
 
 
@@ -376,7 +374,7 @@ def activation_figure(activation_key: str, presenter: bool = False) -> go.Figure
         layout["annotations"] = [dict(text=f"shaded: saturated ({saturation_rule(activation)})", xref="paper",
                                       yref="paper", x=0.01, y=0.99, xanchor="left", yanchor="top", showarrow=False,
                                       font=dict(size=max(10, style.font_size - 2)))]
-    layout = styled_layout(layout, presenter, f"{activation.label}: f(z) and f'(z)")
-    layout["legend"] = {**layout.get("legend", {}), **dict(orientation="h", x=1.0, xanchor="right", y=1.02, yanchor="bottom")}
-    layout["margin"] = {**layout.get("margin", {}), "t": 110 if presenter else 80}
+    layout = styled_layout(layout, presenter, f"{activation.label}: f(z) and f'(z)",
+                           after=dict(legend=dict(orientation="h", x=1.0, xanchor="right", y=1.02, yanchor="bottom"),
+                                      margin=dict(t=110 if presenter else 80)))
     return Figure(data=traces, layout=layout)  # one dict, one constructor (see stats_figure)

@@ -147,14 +147,15 @@ def layout(presenter: bool = False, title: str | None = None) -> dict:
     return result
 
 
-def styled_layout(base: dict, presenter: bool = False, title: str | None = None) -> dict:
-    """`base` (a layout as a plain dict) with the optviz look merged in, as a new dict.
+def styled_layout(base: dict, presenter: bool = False, title: str | None = None, after: dict | None = None) -> dict:
+    """`base` (a layout as a plain dict) with the optviz look merged in, then `after`, as a new dict.
 
     The same as fig.update_layout(**look) followed, in presenter mode, by update_xaxes and
-    update_yaxes with the presenter axis settings on every x and y axis, but on plain dicts:
-    plotly's update_* walk took 4-7 ms of each loss, distance, 3-D or activation build (15-25%)
-    and ~150 ms of the 20-axis histograms figure. Builders that fill in a layout dict call this
-    last; `apply` does it for a built figure.
+    update_yaxes with the presenter axis settings on every x and y axis, then
+    fig.update_layout(**after), but on plain dicts: plotly's update_* walk took 4-7 ms of each
+    loss, distance, 3-D or activation build (15-25%) and ~150 ms of the 20-axis histograms
+    figure. Builders that fill in a layout dict call this last, with what must win over the look
+    (a legend placement, a taller top margin) as `after`; `apply` does it for a built figure.
     """
     look = layout(presenter, title)
     axis = {k: look.pop(k) for k in ("xaxis", "yaxis") if k in look}
@@ -163,7 +164,7 @@ def styled_layout(base: dict, presenter: bool = False, title: str | None = None)
         axes = dict.fromkeys(["xaxis", "yaxis", *(key for key in merged if re.fullmatch(r"[xy]axis\d*", key))])
         for name in axes:
             merged[name] = _merged(merged.get(name, {}), axis[name[0] + "axis"])
-    return merged
+    return _merged(merged, after) if after else merged
 
 
 def apply(fig: go.Figure, presenter: bool = False, title: str | None = None) -> go.Figure:

@@ -193,16 +193,12 @@ def contour_figure(view: SurfaceView, results: Sequence[TrajectoryResult], start
     traces += _path_traces(results, st) + _critical_point_traces(view.critical_points, st)
     traces += _divergence_traces(results, st, view.unbounded) + [_start_trace(start, st)]
     # One layout dict in the constructor: each update_layout call costs Plotly a tree walk.
-    layout = style.layout(presenter, view.title or None)
     xaxis, yaxis = _axes(view.domain)
-    layout.update(
-        xaxis={**layout.get("xaxis", {}), **xaxis},
-        yaxis={**layout.get("yaxis", {}), **yaxis},
-        legend={**layout["legend"], **_LEGEND_ON_TOP},
+    layout = style.styled_layout({}, presenter, view.title or None, after=dict(
+        xaxis=xaxis, yaxis=yaxis, legend=_LEGEND_ON_TOP,
         margin={**style.margins(presenter, right=110), "t": _legend_top_margin(presenter)},  # right: the colour bar
-        title={**layout.get("title", {}), **_TITLE_ON_TOP},
-        clickmode="event+select", dragmode="pan", height=640 if presenter else 560,
-    )
+        title=_TITLE_ON_TOP, clickmode="event+select", dragmode="pan", height=640 if presenter else 560,
+    ))
     return style.Figure(data=traces, layout=layout)
 
 
