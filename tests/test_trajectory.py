@@ -240,6 +240,16 @@ def test_end_point_parts_cover_every_start_with_few_even_sizes(count, cores):
     assert (size & (size - 1) == 0) if small else size % trajectory.END_POINTS_BLOCK == 0
 
 
+@pytest.mark.parametrize("count, cores, expected", [
+    (1, 2, (1, 8)), (9, 2, (1, 16)), (1025, 2, (1, 2048)),  # powers of two (at least 8), then 1024-blocks
+    (10_001, 2, (1, 10_240)), (32_767, 2, (1, 32_768)),  # one part below 2 x 16,384 starts
+    (32_768, 2, (2, 16_384)), (65_536, 2, (2, 32_768)), (65_536, 1, (1, 65_536)),
+    (65_536, 16, (4, 16_384)), (100_003, 16, (6, 17_408)),  # 100,003 / 6 -> 16,668 -> 17 blocks
+])
+def test_end_point_parts_examples(count, cores, expected):
+    assert end_point_parts(count, cores) == expected
+
+
 def test_end_points_split_into_parallel_parts_equal_one_run(monkeypatch):
     (x0, x1), (y0, y1) = SURFACES["himmelblau"].domain
     gx, gy = np.meshgrid(np.linspace(x0, x1, 7), np.linspace(y0, y1, 5))
