@@ -19,7 +19,7 @@ case "${1:-}" in
     # Fill the on-disk compilation cache with every lesson's variants, beside the server and at
     # low priority, so that a student's first click on a lesson loads instead of compiling.
     nice -n 10 .venv/bin/python -m optviz warmup --quiet >/dev/null 2>&1 &
-    exec .venv/bin/python -m optviz.ui_server "$@"
+    exec .venv/bin/python -m optviz.ui.server "$@"
     ;;
   test)
     venv requirements-dev.txt

@@ -20,9 +20,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import jax  # noqa: E402
 import numpy as np  # noqa: E402
 
-from optviz import compute, trajectory  # noqa: E402
+from optviz.trajectories import compute, trajectory  # noqa: E402
 from optviz.optimizers import OPTIMIZERS  # noqa: E402
-from optviz.scene import TrajectoryScene, optimizer_of  # noqa: E402
+from optviz.trajectories.scene import TrajectoryScene, optimizer_of  # noqa: E402
 from optviz.surfaces import SURFACES  # noqa: E402
 
 BACKEND_COMPILES = {"n": 0}

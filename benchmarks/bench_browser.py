@@ -1,7 +1,7 @@
 """Time optviz as a student sees it, in a real Chromium: slider move -> updated chart (p50/p95),
 and cold start (server start -> first chart; a second session's first chart).
 
-Starts its own server (`python -m optviz.ui_server`, 127.0.0.1, free port) and a headless Debian
+Starts its own server (`python -m optviz.ui.server`, 127.0.0.1, free port) and a headless Debian
 Chromium through Playwright; helpers come from tests/browser_support.py.
 Run: .venv/bin/python benchmarks/bench_browser.py [--changes 20]
 Prints measured figures; asserts nothing (timings belong here, not in tests).

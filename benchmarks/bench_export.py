@@ -20,7 +20,7 @@ from PIL import Image
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 from optviz import export  # noqa: E402
-from optviz.figures import style  # noqa: E402
+from optviz import style  # noqa: E402
 
 
 def surface(n: int = 200) -> tuple[np.ndarray, np.ndarray]:

@@ -1,4 +1,4 @@
-"""Benchmark optviz.netstats: compile time, warm time, recompilations. Prints figures, asserts nothing.
+"""Benchmark optviz.layers.network: compile time, warm time, recompilations. Prints figures, asserts nothing.
 
     .venv/bin/python benchmarks/bench_netstats.py [--runs 20]
 
@@ -28,9 +28,9 @@ os.environ.setdefault("JAX_PLATFORMS", "cpu")
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 
-from optviz import layers_compute, netstats  # noqa: E402
-from optviz.layers_scene import LayersScene  # noqa: E402
-from optviz.netstats import NetworkConfig, layer_stats  # noqa: E402
+from optviz.layers import compute as layers_compute, netstats  # noqa: E402
+from optviz.layers.scene import LayersScene  # noqa: E402
+from optviz.layers.network import NetworkConfig, layer_stats  # noqa: E402
 
 
 def _timed(function, *args, **kwargs) -> tuple[float, object]:

@@ -41,12 +41,12 @@ def _parse(params: Sequence[Param], values: dict[str, Any], where: str) -> dict[
 
 
 def _registry_json() -> dict[str, Any]:
-    from optviz.compute import FIGURES, MAIN_FIGURE
+    from optviz.trajectories.compute import FIGURES, MAIN_FIGURE
     from optviz.optimizers import OPTIMIZERS
     from optviz.params import defaults
     from optviz.schedules import SCHEDULES
     from optviz.surfaces import PENALTY_PARAMS, SURFACES
-    from optviz.trajectory import RUN_PARAMS
+    from optviz.trajectories.runner import RUN_PARAMS
 
     out: dict[str, Any] = {
         "surfaces": {
@@ -73,7 +73,7 @@ def _registry_json() -> dict[str, Any]:
     }
     for extra in _EXTRA_LISTINGS:
         out.update(extra())
-    from optviz import layers_compute
+    from optviz.layers import compute as layers_compute
 
     out["figures"]["layers"] = {"main": layers_compute.MAIN_FIGURE, "figures": layers_compute.FIGURES}
     return out
@@ -101,7 +101,7 @@ def cmd_trajectory(args) -> int:
     from optviz.optimizers import resolve_optimizer
     from optviz.schedules import resolve_schedule
     from optviz.surfaces import PENALTY_PARAMS, resolve_surface
-    from optviz.trajectory import RUN_PARAMS, run_paths
+    from optviz.trajectories.runner import RUN_PARAMS, run_paths
 
     try:
         surface = resolve_surface(args.surface)

@@ -47,14 +47,14 @@ def _load_scene(args):
 
 
 def _trajectory_loader(data):
-    from optviz.scene import TrajectoryScene
+    from optviz.trajectories.scene import TrajectoryScene
 
     scene, notices = TrajectoryScene.from_json(data)
     return "trajectories", scene, notices
 
 
 def _layers_loader(data):
-    from optviz.layers_scene import LayersScene
+    from optviz.layers.scene import LayersScene
 
     scene, notices = LayersScene.from_json(data)
     return "layers", scene, notices
@@ -67,15 +67,15 @@ EXPORTERS: dict[str, Any] = {}
 
 
 def _trajectory_exporter(scene):
-    from optviz import compute
-    from optviz.scene_export import trajectory_exportable
+    from optviz.trajectories import compute
+    from optviz.export.source import trajectory_exportable
 
     results, view = compute.trajectories(scene), compute.surface_view(scene)
     return trajectory_exportable(scene, results, view), list(compute.FIGURES), compute.MAIN_FIGURE, scene.surface
 
 
 def _layers_exporter(scene):
-    from optviz import layers_compute
+    from optviz.layers import compute as layers_compute
 
     figures = [f for f in layers_compute.FIGURES if f != "histograms_b" or scene.b is not None]
     return layers_compute.exportable(scene, layers_compute.statistics(scene)), figures, layers_compute.MAIN_FIGURE, scene.a.activation
@@ -86,8 +86,8 @@ EXPORTERS["layers"] = _layers_exporter
 
 
 def cmd_layers(args) -> int:
-    from optviz.netstats import NETWORK_PARAMS, NetworkConfig
-    from optviz.netstats_report import layer_stats_json
+    from optviz.layers.network import NETWORK_PARAMS, NetworkConfig
+    from optviz.layers.report import layer_stats_json
 
     given = {p.name: getattr(args, p.name) for p in NETWORK_PARAMS if getattr(args, p.name) is not None}
     try:  # NetworkConfig parses each value strictly and resolves initializer aliases
@@ -107,7 +107,7 @@ def cmd_layers(args) -> int:
 
 
 def _register_layers(sub) -> None:
-    from optviz.netstats import NETWORK_PARAMS
+    from optviz.layers.network import NETWORK_PARAMS
 
     p = sub.add_parser("layers", help="per-layer statistics of a deep MLP (initialization & activations)")
     for spec in NETWORK_PARAMS:
@@ -123,7 +123,7 @@ def _register_layers(sub) -> None:
 
 def cmd_export(args) -> int:
     from optviz import export
-    from optviz.scene_export import FORMATS, ExportRequest, render
+    from optviz.export.source import FORMATS, ExportRequest, render
 
     page, scene = _load_scene(args)
     try:
@@ -154,7 +154,7 @@ def cmd_export(args) -> int:
 
 
 def _register_export(sub) -> None:
-    from optviz.scene_export import FORMATS
+    from optviz.export.source import FORMATS
 
     p = sub.add_parser("export", help="a figure or the data of a scene, as a file (batch slides)")
     p.add_argument("--scene", metavar="FILE.json", help="a scene file downloaded from the app")
@@ -201,7 +201,7 @@ cli._EXTRA_COMMANDS.append(_register_layers)
 def _layers_listing() -> dict[str, Any]:
     from optviz.activations import ACTIVATIONS
     from optviz.initializers import INITIALIZERS
-    from optviz.netstats import NETWORK_PARAMS
+    from optviz.layers.network import NETWORK_PARAMS
     from optviz.params import to_json
 
     return {

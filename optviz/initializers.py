@@ -49,10 +49,10 @@ class Initializer:
       variance: (fan_in, fan_out, scale, gain) -> theoretical Var(W) of the sampled matrix.
       sample: (key, shape, scale, gain) -> W, shape (fan_in, fan_out); scale and gain may
         be traced values. W must be linear in the gain (and in the scale where `uses_scale`):
-        `optviz.netstats` draws at 1 and 1 once and multiplies (tests/test_netstats.py checks).
+        `optviz.layers.network` draws at 1 and 1 once and multiplies (tests/test_netstats.py checks).
       lesson: the one-line lecture takeaway.
       data_dependent: True for LSUV, whose final per-layer scale needs a batch of data (it
-        is applied in `optviz.netstats`); `sample` and `variance` describe the data-free
+        is applied in `optviz.layers.network`); `sample` and `variance` describe the data-free
         starting point.
     """
 

@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from optviz.scene import TrajectoryScene
+from optviz.trajectories.scene import TrajectoryScene
 
 
 @dataclass(frozen=True)
@@ -170,8 +170,8 @@ _TRAJECTORY_LESSONS = [
 ]
 
 def _layers(a: dict, b: dict | None = None):
-    from optviz.layers_scene import LayersScene
-    from optviz.netstats import NetworkConfig
+    from optviz.layers.scene import LayersScene
+    from optviz.layers.network import NetworkConfig
 
     return lambda: LayersScene(NetworkConfig(**a), NetworkConfig(**b) if b is not None else None)
 

@@ -12,13 +12,14 @@ from __future__ import annotations
 import time
 from typing import Callable, Iterable
 
-from optviz import compute, layers_compute
+from optviz.trajectories import compute
+from optviz.layers import compute as layers_compute
 from optviz.activations import ACTIVATIONS
 from optviz.initializers import INITIALIZERS
-from optviz.layers_scene import LayersScene
+from optviz.layers.scene import LayersScene
 from optviz.lessons import LESSONS
-from optviz.netstats import NetworkConfig
-from optviz.scene import TrajectoryScene
+from optviz.layers.network import NetworkConfig
+from optviz.trajectories.scene import TrajectoryScene
 
 
 def scenes(quick: bool = False) -> Iterable[tuple[str, TrajectoryScene | LayersScene]]:

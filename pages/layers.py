@@ -2,10 +2,11 @@
 
 import streamlit as st
 
-from optviz import layers_compute, ui, ui_layers
-from optviz.layers_scene import LayersScene
+from optviz import ui
+from optviz.layers import compute as layers_compute, controls as ui_layers
+from optviz.layers.scene import LayersScene
 from optviz.lessons import LESSONS
-from optviz.netstats import NetworkConfig, layer_stats
+from optviz.layers.network import NetworkConfig, layer_stats
 
 PAGE = ui_layers.PAGE_KEY
 VIEWS = ["Mean & std per layer", "Histograms", "Saturated & dead", "Activation function"]

@@ -2,11 +2,12 @@
 
 import streamlit as st
 
-from optviz import compute, ui, ui_trajectory
+from optviz import ui
+from optviz.trajectories import compute, controls as ui_trajectory
 from optviz.lessons import LESSONS
-from optviz.scene_export import trajectory_exportable
+from optviz.export.source import trajectory_exportable
 from optviz.optimizers import OPTIMIZERS
-from optviz.scene import TrajectoryScene, optimizer_of
+from optviz.trajectories.scene import TrajectoryScene, optimizer_of
 from optviz.surfaces import SURFACES
 
 PAGE = "trajectory_scene"

@@ -1,7 +1,7 @@
 """Real-browser support for optviz's tests and benchmarks: one optviz server, Chromium through
 Playwright, and the few page helpers every browser flow needs.
 
-* `AppServer` starts the app the only supported way, `python -m optviz.ui_server` (the launcher
+* `AppServer` starts the app the only supported way, `python -m optviz.ui.server` (the launcher
   that routes deep links through `st.navigation` on a fresh server), on a free 127.0.0.1 port,
   and waits for `/_stcore/health`.
 * `Browser` is one headless Debian Chromium (`launch_persistent_context`: Playwright cannot
@@ -168,7 +168,7 @@ def free_port() -> int:
 
 
 class AppServer:
-    """`python -m optviz.ui_server` on 127.0.0.1:PORT in a subprocess; a context manager.
+    """`python -m optviz.ui.server` on 127.0.0.1:PORT in a subprocess; a context manager.
 
     `extra_args` are more Streamlit options. The file watcher is off (other people edit the
     sources while tests run) and usage statistics are off (no outside requests).
@@ -191,7 +191,7 @@ class AppServer:
         return self.proc.pid
 
     def command(self) -> list[str]:
-        return [sys.executable, "-m", "optviz.ui_server", "--server.port", str(self.port),
+        return [sys.executable, "-m", "optviz.ui.server", "--server.port", str(self.port),
                 "--server.address", "127.0.0.1", "--server.headless", "true",
                 "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false", *self.extra_args]
 

@@ -435,7 +435,7 @@ def _check_export(fmt: str, data: bytes, page: AppPage, spec: PageSpec) -> None:
 
 @pytest.mark.parametrize("spec, fmt", _export_cases())
 def test_export_download_is_a_valid_file(export_page, spec: PageSpec, fmt: str):
-    from optviz.scene_export import FORMATS
+    from optviz.export.source import FORMATS
     from optviz.ui import _FORMAT_LABELS
 
     page = export_page(spec)

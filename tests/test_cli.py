@@ -11,7 +11,7 @@ import pytest
 from optviz.cli import main
 from optviz.optimizers import OPTIMIZERS
 from optviz.surfaces import SURFACES
-from optviz.trajectory import run_paths
+from optviz.trajectories.runner import run_paths
 
 
 def run_cli(capsys, *argv):

@@ -1,6 +1,6 @@
 """Every figure builder's output is a valid Plotly figure.
 
-The builders skip Plotly's per-property validation for speed (optviz.figures.style), so this
+The builders skip Plotly's per-property validation for speed (optviz.style), so this
 suite validates their output in full: every figure of every lesson scene, on screen and in
 presenter mode.
 """
@@ -10,10 +10,11 @@ import json
 import plotly.graph_objects as go
 import pytest
 
-from optviz import compute, layers_compute
-from optviz.layers_scene import LayersScene
+from optviz.trajectories import compute
+from optviz.layers import compute as layers_compute
+from optviz.layers.scene import LayersScene
 from optviz.lessons import LESSONS
-from optviz.scene import TrajectoryScene
+from optviz.trajectories.scene import TrajectoryScene
 
 
 def _figures(scene, presenter):

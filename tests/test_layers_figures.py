@@ -12,17 +12,17 @@ import plotly.graph_objects as go
 import pytest
 
 from optviz.activations import ACTIVATIONS
-from optviz.figures import layers as layer_figures
-from optviz.figures.layers import (
+from optviz.layers import figures as layer_figures
+from optviz.layers.figures import (
     LOG_FLOOR,
     activation_figure,
     histograms_figure,
     saturation_figure,
     stats_figure,
 )
-from optviz.figures.style import PALETTE
+from optviz.style import PALETTE
 from optviz.initializers import INITIALIZERS
-from optviz.netstats import HISTOGRAM_BINS, LayerStats, NetworkConfig, layer_stats
+from optviz.layers.network import HISTOGRAM_BINS, LayerStats, NetworkConfig, layer_stats
 
 
 def synthetic_stats(activation: str = "tanh", depth: int = 10, seed: int = 0, **overrides) -> LayerStats:

@@ -8,8 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from optviz.cli import main
-from optviz.layers_scene import LayersScene
-from optviz.netstats import NETWORK_PARAMS, NetworkConfig, layer_stats
+from optviz.layers.scene import LayersScene
+from optviz.layers.network import NETWORK_PARAMS, NetworkConfig, layer_stats
 
 
 @st.composite

@@ -5,10 +5,10 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from optviz import compute
-from optviz.layers_scene import LayersScene
+from optviz.trajectories import compute
+from optviz.layers.scene import LayersScene
 from optviz.lessons import LESSONS, lesson_aware
-from optviz.scene import TrajectoryScene
+from optviz.trajectories.scene import TrajectoryScene
 
 _paths_cache: dict = {}
 
@@ -145,7 +145,7 @@ def check_l1_penalty(scene):
 
 
 def layer_stats_of(scene):
-    from optviz.layers_compute import statistics
+    from optviz.layers.compute import statistics
 
     return statistics(scene)
 

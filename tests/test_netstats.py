@@ -13,17 +13,17 @@ import math
 import numpy as np
 import pytest
 
-from optviz import netstats
+from optviz.layers import network as netstats
 from optviz.activations import ACTIVATIONS
 from optviz.initializers import INITIALIZERS
-from optviz.netstats import (
+from optviz.layers.network import (
     MAX_ELEMENTS,
     NETWORK_PARAMS,
     LayerStats,
     NetworkConfig,
     layer_stats,
 )
-from optviz.netstats_report import describe, layer_stats_json, layer_stats_records
+from optviz.layers.report import describe, layer_stats_json, layer_stats_records
 from optviz.params import defaults
 
 SEEDS = (0, 1, 2)

@@ -4,10 +4,10 @@ view of them (contour, loss, distance, the page's messages) tells the truth or s
 import numpy as np
 import pytest
 
-from optviz import compute
-from optviz.figures import trajectory as figs
-from optviz.scene import TrajectoryScene
-from optviz.trajectory import hessians_at
+from optviz.trajectories import compute
+from optviz.trajectories import figures as figs
+from optviz.trajectories.scene import TrajectoryScene
+from optviz.trajectories.runner import hessians_at
 
 from test_app_trajectories import page
 

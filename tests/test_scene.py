@@ -8,10 +8,10 @@ from hypothesis import strategies as st
 
 from optviz.optimizers import OPTIMIZERS
 from optviz.params import Param
-from optviz.scene import TrajectoryScene
+from optviz.trajectories.scene import TrajectoryScene
 from optviz.schedules import SCHEDULES
 from optviz.surfaces import SURFACES
-from optviz.trajectory import RUN_PARAMS
+from optviz.trajectories.runner import RUN_PARAMS
 
 
 def _value(param: Param):
@@ -113,7 +113,7 @@ def test_bad_json_text():
 
 
 def test_a_scene_file_of_the_other_page_says_so():
-    from optviz.layers_scene import LayersScene
+    from optviz.layers.scene import LayersScene
 
     trajectory = TrajectoryScene().to_json()
     trajectory.pop("kind")  # without its kind, a trajectory file is read as a layers file ...

@@ -9,11 +9,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from optviz import compute, export
+from optviz import export
+from optviz.trajectories import compute
 from optviz.cli import main
 from optviz.lessons import LESSONS
-from optviz.scene import TrajectoryScene
-from optviz.scene_export import ExportRequest, render, trajectory_exportable
+from optviz.trajectories.scene import TrajectoryScene
+from optviz.export.source import ExportRequest, render, trajectory_exportable
 
 needs_chromium = pytest.mark.skipif(
     not export.chromium_available() and not __import__("os").environ.get("CI"),

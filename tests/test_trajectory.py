@@ -14,8 +14,8 @@ from optviz.optimizers import OPTIMIZERS
 from optviz.params import defaults
 from optviz.schedules import SCHEDULES
 from optviz.surfaces import SURFACES, objective, surface_param_values
-from optviz import trajectory
-from optviz.trajectory import TRACE_COUNT, end_point_parts, run_end_points, run_paths, step_bucket
+from optviz.trajectories import runner as trajectory
+from optviz.trajectories.runner import TRACE_COUNT, end_point_parts, run_end_points, run_paths, step_bucket
 
 
 def _oracles(surface_key, params=None):
@@ -266,8 +266,8 @@ def test_end_points_split_into_parallel_parts_equal_one_run(monkeypatch):
 
 
 def test_penalty_strength_changes_do_not_recompile_the_minimum_search():
-    from optviz import compute
-    from optviz.scene import TrajectoryScene
+    from optviz.trajectories import compute
+    from optviz.trajectories.scene import TrajectoryScene
 
     # The number of candidate minima changes with the strength (6, 4, 2 on the camel); the
     # end-point kernel is compiled for a padded size, so the slider does not recompile it.
@@ -281,8 +281,8 @@ def test_penalty_strength_changes_do_not_recompile_the_minimum_search():
 
 
 def test_a_fan_past_the_largest_seed_wraps_to_seeds_one_can_type():
-    from optviz import compute
-    from optviz.scene import TrajectoryScene
+    from optviz.trajectories import compute
+    from optviz.trajectories.scene import TrajectoryScene
 
     top = 2**31 - 1
     scene, notices = TrajectoryScene.from_query({"noise": "0.5", "paths": "3", "seed": str(top), "opt": "sgd", "steps": "5"})

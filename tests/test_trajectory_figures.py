@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from optviz import compute
-from optviz.figures import trajectory as figs
-from optviz.scene import TrajectoryScene
+from optviz.trajectories import compute
+from optviz.trajectories import figures as figs
+from optviz.trajectories.scene import TrajectoryScene
 
 
 def _contour(steps: int):

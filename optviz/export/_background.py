@@ -167,7 +167,7 @@ def _colorscale_lut(colorscale: Any, n: int = 256) -> np.ndarray:
     import plotly.colors as pc
 
     if not colorscale:
-        from optviz.figures.style import SURFACE_COLORSCALE
+        from optviz.style import SURFACE_COLORSCALE
 
         colorscale = SURFACE_COLORSCALE
     if isinstance(colorscale, str):

@@ -10,10 +10,10 @@ from typing import Callable, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from optviz.figures import trajectory as figs
-from optviz.scene import TrajectoryScene, optimizer_of
+from optviz.trajectories import figures as figs
+from optviz.trajectories.scene import TrajectoryScene, optimizer_of
 from optviz.surfaces import SURFACES, CriticalPoint
-from optviz.trajectory import RUN_PARAMS, TrajectoryResult, dispatch_paths, hessians_at, losses_at, run_end_points, surface_grid
+from optviz.trajectories.runner import RUN_PARAMS, TrajectoryResult, dispatch_paths, hessians_at, losses_at, run_end_points, surface_grid
 
 GRID_RESOLUTION = 101
 _SEED = next(p for p in RUN_PARAMS if p.name == "seed")

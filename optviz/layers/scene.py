@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from optviz.initializers import INITIALIZERS
-from optviz.netstats import NETWORK_PARAMS, NetworkConfig
-from optviz.scene_io import loads, mapping, unknown_keys
+from optviz.layers.network import NETWORK_PARAMS, NetworkConfig
+from optviz.scenes import loads, mapping, unknown_keys
 
 SCENE_VERSION = 1
 B_PREFIX = "b."

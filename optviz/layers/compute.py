@@ -6,10 +6,10 @@ from typing import Any, Callable
 
 import plotly.graph_objects as go
 
-from optviz.figures import layers as figs
-from optviz.layers_scene import LayersScene
-from optviz.netstats import LayerStats, layer_stats
-from optviz.netstats_report import describe, layer_stats_records
+from optviz.layers import figures as figs
+from optviz.layers.scene import LayersScene
+from optviz.layers.network import LayerStats, layer_stats
+from optviz.layers.report import describe, layer_stats_records
 
 FIGURES: dict[str, str] = {
     "stats": "Per-layer activation mean and std, and gradient std (main figure)",
@@ -48,8 +48,8 @@ def descriptions(scene: LayersScene, stats: list[LayerStats]) -> list[tuple[str,
 
 
 def exportable(scene: LayersScene, stats: list[LayerStats]):
-    """The page's export sources (see optviz.scene_export)."""
-    from optviz.scene_export import Exportable
+    """The page's export sources (see optviz.export.source)."""
+    from optviz.export.source import Exportable
 
     def records() -> list[dict[str, Any]]:
         rows = []

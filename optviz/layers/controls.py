@@ -9,8 +9,8 @@ import streamlit as st
 from optviz import ui
 from optviz.activations import ACTIVATIONS
 from optviz.initializers import INITIALIZERS
-from optviz.layers_scene import LayersScene
-from optviz.netstats import NETWORK_PARAMS, NetworkConfig
+from optviz.layers.scene import LayersScene
+from optviz.layers.network import NETWORK_PARAMS, NetworkConfig
 
 P = "lay."  # widget-key prefix of this page
 PAGE_KEY = "layers_scene"  # session-state key of the page's scene

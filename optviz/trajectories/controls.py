@@ -7,10 +7,10 @@ import streamlit as st
 from optviz import ui
 from optviz.optimizers import OPTIMIZERS
 from optviz.params import defaults
-from optviz.scene import MAX_OPTIMIZERS, SCHEDULE_PARAM, SURFACE_PARAM, TrajectoryScene, next_instance, optimizer_of
+from optviz.trajectories.scene import MAX_OPTIMIZERS, SCHEDULE_PARAM, SURFACE_PARAM, TrajectoryScene, next_instance, optimizer_of
 from optviz.schedules import SCHEDULES
 from optviz.surfaces import PENALTY_PARAMS, SURFACES
-from optviz.trajectory import RUN_PARAMS
+from optviz.trajectories.runner import RUN_PARAMS
 
 P = "traj."  # widget-key prefix of this page
 

@@ -1,6 +1,6 @@
 """What a network's statistics say: JSON rows for the CLI and CSV export, and plain sentences.
 
-The numbers come from `optviz.netstats.layer_stats`; this module only reads a `LayerStats`
+The numbers come from `optviz.layers.network.layer_stats`; this module only reads a `LayerStats`
 (and its `NetworkConfig`) and words or serializes it. Non-finite numbers (an overflowing
 network) become None / null.
 """
@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from optviz.activations import ACTIVATIONS, saturation_rule
-from optviz.netstats import BATCHNORM_EPS, LayerStats, NetworkConfig, layer_stats
+from optviz.layers.network import BATCHNORM_EPS, LayerStats, NetworkConfig, layer_stats
 
 _JSON_LAYER_FIELDS = ("mean", "std", "saturated", "dead", "grad_std", "weight_grad_std")
 

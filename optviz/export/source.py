@@ -98,7 +98,7 @@ def render(source: Exportable, figure_name: str, request: ExportRequest) -> byte
 
 def trajectory_exportable(scene, results, view) -> Exportable:
     """The trajectory page's export sources for `scene` and its computed paths."""
-    from optviz import compute
+    from optviz.trajectories import compute
     from optviz.surfaces import SURFACES
 
     def animate(request: ExportRequest) -> bytes:

@@ -43,7 +43,7 @@ batch norm, bins and shapes), so changing the activation reuses the compiled sam
 structure (depth, width, batch, activation, init, batch norm, histogram bins) is static;
 seed, scale and gain are traced, so moving those sliders never recompiles
 (`trace_count()` counts compilations). Only statistics come back (NumPy), never the
-activations; `optviz.netstats_report` turns them into JSON rows and sentences.
+activations; `optviz.layers.report` turns them into JSON rows and sentences.
 
 References:
   cs231n lecture 6, "Training neural networks I" (activation statistics per layer).

@@ -17,11 +17,11 @@ from dataclasses import dataclass, replace
 from typing import Any, Mapping
 
 from optviz.optimizers import OPTIMIZERS
-from optviz.scene_io import loads, mapping, unknown_keys
+from optviz.scenes import loads, mapping, unknown_keys
 from optviz.params import Param, coerce_all, defaults
 from optviz.schedules import SCHEDULES
 from optviz.surfaces import PENALTY_PARAMS, SURFACES
-from optviz.trajectory import RUN_PARAMS
+from optviz.trajectories.runner import RUN_PARAMS
 
 SCENE_VERSION = 1
 DEFAULT_OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")

@@ -213,7 +213,7 @@ def export_menu(source, figure_name: str, page: str, subject: str, key: str) -> 
     GIF and MP4 are offered for the figures the source can animate (`source.animated_figures`).
     """
     from optviz import export
-    from optviz.scene_export import ANIMATED, FORMATS, STATIC, ExportRequest, file_name, render
+    from optviz.export.source import ANIMATED, FORMATS, STATIC, ExportRequest, file_name, render
 
     animated = source.animate is not None and figure_name in source.animated_figures
     formats = [f for f in FORMATS if animated or f not in ANIMATED]

@@ -12,9 +12,9 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from optviz.figures import style
+from optviz import style
 from optviz.surfaces import CriticalPoint
-from optviz.trajectory import SurfaceGrid, TrajectoryResult
+from optviz.trajectories.runner import SurfaceGrid, TrajectoryResult
 
 # Invisible points per axis that make the contour clickable (a click on a contour returns nothing).
 # 25 x 25: ~20 px apart on the default plot, within Plotly's 20 px hover distance, so a click

@@ -1,7 +1,7 @@
 """Figures of the "Initialization & activations" page: per-layer statistics of a deep MLP.
 
 Pure builders: (LayerStats, options) -> go.Figure, no streamlit, no computation beyond
-arranging what `optviz.netstats` returned (and, for `activation_figure`, evaluating f and f'
+arranging what `optviz.layers.network` returned (and, for `activation_figure`, evaluating f and f'
 on a grid). Several configurations can be drawn side by side, one palette colour each.
 
 Log axes cannot show 0: values <= 0 are drawn at `LOG_FLOOR` and their hover text says so;
@@ -30,8 +30,8 @@ from optviz.activations import (
     TANH_SATURATION,
     saturation_rule,
 )
-from optviz.figures.style import Bar, Figure, Scatter, Style, axis_refs, color, margins, styled_layout, subplot_layout
-from optviz.netstats import LayerStats
+from optviz.style import Bar, Figure, Scatter, Style, axis_refs, color, margins, styled_layout, subplot_layout
+from optviz.layers.network import LayerStats
 
 LOG_FLOOR = 1e-12
 """Values <= 0 are drawn at this height on log axes (their hover text says so)."""

@@ -1,4 +1,4 @@
-"""Start the Streamlit server for optviz: `python -m optviz.ui_server [streamlit run options]`.
+"""Start the Streamlit server for optviz: `python -m optviz.ui.server [streamlit run options]`.
 
 Why a launcher: Streamlit decides once per process whether a `pages/` folder beside the entry
 point means "legacy multipage app" (`PagesManager.uses_pages_directory`), and only clears that
@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def main(argv: list[str] | None = None) -> int:
