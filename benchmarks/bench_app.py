@@ -20,7 +20,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import jax  # noqa: E402
 import numpy as np  # noqa: E402
 
-from optviz.trajectories import compute, trajectory  # noqa: E402
+from optviz.trajectories import compute, figures as figs, runner as trajectory  # noqa: E402
+from optviz.trajectories.results import TrajectoryData  # noqa: E402
 from optviz.optimizers import OPTIMIZERS  # noqa: E402
 from optviz.trajectories.scene import TrajectoryScene, optimizer_of  # noqa: E402
 from optviz.surfaces import SURFACES  # noqa: E402
@@ -59,9 +60,9 @@ def rerun_work(repeat: int) -> None:
     print(f"  compute (trajectories + surface_view): cold {cold:.0f} ms (JIT), warm median {ms:.1f} ms (max {worst:.1f}) "
           f"over {repeat}")
     total_build = total_json = 0.0
-    for name in compute.FIGURES:
+    for name in figs.FIGURES:
         kwargs = {"clickable": True} if name == "contour" else {}
-        build = lambda: compute.build_figure(name, scene, results, view, **kwargs)  # noqa: E731
+        build = lambda: figs.build_figure(name, scene, TrajectoryData(tuple(results), view), **kwargs)  # noqa: E731
         b_ms, _, fig = median_ms(build, repeat)
         j_ms, _, spec = median_ms(fig.to_json, repeat)
         total_build += b_ms

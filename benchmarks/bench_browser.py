@@ -20,14 +20,13 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
 from optviz.compile_cache import DEFAULT_DIR  # noqa: E402  (where the app keeps compiled variants)
+from harness import AppServer, browser_unavailable  # noqa: E402
 from browser_support import (  # noqa: E402
     READY,
     TRAJECTORIES,
     AppPage,
-    AppServer,
     Browser,
     PageSpec,
-    browser_unavailable,
     chart_pages,
     slider,
 )

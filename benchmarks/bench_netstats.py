@@ -28,7 +28,7 @@ os.environ.setdefault("JAX_PLATFORMS", "cpu")
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 
-from optviz.layers import compute as layers_compute, netstats  # noqa: E402
+from optviz.layers import compute as layers_compute, figures as layer_figures, network as netstats  # noqa: E402
 from optviz.layers.scene import LayersScene  # noqa: E402
 from optviz.layers.network import NetworkConfig, layer_stats  # noqa: E402
 
@@ -157,18 +157,18 @@ def figure_builds(runs: int) -> None:
     """Median build time of every figure of the layers page: the default network A beside a network B
     with the lecture's small init (normal, scale 0.01), so that every figure, histograms_b too, is built."""
     scene = LayersScene(b=NetworkConfig(init="normal"))
-    stats = layers_compute.statistics(scene)
-    print(f"\nfigures of the layers page ({len(stats)} network(s); median of {runs} builds, then to_json):")
-    for name in layers_compute.FIGURES:
+    data = layers_compute.compute(scene)
+    print(f"\nfigures of the layers page ({len(data.stats)} network(s); median of {runs} builds, then to_json):")
+    for name in layer_figures.FIGURES:
         try:
-            layers_compute.build_figure(name, scene, stats)
+            layer_figures.build_figure(name, scene, data)
         except ValueError as error:  # histograms_b without a second network
             print(f"  {name:13s} skipped: {error}")
             continue
         builds, jsons, size = [], [], 0
         for _ in range(runs):
             start = time.perf_counter()
-            fig = layers_compute.build_figure(name, scene, stats)
+            fig = layer_figures.build_figure(name, scene, data)
             builds.append(time.perf_counter() - start)
             start = time.perf_counter()
             size = len(fig.to_json())

@@ -41,10 +41,9 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from browser_support import CHROMIUM, CHROMIUM_FLAGS  # noqa: E402  (one Chromium path and flag list)
+from harness import StreamlitServer, launch_chromium  # noqa: E402  (one server class and Chromium launcher)
 from st_client import (  # noqa: E402
     StreamlitClientError,
-    StreamlitServer,
     StreamlitSession,
     coerce_value,
 )
@@ -298,13 +297,7 @@ class BrowserProbe:
         from playwright.sync_api import sync_playwright
 
         self._pw = sync_playwright().start()
-        self._ctx = self._pw.chromium.launch_persistent_context(
-            self._tmp.name,
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=CHROMIUM_FLAGS,
-            viewport={"width": 1280, "height": 1000},
-        )
+        self._ctx = launch_chromium(self._pw, self._tmp.name, {"width": 1280, "height": 1000})
         self.page = self._ctx.pages[0] if self._ctx.pages else self._ctx.new_page()
         self.page.set_default_timeout(self.timeout * 1000)
         self.page.goto(self.url)

@@ -37,15 +37,13 @@ Example::
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
 import sys
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 import websocket  # websocket-client
@@ -58,18 +56,18 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState, WidgetStates
 __all__ = [
     "coerce_value",
     "encode_widget_state",
-    "free_port",
     "plotly_figure",
     "RerunResult",
-    "StreamlitServer",
     "StreamlitSession",
     "StreamlitClientError",
     "Widget",
     "WIDGET_TYPES",
 ]
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from harness import HEALTH_PATH  # noqa: E402  (servers, ports and Chromium: tests/harness.py)
+
 STREAM_PATH = "_stcore/stream"
-HEALTH_PATH = "_stcore/health"
 XSRF_COOKIE = "_streamlit_xsrf"
 
 #: Element types (``Element.WhichOneof("type")``) that this client treats as
@@ -743,111 +741,3 @@ class StreamlitSession:
 def plotly_figure(spec: str) -> dict[str, Any]:
     """Parse a plotly_chart element's ``spec`` (figure JSON) into a dict."""
     return json.loads(spec)
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until_healthy(proc: subprocess.Popen, url: str, timeout: float, interval: float = 0.2) -> bool:
-    """Poll ``URL/_stcore/health`` until it answers 200 (True), ``proc`` exits or ``timeout`` s pass (False)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            return False
-        try:
-            with urllib.request.urlopen(url + "/" + HEALTH_PATH, timeout=2) as resp:
-                if resp.status == 200:
-                    return True
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(interval)
-    return False
-
-
-def terminate(proc: subprocess.Popen | None) -> None:
-    """Stop a server process if it still runs: SIGTERM, then SIGKILL after 10 s."""
-    if proc is not None and proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-
-
-class StreamlitServer:
-    """Start ``streamlit run APP`` on 127.0.0.1 in a subprocess; a context manager.
-
-    ``url`` is the base URL once ``start()`` returns (``/_stcore/health``
-    answered).  ``pid`` is the server process, for RSS sampling.  ``env``
-    entries are added to the child's environment; ``args`` are extra
-    ``streamlit run`` options (e.g. ``["--server.fileWatcherType", "none"]``).
-    """
-
-    def __init__(
-        self,
-        app: str | os.PathLike[str],
-        port: int | None = None,
-        env: Mapping[str, str] | None = None,
-        args: Iterable[str] = (),
-        cwd: str | os.PathLike[str] | None = None,
-        log_path: str | os.PathLike[str] | None = None,
-    ) -> None:
-        self.app = os.fspath(app)
-        self.port = port or free_port()
-        self.env = dict(env or {})
-        self.args = list(args)
-        self.cwd = cwd
-        self.log_path = log_path
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._log: Any = None
-
-    @property
-    def pid(self) -> int:
-        """The server's process id."""
-        assert self.proc is not None
-        return self.proc.pid
-
-    def start(self, timeout: float = 60.0) -> "StreamlitServer":
-        """Start the server and wait until ``/_stcore/health`` says ok."""
-        cmd = [
-            sys.executable, "-m", "streamlit", "run", self.app,
-            "--server.port", str(self.port),
-            "--server.address", "127.0.0.1",
-            "--server.headless", "true",
-            "--browser.gatherUsageStats", "false",
-            "--server.fileWatcherType", "none",
-            *self.args,
-        ]  # fmt: skip
-        env = {**os.environ, **self.env}
-        if self.log_path is not None:
-            self._log = open(self.log_path, "wb")
-            out: Any = self._log
-        else:
-            out = subprocess.DEVNULL
-        self.proc = subprocess.Popen(cmd, cwd=self.cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
-        if wait_until_healthy(self.proc, self.url, timeout, interval=0.2):
-            return self
-        if self.proc.poll() is not None:
-            raise StreamlitClientError(f"streamlit exited with {self.proc.returncode}: {cmd}")
-        self.stop()
-        raise StreamlitClientError(f"streamlit did not answer /{HEALTH_PATH} within {timeout} s")
-
-    def stop(self) -> None:
-        """Terminate the server (SIGTERM, then SIGKILL after 10 s)."""
-        proc, self.proc = self.proc, None
-        terminate(proc)
-        if self._log is not None:
-            self._log.close()
-            self._log = None
-
-    def __enter__(self) -> "StreamlitServer":
-        return self.start()
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop()

@@ -1,8 +1,8 @@
 """ACTIVATIONS: the nonlinearities of the "Initialization & activations" page, one entry each.
 
-Each entry is the JAX function (from `jax.nn`), its formula, how it saturates or dies, the
-fixed histogram range used for its per-layer activation histograms, and the one-line lesson
-the lecture draws from it.
+Each entry is the JAX function (from `jax.nn`), its formula, how it saturates (a `Saturation`:
+the output thresholds, as data) or dies, the fixed histogram range used for its per-layer
+activation histograms, and the one-line lesson the lecture draws from it.
 
 References:
   cs231n lecture 6, "Training neural networks I" (activation functions).
@@ -14,19 +14,54 @@ References:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import partial
-from typing import Callable, Literal
+from typing import Any, Callable
 
 import jax
 import jax.numpy as jnp
 
-Saturation = Literal["tanh", "sigmoid"] | None
 
-# Thresholds of the lecture's "saturated" regime: the local derivative is below ~0.06 there.
-TANH_SATURATION = 0.97
-SIGMOID_SATURATION_LOW = 0.03
-SIGMOID_SATURATION_HIGH = 0.97
+@dataclass(frozen=True)
+class Saturation:
+    """Where an activation saturates: outputs a < low or a > high, where its slope is ~0.
+
+    Args:
+      low, high: output thresholds (tanh: ±0.97, where tanh' < 0.06; sigmoid: 0.03 and 0.97,
+        where sigma' < 0.03).
+      inverse: z = f^{-1}(a), to find the saturated ranges of the pre-activation z.
+      where: the saturated outputs in words ("at ±1").
+    """
+
+    low: float
+    high: float
+    inverse: Callable[[float], float]
+    where: str
+
+    def mask(self, outputs: Any) -> Any:
+        """Boolean mask of saturated outputs (JAX or NumPy arrays)."""
+        return (outputs < self.low) | (outputs > self.high)
+
+    @property
+    def rule(self) -> str:
+        """What counts as saturated, in plain text ("|a| > 0.97")."""
+        if self.low == -self.high:
+            return f"|a| > {self.high}"
+        return f"a < {self.low} or a > {self.high}"
+
+    def z_intervals(self, z_low: float, z_high: float) -> list[tuple[float, float]]:
+        """The saturated ranges of z within [z_low, z_high]."""
+        intervals = [(z_low, self.inverse(self.low)), (self.inverse(self.high), z_high)]
+        return [(a, b) for a, b in intervals if b > a]
+
+
+def _logit(p: float) -> float:
+    return math.log(p / (1 - p))
+
+
+TANH_SATURATION = Saturation(-0.97, 0.97, math.atanh, "at ±1")
+SIGMOID_SATURATION = Saturation(0.03, 0.97, _logit, "at 0 or 1")
 
 
 def _linear(x: jax.Array) -> jax.Array:
@@ -42,8 +77,8 @@ class Activation:
       label: human name for widgets and legends.
       fn: the elementwise function, jnp -> jnp (from `jax.nn`).
       latex: the formula f(z) in LaTeX.
-      saturation: "tanh" (saturated where |a| > 0.97), "sigmoid" (a < 0.03 or a > 0.97),
-        or None when the function does not saturate on both sides.
+      saturation: where it saturates (a Saturation), or None when the function does not
+        saturate on both sides.
       can_die: True for the plain ReLU: a unit whose output is exactly 0 on every input is
         dead (its gradient is 0 for every example, so it never recovers).
       lesson: the one-line lecture takeaway.
@@ -57,7 +92,7 @@ class Activation:
     label: str
     fn: Callable[[jax.Array], jax.Array]
     latex: str
-    saturation: Saturation
+    saturation: Saturation | None
     can_die: bool
     lesson: str
     histogram_range: tuple[float, float]
@@ -81,7 +116,7 @@ ACTIVATIONS: dict[str, Activation] = {
             label="sigmoid",
             fn=jax.nn.sigmoid,
             latex=r"f(z) = \sigma(z) = \frac{1}{1 + e^{-z}}",
-            saturation="sigmoid",
+            saturation=SIGMOID_SATURATION,
             can_die=False,
             lesson="Sigmoid saturates and kills gradients (max slope 1/4), and its outputs are not zero-centred.",
             histogram_range=(0.0, 1.0),
@@ -91,7 +126,7 @@ ACTIVATIONS: dict[str, Activation] = {
             label="tanh",
             fn=jnp.tanh,
             latex=r"f(z) = \tanh(z)",
-            saturation="tanh",
+            saturation=TANH_SATURATION,
             can_die=False,
             lesson="tanh is zero-centred but still saturates: too small an init collapses it, too large pins it at ±1.",
             histogram_range=(-1.0, 1.0),
@@ -154,10 +189,7 @@ ACTIVATIONS: dict[str, Activation] = {
 
 
 def saturated_mask(activation: Activation, outputs: jax.Array) -> jax.Array:
-    """Boolean mask of saturated outputs a = f(z) for this activation.
-
-    tanh: |a| > 0.97 (where tanh'(z) < 0.06). sigmoid: a < 0.03 or a > 0.97
-    (where sigma'(z) < 0.03). Other activations: all False.
+    """Boolean mask of saturated outputs a = f(z) for this activation (all False if it cannot saturate).
 
     Args:
       activation: the registry entry.
@@ -166,17 +198,11 @@ def saturated_mask(activation: Activation, outputs: jax.Array) -> jax.Array:
     Returns:
       A boolean array shaped like `outputs`.
     """
-    if activation.saturation == "tanh":
-        return jnp.abs(outputs) > TANH_SATURATION
-    if activation.saturation == "sigmoid":
-        return (outputs < SIGMOID_SATURATION_LOW) | (outputs > SIGMOID_SATURATION_HIGH)
-    return jnp.zeros(outputs.shape, dtype=bool)
+    if activation.saturation is None:
+        return jnp.zeros(outputs.shape, dtype=bool)
+    return activation.saturation.mask(outputs)
 
 
 def saturation_rule(activation: Activation) -> str:
     """Plain text of what counts as saturated for this activation ("" if it cannot saturate)."""
-    if activation.saturation == "tanh":
-        return f"|a| > {TANH_SATURATION}"
-    if activation.saturation == "sigmoid":
-        return f"a < {SIGMOID_SATURATION_LOW} or a > {SIGMOID_SATURATION_HIGH}"
-    return ""
+    return activation.saturation.rule if activation.saturation is not None else ""

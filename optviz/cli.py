@@ -1,17 +1,21 @@
-"""`python -m optviz`: list the registries, compute trajectories and layer statistics, export figures.
+"""`python -m optviz`: list the registries, compute trajectories and layer statistics, export figures,
+warm up the compilation cache.
 
 A stable contract: JSON on stdout; a clear message on stderr and exit code 2 for unknown names,
-out-of-range values and malformed arguments.
+out-of-range values and malformed arguments. Every value flag is generated from a registry's
+`Param` spec (name, help, default, range), so the CLI, the sliders, the links and the scene files
+accept the same values; `--set NAME=VALUE` and friends take a registry entry's own Params.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import re
 import sys
+import time
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from optviz.params import Param, parse_all, to_json
@@ -23,12 +27,42 @@ class UsageError(Exception):
     """A bad argument: reported on stderr, exit code 2."""
 
 
-def _pairs(items: Sequence[str] | None, flag: str) -> dict[str, str]:
+# -- flags from Params ------------------------------------------------------------------------------
+
+
+def flag(param: Param) -> str:
+    """The CLI flag of a Param: `--batch-size` for `batch_size`."""
+    return "--" + param.name.replace("_", "-")
+
+
+def add_param_flags(parser: argparse.ArgumentParser, params: Sequence[Param], *, required: Sequence[str] = (),
+                    metavars: dict[str, str] | None = None) -> None:
+    """One flag per Param (`flag(param)`), parsed later by `param_values`: a yes/no Param is a switch
+    (`--batchnorm`; `--no-caption` too when it defaults to on), every other kind takes a value."""
+    for spec in params:
+        text = spec.help + (f" ({', '.join(spec.choices)})" if spec.kind == "choice" else "")
+        if spec.kind == "bool":
+            action = argparse.BooleanOptionalAction if spec.default else "store_true"
+            parser.add_argument(flag(spec), dest=spec.name, action=action, default=None,
+                                help=f"{text} [default {spec.format(spec.default)}]")
+            continue
+        default = "" if spec.name in required or spec.default is None else f" [default {spec.format(spec.default)}]"
+        parser.add_argument(flag(spec), dest=spec.name, required=spec.name in required,
+                            metavar=(metavars or {}).get(spec.name, spec.name.upper()), help=text + default)
+
+
+def param_values(args: argparse.Namespace, params: Sequence[Param], where: str = "") -> dict[str, Any]:
+    """The flags' values, parsed strictly against their Params; defaults fill the gaps."""
+    given = {p.name: getattr(args, p.name) for p in params if getattr(args, p.name, None) is not None}
+    return _parse(params, given, where)
+
+
+def _pairs(items: Sequence[str] | None, flag_name: str) -> dict[str, str]:
     pairs = {}
     for item in items or []:
         name, sep, value = item.partition("=")
         if not sep or not name:
-            raise UsageError(f"{flag} expects name=value, got {item!r}")
+            raise UsageError(f"{flag_name} expects name=value, got {item!r}")
         pairs[name.strip()] = value.strip()
     return pairs
 
@@ -40,15 +74,30 @@ def _parse(params: Sequence[Param], values: dict[str, Any], where: str) -> dict[
         raise UsageError(str(err)) from None
 
 
+def _resolved(resolve: Callable[[str], Any], name: str) -> Any:
+    try:
+        return resolve(name)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+
+
+# -- list -------------------------------------------------------------------------------------------
+
+
 def _registry_json() -> dict[str, Any]:
-    from optviz.trajectories.compute import FIGURES, MAIN_FIGURE
+    from optviz.activations import ACTIVATIONS
+    from optviz.initializers import INITIALIZERS
+    from optviz.layers.network import NETWORK_PARAMS
     from optviz.optimizers import OPTIMIZERS
+    from optviz.pages import LESSONS, PAGES
     from optviz.params import defaults
     from optviz.schedules import SCHEDULES
     from optviz.surfaces import PENALTY_PARAMS, SURFACES
     from optviz.trajectories.runner import RUN_PARAMS
 
-    out: dict[str, Any] = {
+    return {
+        "pages": {k: {"title": p.title, "url_path": p.url_path, "kind": p.kind, "summary": p.summary,
+                      "views": {v.label: list(v.figures) for v in p.views}} for k, p in PAGES.items()},
         "surfaces": {
             k: {
                 "label": s.label, "formula": s.latex, "lesson": s.lesson,
@@ -69,18 +118,13 @@ def _registry_json() -> dict[str, Any]:
                       for k, s in SCHEDULES.items()},
         "penalty": [to_json(p) for p in PENALTY_PARAMS],
         "run": [to_json(p) for p in RUN_PARAMS],
-        "figures": {"trajectory": {"main": MAIN_FIGURE, "figures": FIGURES}},
+        "figures": {p.kind: {"main": p.main_figure, "figures": dict(p.figures)} for p in PAGES.values()},
+        "scenes": {k: lesson.to_json() for k, lesson in LESSONS.items()},
+        "activations": {k: {"label": a.label, "formula": a.latex} for k, a in ACTIVATIONS.items()},
+        "initializers": {k: {"label": i.label, "aliases": list(i.aliases), "variance": i.formula, "uses_scale": i.uses_scale}
+                         for k, i in INITIALIZERS.items()},
+        "network": [to_json(p) for p in NETWORK_PARAMS],
     }
-    for extra in _EXTRA_LISTINGS:
-        out.update(extra())
-    from optviz.layers import compute as layers_compute
-
-    out["figures"]["layers"] = {"main": layers_compute.MAIN_FIGURE, "figures": layers_compute.FIGURES}
-    return out
-
-
-# Other parts of optviz (layers, scenes) add their listings here.
-_EXTRA_LISTINGS: list[Callable[[], dict[str, Any]]] = []
 
 
 def cmd_list(args) -> int:
@@ -97,24 +141,37 @@ def cmd_list(args) -> int:
     return 0
 
 
+# -- trajectory -------------------------------------------------------------------------------------
+
+
+def _trajectory_params() -> tuple[Param, ...]:
+    """The `trajectory` command's value flags: surface, optimizer, schedule, start, run and penalty."""
+    from optviz.optimizers import OPTIMIZERS
+    from optviz.surfaces import PENALTY_PARAMS
+    from optviz.trajectories.runner import RUN_PARAMS
+    from optviz.trajectories.scene import SCHEDULE_PARAM, START_PARAM, SURFACE_PARAM
+
+    optimizer = Param("optimizer", "Optimizer", "sgd", kind="choice", choices=tuple(OPTIMIZERS), help="The optimizer.")
+    run = tuple(p for p in RUN_PARAMS if p.name != "paths")  # the CLI draws one path (seed --seed)
+    return (SURFACE_PARAM, optimizer, SCHEDULE_PARAM, START_PARAM, *run, *PENALTY_PARAMS)
+
+
 def cmd_trajectory(args) -> int:
     from optviz.optimizers import resolve_optimizer
     from optviz.schedules import resolve_schedule
     from optviz.surfaces import PENALTY_PARAMS, resolve_surface
     from optviz.trajectories.runner import RUN_PARAMS, run_paths
+    from optviz.trajectories.scene import SCHEDULE_PARAM, START_PARAM
 
-    try:
-        surface = resolve_surface(args.surface)
-        optimizer = resolve_optimizer(args.optimizer)
-        schedule = resolve_schedule(args.schedule)
-    except ValueError as err:
-        raise UsageError(str(err)) from None
+    surface = _resolved(resolve_surface, args.surface)
+    optimizer = _resolved(resolve_optimizer, args.optimizer)
+    schedule = _resolved(resolve_schedule, args.schedule or SCHEDULE_PARAM.default)
     surface_params = _parse(surface.params, _pairs(args.surface_param, "--surface-param"), f"surface {surface.key}")
     hparams = _parse(optimizer.params, _pairs(args.set, "--set"), f"optimizer {optimizer.key}")
     schedule_params = _parse(schedule.params, _pairs(args.schedule_param, "--schedule-param"), f"schedule {schedule.key}")
-    run = _parse(RUN_PARAMS, {"steps": args.steps, "noise": args.noise, "seed": args.seed}, "run")
-    penalty = _parse(PENALTY_PARAMS, {"penalty": args.penalty, "strength": args.strength}, "penalty")
-    start = surface.default_start if args.start is None else _point(args.start, surface)
+    run = param_values(args, [p for p in RUN_PARAMS if p.name != "paths"], "run")
+    penalty = param_values(args, PENALTY_PARAMS, "penalty")
+    start = surface.default_start if args.start is None else _point(args.start, surface, START_PARAM)
     result = run_paths(surface.key, optimizer.key, [start], steps=run["steps"], hparams=hparams,
                        surface_params=surface_params, schedule=schedule.key, schedule_params=schedule_params,
                        penalty=penalty["penalty"], strength=penalty["strength"], noise=run["noise"], seeds=[run["seed"]])[0]
@@ -134,17 +191,125 @@ def cmd_trajectory(args) -> int:
     return 0
 
 
-def _point(text: str, surface) -> tuple[float, float]:
+def _point(text: str, surface, spec: Param) -> tuple[float, float]:
     try:
-        x, y = (float(v) for v in text.split(","))
-        if not (math.isfinite(x) and math.isfinite(y)):
-            raise ValueError
-    except ValueError:
-        raise UsageError(f"--start expects X,Y (two finite numbers), got {text!r}") from None
+        x, y = spec.parse(text)
+    except ValueError as err:
+        raise UsageError(f"{flag(spec)}: {err}") from None
     (x0, x1), (y0, y1) = surface.domain
     if not (x0 <= x <= x1 and y0 <= y <= y1):
-        raise UsageError(f"--start {text} is outside the domain of {surface.key}: x in [{x0}, {x1}], y in [{y0}, {y1}]")
+        raise UsageError(f"{flag(spec)} {text} is outside the domain of {surface.key}: x in [{x0}, {x1}], y in [{y0}, {y1}]")
     return x, y
+
+
+# -- layers -----------------------------------------------------------------------------------------
+
+
+def cmd_layers(args) -> int:
+    from optviz.layers.network import NETWORK_PARAMS, NetworkConfig
+    from optviz.layers.report import layer_stats_json
+
+    given = {p.name: getattr(args, p.name) for p in NETWORK_PARAMS if getattr(args, p.name) is not None}
+    try:  # NetworkConfig parses each value strictly and resolves initializer aliases
+        config = NetworkConfig(**given)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+    payload = layer_stats_json(config)
+    if args.json:
+        print(json.dumps(payload))
+    else:
+        print(f"{'layer':>5} {'mean':>11} {'std':>11} {'saturated':>9} {'dead':>6} {'grad_std':>11} {'weight_grad':>11}")
+        for i, row in enumerate(payload["layers"], 1):
+            cells = [row[k] for k in ("mean", "std", "saturated", "dead", "grad_std", "weight_grad_std")]
+            text = ["—" if v is None else f"{v:.3g}" for v in cells]
+            print(f"{i:>5} {text[0]:>11} {text[1]:>11} {text[2]:>9} {text[3]:>6} {text[4]:>11} {text[5]:>11}")
+    return 0
+
+
+# -- export -----------------------------------------------------------------------------------------
+
+
+def _load_scene(args):
+    """(page, scene) to export: a lesson preset or a scene file, validated like a link."""
+    from optviz.pages import PAGES, page_of_kind, resolve_lesson
+
+    if bool(args.scene) == bool(args.preset):
+        raise UsageError("give exactly one of --scene FILE.json or --preset NAME")
+    if args.preset:
+        lesson = _resolved(resolve_lesson, args.preset)
+        return PAGES[lesson.page], lesson.make_scene()
+    path = Path(args.scene)
+    if not path.is_file():
+        raise UsageError(f"scene file {args.scene!r} not found")
+    try:
+        data = json.loads(path.read_text())
+    except (ValueError, UnicodeDecodeError, RecursionError) as err:  # RecursionError: absurdly deep nesting
+        raise UsageError(f"scene file {args.scene!r} is not valid JSON: {err}") from None
+    first = next(iter(PAGES.values()))
+    kind = data.get("kind", first.kind) if isinstance(data, dict) else None
+    page = page_of_kind(kind) if isinstance(kind, str) else None
+    if page is None:
+        known = ", ".join(p.kind for p in PAGES.values())
+        raise UsageError(f"scene file {args.scene!r}: unknown kind {kind!r} (known: {known})")
+    scene, notices = page.scene_type.from_json(data)
+    if notices:
+        raise UsageError(f"scene file {args.scene!r}: " + "; ".join(notices))
+    return page, scene
+
+
+def cmd_export(args) -> int:
+    from optviz import export
+    from optviz.export.source import EXPORT_PARAMS, FORMATS, ExportRequest, render
+
+    page, scene = _load_scene(args)
+    values = param_values(args, [p for p in EXPORT_PARAMS if p.name != "format"], "export")
+    try:
+        request = ExportRequest(fmt=args.format, width=values["width"], height=values["height"], scale=values["scale"],
+                                caption=values["caption"], frames=values["frames"])
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+    figures = page.figure_names(scene)
+    figure = args.figure or page.main_figure
+    if figure not in figures:
+        raise UsageError(f"unknown figure {figure!r} for the {page.key} page; choose one of: {', '.join(figures)}")
+    out = Path(args.output)
+    if out.is_dir():
+        raise UsageError(f"output {str(out)!r} is a folder: give a file name, e.g. {str(out / ('figure.' + FORMATS[args.format][0]))!r}")
+    if not out.parent.is_dir():  # checked before rendering, which can take seconds
+        what = "is not a folder" if out.parent.exists() else "does not exist"
+        raise UsageError(f"output folder {str(out.parent)!r} {what}")
+    source = page.exportable(scene, page.compute(scene))
+    try:
+        data = render(source, figure, request)
+    except (export.ExportUnavailable, ValueError) as err:  # no Chromium, or a format this figure cannot take
+        raise UsageError(str(err)) from None
+    try:
+        out.write_bytes(data)
+    except OSError as err:  # e.g. no permission, disk full
+        raise UsageError(f"cannot write {str(out)!r}: {err.strerror or err}") from None
+    print(f"wrote {out} ({len(data):,} bytes, {args.format}, figure {figure})")
+    return 0
+
+
+# -- warmup -----------------------------------------------------------------------------------------
+
+
+def cmd_warmup(args) -> int:
+    from optviz.compile_cache import enable_compile_cache
+    from optviz.warmup import warm_up
+
+    folder = enable_compile_cache()
+    if folder is None and not args.quiet:
+        print("note: the compilation cache is off (OPTVIZ_JAX_CACHE), so nothing is kept after this run")
+    report = None if args.quiet else (lambda name, seconds: print(f"{seconds:6.2f} s  {name}", flush=True))
+    start = time.perf_counter()
+    count = warm_up(quick=args.quick, report=report)
+    if not args.quiet:
+        print(f"warmed {count} scenes in {time.perf_counter() - start:.1f} s; cache: {folder or 'off'}")
+    return 0
+
+
+# -- the parser -------------------------------------------------------------------------------------
 
 
 class _Parser(argparse.ArgumentParser):
@@ -155,36 +320,43 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from optviz.export.source import EXPORT_PARAMS, FORMATS
+    from optviz.layers.network import NETWORK_PARAMS
+
     parser = _Parser(prog="python -m optviz", description="optviz: optimizer trajectories and deep-network statistics.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    p = sub.add_parser("list", help="surfaces, optimizers, schedules, figures, scenes")
+    p = sub.add_parser("list", help="pages, surfaces, optimizers, schedules, figures, scenes, ...")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_list)
 
     p = sub.add_parser("trajectory", help="one optimizer's path on one surface")
-    p.add_argument("--surface", required=True)
+    add_param_flags(p, _trajectory_params(), required=("surface", "optimizer"), metavars={"start": "X,Y"})
     p.add_argument("--surface-param", action="append", metavar="NAME=VALUE", help="a surface parameter (repeatable)")
-    p.add_argument("--optimizer", required=True)
     p.add_argument("--set", action="append", metavar="NAME=VALUE", help="a hyperparameter, e.g. learning_rate=0.1 (repeatable)")
-    p.add_argument("--start", metavar="X,Y", help="start point (default: the surface's)")
-    p.add_argument("--steps", default="200")
-    p.add_argument("--noise", default="0", help="std of Gaussian gradient noise")
-    p.add_argument("--seed", default="0")
-    p.add_argument("--schedule", default="constant")
-    p.add_argument("--schedule-param", action="append", metavar="NAME=VALUE")
-    p.add_argument("--penalty", default="none", help="none, l1 or l2")
-    p.add_argument("--strength", default="0", help="penalty strength")
+    p.add_argument("--schedule-param", action="append", metavar="NAME=VALUE", help="a schedule parameter (repeatable)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_trajectory)
 
-    for register in _EXTRA_COMMANDS:
-        register(sub)
+    p = sub.add_parser("layers", help="per-layer statistics of a deep MLP (initialization & activations)")
+    add_param_flags(p, NETWORK_PARAMS)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_layers)
+
+    p = sub.add_parser("export", help="a figure or the data of a scene, as a file (batch slides)")
+    p.add_argument("--scene", metavar="FILE.json", help="a scene file downloaded from the app")
+    p.add_argument("--preset", metavar="NAME", help="a lesson scene (see `list --json`, key scenes)")
+    p.add_argument("--figure", help="which figure (default: the page's main figure)")
+    p.add_argument("--format", required=True, choices=list(FORMATS))
+    add_param_flags(p, [spec for spec in EXPORT_PARAMS if spec.name != "format"])
+    p.add_argument("-o", "--output", required=True, metavar="PATH")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("warmup", help="compile every page's warm-up scenes into the on-disk cache (server start)")
+    p.add_argument("--quick", action="store_true", help="only each page's default scene")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_warmup)
     return parser
-
-
-# Other parts of optviz (layers, export) add their subcommands here.
-_EXTRA_COMMANDS: list[Callable[[Any], None]] = []
 
 
 def _attach_negative_values(argv: list[str]) -> list[str]:
@@ -199,7 +371,6 @@ def _attach_negative_values(argv: list[str]) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from optviz import cli_extras  # noqa: F401  (registers the layers and export subcommands)
     from optviz.compile_cache import enable_compile_cache
 
     enable_compile_cache()  # a second CLI call loads its compiled variants instead of compiling

@@ -13,10 +13,23 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Literal, Mapping, Sequence
 
-Kind = Literal["float", "int", "bool", "choice"]
+Kind = Literal["float", "int", "bool", "choice", "point"]
 
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off"}
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off")
+
+
+def parse_bool(value: Any) -> bool | None:
+    """True or False for a yes/no value (True, 1, "true", "Yes", "on", ...); None if it is neither.
+
+    The one reading of yes/no values in links, scene files and the CLI.
+    """
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)) and value in (0, 1):
+        return bool(value)
+    text = str(value).strip().lower()
+    return True if text in TRUE_WORDS else False if text in FALSE_WORDS else None
 
 
 @dataclass(frozen=True)
@@ -30,7 +43,8 @@ class Param:
       min, max: inclusive bounds for numeric kinds.
       log: slider on a log10 scale (learning rates, eps).
       help: one-line tooltip.
-      kind: "float", "int", "bool" or "choice".
+      kind: "float", "int", "bool", "choice" or "point" (an x,y pair; default None: the
+        registry entry's own, e.g. a surface's default start; bounds checked by the scene).
       choices: allowed values of a "choice".
       unit: optional unit shown after the label (e.g. "deg").
     """
@@ -102,6 +116,8 @@ class Param:
         """Short text for URLs, captions and JSON-free contexts (round-trips through parse)."""
         if self.kind == "bool":
             return "true" if value else "false"
+        if self.kind == "point":
+            return ",".join(_fmt(round(float(v), 6)) for v in value)
         if self.kind == "int":
             return str(int(value))
         if self.kind == "float":
@@ -110,16 +126,12 @@ class Param:
 
     def _convert(self, value: Any) -> Any:
         if self.kind == "bool":
-            if isinstance(value, bool):
-                return value
-            if isinstance(value, (int, float)) and value in (0, 1):
-                return bool(value)
-            text = str(value).strip().lower()
-            if text in _TRUE:
-                return True
-            if text in _FALSE:
-                return False
-            raise ValueError(f"{self.name}={value!r} is not a yes/no value (use true or false)")
+            flag = parse_bool(value)
+            if flag is None:
+                raise ValueError(f"{self.name}={value!r} is not a yes/no value (use true or false)")
+            return flag
+        if self.kind == "point":
+            return self._point(value)
         if self.kind == "choice":
             text = str(value).strip()
             if text not in self.choices:
@@ -138,6 +150,20 @@ class Param:
                 raise ValueError(f"{self.name}={value!r} is not a whole number")
             return int(number)
         return number
+
+
+    def _point(self, value: Any) -> tuple[float, float]:
+        """(x, y) from "x,y" or a pair of numbers; "12" is not (1, 2) and [true, false] not (1, 0)."""
+        parts = value.split(",") if isinstance(value, str) else value
+        try:
+            if isinstance(parts, (bytes, Mapping)) or len(parts) != 2 or any(isinstance(v, bool) for v in parts):
+                raise TypeError
+            x, y = (float(v) for v in parts)
+        except (TypeError, ValueError):
+            raise ValueError(f"{self.name} expects X,Y (two finite numbers), got {value!r}") from None
+        if not (math.isfinite(x) and math.isfinite(y)):
+            raise ValueError(f"{self.name} expects X,Y (two finite numbers), got {value!r}")
+        return x, y
 
 
 def _fmt(number: float) -> str:

@@ -1,9 +1,21 @@
-"""Helpers shared by the scene types: lenient reading of JSON objects and files."""
+"""What every page's Scene shares: the URL keys all pages reserve, lenient reading of links and
+JSON objects, and scene files (`SceneFile`: dumps/loads from a type's to_json/from_json)."""
 
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
+
+VIEW_ONLY_KEYS = ("presenter", "view")
+"""URL keys that change how, not what, a page shows: presenter mode and the open tab."""
+
+PAGE_KEYS = (*VIEW_ONLY_KEYS, "scene")
+"""URL keys every page reserves besides its scene's own: the view-only keys and the lesson (`scene=`)."""
+
+
+def flat_query(query: Mapping[str, Any]) -> dict[str, Any]:
+    """A link's parameters with one value each (a repeated key: the last one wins)."""
+    return {k: (v[-1] if isinstance(v, (list, tuple)) and v else v) for k, v in query.items()}
 
 
 def mapping(value: Any, notices: list[str], where: str) -> Mapping[str, Any]:
@@ -23,10 +35,18 @@ def unknown_keys(data: Mapping[str, Any], known: Any, notices: list[str]) -> Non
         notices.append(f"scene file: unknown key(s) {', '.join(repr(k) for k in unknown)} ignored")
 
 
-def loads(text: str | bytes, from_json: Callable[[Any], tuple[Any, list[str]]], default: Callable[[], Any]):
-    """Parse a scene file's text with `from_json`; bad JSON gives `default()` and a notice."""
-    try:
-        data = json.loads(text)
-    except (ValueError, UnicodeDecodeError, RecursionError) as err:  # RecursionError: absurdly deep nesting
-        return default(), [f"scene file is not valid JSON ({err}); using the default scene"]
-    return from_json(data)
+class SceneFile:
+    """Scene files for a Scene type that has `to_json` and a lenient `from_json` (see optviz.page.Scene)."""
+
+    def dumps(self) -> str:
+        """The scene as an indented JSON file."""
+        return json.dumps(self.to_json(), indent=2)
+
+    @classmethod
+    def loads(cls, text: str | bytes) -> tuple[Any, list[str]]:
+        """Parse a scene file's text; bad JSON gives the default scene and a notice."""
+        try:
+            data = json.loads(text)
+        except (ValueError, UnicodeDecodeError, RecursionError) as err:  # RecursionError: absurdly deep nesting
+            return cls(), [f"scene file is not valid JSON ({err}); using the default scene"]
+        return cls.from_json(data)

@@ -14,17 +14,7 @@ from dataclasses import dataclass
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-# Okabe & Ito (2008), "Color Universal Design": distinguishable with every common colour-vision deficiency.
-PALETTE: tuple[str, ...] = (
-    "#0072B2",  # blue
-    "#D55E00",  # vermillion
-    "#009E73",  # bluish green
-    "#CC79A7",  # reddish purple
-    "#E69F00",  # orange
-    "#56B4E9",  # sky blue
-    "#000000",  # black
-    "#F0E442",  # yellow (last: weak on white)
-)
+from optviz.palette import PALETTE, color  # noqa: F401  (re-exported: the figures' palette)
 
 # Loss surfaces: a light, neutral, monotone scale (low = white, high = grey), so the coloured
 # paths stand out on it for every colour-vision type and on a washed-out projector.
@@ -94,11 +84,6 @@ def axis_refs(row: int, col: int, cols: int) -> tuple[str, str]:
     index = (row - 1) * cols + col
     suffix = "" if index == 1 else str(index)
     return "x" + suffix, "y" + suffix
-
-
-def color(index: int) -> str:
-    """The palette colour of the index-th series (wraps around)."""
-    return PALETTE[index % len(PALETTE)]
 
 
 # ticklabeloverflow "allow": Plotly's default ("hide past div") measures every tick label's box

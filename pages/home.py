@@ -1,10 +1,8 @@
-"""Landing page: what optviz shows, and every lesson scene one click away."""
+"""Landing page: what optviz shows, every page, and every lesson scene one click away."""
 
 import streamlit as st
 
-from optviz.lessons import LESSONS
-
-PAGES = {"trajectories": "pages/trajectories.py", "layers": "pages/layers.py"}
+from optviz.pages import PAGES
 
 st.title("optviz")
 st.markdown(
@@ -13,15 +11,9 @@ st.markdown(
     "of **weight initialization and activation** makes a deep network's activations and gradients vanish, "
     "saturate, explode or stay healthy. Every control lives in the link: share it and students see the same figure."
 )
-left, right = st.columns(2)
-left.page_link(PAGES["trajectories"], label="**Optimizer trajectories** — free play", icon="📉")
-if "layers" in {lesson.page for lesson in LESSONS.values()}:
-    right.page_link(PAGES["layers"], label="**Initialization & activations** — free play", icon="🧱")
-
-for page, heading, column in (("trajectories", "Optimizers", left), ("layers", "Initialization", right)):
-    lessons = [lesson for lesson in LESSONS.values() if lesson.page == page]
-    if not lessons:
-        continue
-    column.subheader(f"Lesson scenes: {heading}")
-    for number, lesson in enumerate(lessons, 1):
-        column.page_link(PAGES[page], label=f"{number}. {lesson.title}", query_params={"scene": lesson.key}, help=lesson.text)
+for column, page in zip(st.columns(len(PAGES)), PAGES.values()):
+    column.page_link(page.script, label=f"**{page.title}** — free play", icon=page.icon, help=page.summary)
+    if page.lessons:
+        column.subheader(f"Lesson scenes: {page.title}")
+    for number, lesson in enumerate(page.lessons, 1):
+        column.page_link(page.script, label=f"{number}. {lesson.title}", query_params={"scene": lesson.key}, help=lesson.text)

@@ -2,72 +2,53 @@
 
 import streamlit as st
 
-from optviz import ui
-from optviz.trajectories import compute, controls as ui_trajectory
-from optviz.lessons import LESSONS
-from optviz.export.source import trajectory_exportable
 from optviz.optimizers import OPTIMIZERS
-from optviz.trajectories.scene import TrajectoryScene, optimizer_of
 from optviz.surfaces import SURFACES
-
-PAGE = "trajectory_scene"
-VIEWS = ["Contour", "3-D surface", "Loss & distance", "Playback"]
+from optviz.trajectories import controls
+from optviz.trajectories.compute import compute, stop_messages
+from optviz.trajectories.page import PAGE
+from optviz.trajectories.scene import optimizer_of
+from optviz.ui.exports import export_menu, scene_file_controls
+from optviz.ui.page import chart, draw_views, lesson_banner, request_scene, scene_page, selected_point, show_notices
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def computed(scene: TrajectoryScene):
-    return compute.trajectories(scene), compute.surface_view(scene)
+def computed(scene):
+    return compute(scene)
 
 
-scene, notices, load, presenter = ui.scene_page("trajectories", PAGE, TrajectoryScene, ui_trajectory.load,
-                                                 ui_trajectory.controls, ui_trajectory.P + "surface", VIEWS, "traj.view")
-
+scene, notices, load, presenter = scene_page(PAGE, controls)
 surface = SURFACES[scene.surface]
-st.title("Optimizer trajectories")
+st.title(PAGE.title)
 st.caption(surface.lesson)
-ui.show_notices(notices)
-ui.lesson_banner(LESSONS, "trajectories", PAGE)
+show_notices(notices)
+lesson_banner(PAGE)
 if not scene.optimizers:
     st.info("Choose at least one optimizer in the controls to draw its path.")
 
-tabs = ui.view_tabs(VIEWS, "traj.view")
-results, view = computed(scene)
-exportable = trajectory_exportable(scene, results, view)
-for kind, message in compute.stop_messages(scene, results, view):
+data = computed(scene)
+exportable = PAGE.exportable(scene, data)
+for kind, message in stop_messages(scene, data.results, data.view):
     (st.info if kind == "escaped" else st.error)(message, icon="🏃" if kind == "escaped" else "💥")
 
 
-
-def contour_tab():
-    ui.export_menu(exportable, "contour", "trajectories", scene.surface, "x.contour")
+def draw_figure(name: str) -> None:
+    export_menu(PAGE, exportable, name, scene.surface)
+    if name != "contour":
+        chart(PAGE.build_figure(name, scene, data, presenter=presenter), key=name)
+        return
     # Keyed by the start point: each new start gets a fresh selection state, so a click always
     # counts (also on the point clicked last), and an applied click is not applied again.
     x0, y0 = scene.start_point
     with st.container(key="contour"):  # a stable handle for the page's CSS and tests
-        event = ui.chart(compute.build_figure("contour", scene, results, view, presenter=presenter, clickable=True),
-                         key=f"contour@{x0:.6g},{y0:.6g}", on_select="rerun", selection_mode="points")
-    clicked = ui.selected_point(event)
+        event = chart(PAGE.build_figure(name, scene, data, presenter=presenter, clickable=True),
+                      key=f"contour@{x0:.6g},{y0:.6g}", on_select="rerun", selection_mode="points")
+    clicked = selected_point(event)
     if clicked and scene.with_start(*clicked) != scene:
-        ui.request_scene(PAGE, scene.with_start(*clicked))
+        request_scene(PAGE.state_key, scene.with_start(*clicked))
 
 
-def figure_tab(*names):
-    for column, name in zip(st.columns(len(names)), names):
-        with column:
-            ui.export_menu(exportable, name, "trajectories", scene.surface, f"x.{name}")
-            ui.chart(compute.build_figure(name, scene, results, view, presenter=presenter), key=name)
-
-
-def playback_tab():
-    st.caption("▶ Play moves every path at once; drag the step slider to stop at any step. "
-               "⬇ Export makes it a GIF or MP4 for slides.")
-    figure_tab("playback")
-
-
-for tab, draw in zip(tabs, [contour_tab, lambda: figure_tab("surface3d"), lambda: figure_tab("loss", "distance"), playback_tab]):
-    if tab.open:  # only the open tab is built and sent
-        with tab:
-            draw()
+draw_views(PAGE, scene, draw_figure)
 
 with st.expander("Update rules and the surface", expanded=not presenter):
     st.latex(surface.latex)
@@ -75,4 +56,4 @@ with st.expander("Update rules and the surface", expanded=not presenter):
         st.markdown(f"**{OPTIMIZERS[key].label}**: {OPTIMIZERS[key].lesson}")
         st.latex(OPTIMIZERS[key].update_rule)
 
-ui.scene_file_controls(PAGE, scene, TrajectoryScene.loads, scene.surface)
+scene_file_controls(PAGE, scene)

@@ -1,17 +1,15 @@
 """Real-browser support for optviz's tests and benchmarks: one optviz server, Chromium through
 Playwright, and the few page helpers every browser flow needs.
 
-* `AppServer` starts the app the only supported way, `python -m optviz.ui.server` (the launcher
-  that routes deep links through `st.navigation` on a fresh server), on a free 127.0.0.1 port,
-  and waits for `/_stcore/health`.
-* `Browser` is one headless Debian Chromium (`launch_persistent_context`: Playwright cannot
-  download its own browsers here) with its own profile directory; `Browser.open()` gives an
+* the server, the free port and the Chromium launcher come from tests/harness.py (`AppServer`
+  starts the app the only supported way, `python -m optviz.ui.server`).
+* `Browser` is one headless Debian Chromium with its own profile directory; `Browser.open()` gives an
   `AppPage` (one tab = one Streamlit session), `fresh_browser()` a second, cookie-less browser.
 * `AppPage` waits for reruns (`[data-testid=stApp][data-test-script-state=notRunning]` *and* the
   expected change), reads plotly figures in the page, maps data coordinates to pixels, and
   collects console errors, page errors and Streamlit exception boxes.
-* `PAGES` lists the app's pages and what a browser flow needs to know about each; a new page
-  (e.g. `/layers`) is one `PageSpec` here and its flows are one test each.
+* `SPECS` is what a browser flow needs to know about each page of the registry
+  (optviz.pages.PAGES), derived from it: a new page is picked up by every flow by itself.
 
 Imported by tests/test_browser.py (fixtures there) and benchmarks/bench_browser.py.
 """
@@ -19,13 +17,10 @@ Imported by tests/test_browser.py (fixtures there) and benchmarks/bench_browser.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
-import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 import urllib.parse
@@ -39,21 +34,8 @@ except ImportError:  # browser_unavailable() says why; keep the module importabl
     class PlaywrightTimeout(Exception):  # type: ignore[no-redef]
         pass
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "benchmarks"))
-from st_client import terminate, wait_until_healthy  # noqa: E402  (one way to start and stop a server)
+from harness import AppServer, launch_chromium
 
-CHROMIUM = Path(os.environ.get("OPTVIZ_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 VIEWPORT = {"width": 1400, "height": 1000}
 READY = "[data-testid=stApp][data-test-script-state=notRunning]"
 EXCEPTION = "[data-testid=stException]"
@@ -67,7 +49,7 @@ RERUN_TIMEOUT_S = 60.0  # a rerun takes ~1 s in Chromium here (2 cores); seconds
 
 @dataclass(frozen=True)
 class PageSpec:
-    """What a browser flow needs to know about one page of the app.
+    """What a browser flow needs to know about one page of the app (see `spec_of`).
 
     Attributes:
       name: short id used in test ids ("home", "trajectories", "layers").
@@ -77,7 +59,7 @@ class PageSpec:
       ready: CSS selector of content that must be drawn before the page counts as loaded
         (Streamlit reports `notRunning` a little before lazily loaded elements are drawn).
       sliders: (label, URL key) of sidebar sliders whose move must change the main chart and the link.
-      main_chart: widget key of the main chart (`st.plotly_chart(key=...)`).
+      main_chart: widget key of the main chart (`st.plotly_chart(key=...)`, or a container of it).
       share_view: a tab (view) to open before sharing the link; the link must reopen it.
       share_charts: widget keys of the charts that tab shows.
       export_formats: formats of the main chart's "Export" menu.
@@ -101,29 +83,43 @@ class PageSpec:
         return self.name
 
 
+def spec_of(page: Any) -> PageSpec:
+    """The browser flows' view of a page of the registry (optviz.pages.PAGES), from its default scene."""
+    from optviz.export.source import ANIMATED, FORMATS
+
+    scene = page.scene_type()
+    views = [(view.label, tuple(name for name in view.figures if page.has_figure(name, scene))) for view in page.views]
+    source = page.exportable(scene, page.compute(scene))
+    animated = page.main_figure in source.animated_figures
+    return PageSpec(
+        name=page.key, path=page.url_path, heading=page.title, charts=len(views[0][1]),
+        ready=f".st-key-{page.main_figure} {PLOT}", sliders=page.key_controls, main_chart=page.main_figure,
+        share_view=views[1][0] if len(views) > 1 else None, share_charts=views[1][1] if len(views) > 1 else (),
+        export_formats=tuple(f for f in FORMATS if animated or f not in ANIMATED), views=tuple(views[1:]),
+    )
+
+
 HOME = PageSpec("home", "", "optviz", ready="[data-testid=stPageLink]")
-TRAJECTORIES = PageSpec(
-    "trajectories", "trajectories", "Optimizer trajectories", charts=1, ready=f".st-key-contour {PLOT}",
-    sliders=(("Rotation angle (deg)", "angle"), ("Condition number κ", "condition_number")),  # st.slider, st.select_slider
-    main_chart="contour", share_view="Loss & distance", share_charts=("loss", "distance"),
-    export_formats=("png", "svg", "pdf", "html", "html-light", "csv", "json", "gif", "mp4"),
-    views=(("3-D surface", ("surface3d",)), ("Loss & distance", ("loss", "distance")), ("Playback", ("playback",))),
-)
-LAYERS = PageSpec(
-    "layers", "layers", "Initialization & activations", charts=1, ready=f".st-key-stats {PLOT}",
-    sliders=(("Gain", "gain"),),  # "Init scale" is ignored by the default initializer (Glorot)
-    main_chart="stats", share_view="Saturated & dead", share_charts=("saturation",),
-    export_formats=("png", "svg", "html", "csv", "json"),
-    views=(("Histograms", ("histograms",)), ("Saturated & dead", ("saturation",)), ("Activation function", ("activation",))),
-)
+
+
+@functools.cache
+def specs() -> dict[str, PageSpec]:
+    """{page key: PageSpec} of every page of the registry (computed once: it runs each default scene)."""
+    from optviz.pages import PAGES
+
+    return {key: spec_of(page) for key, page in PAGES.items()}
+
+
+def __getattr__(name: str) -> Any:
+    """TRAJECTORIES: the spec of the trajectory page, for the flows written for it alone (made on first use)."""
+    if name == "TRAJECTORIES":
+        return specs()["trajectories"]
+    raise AttributeError(name)
 
 
 def app_pages() -> list[PageSpec]:
-    """The pages to test: home and trajectories always, /layers once pages/layers.py exists."""
-    pages = [HOME, TRAJECTORIES]
-    if (ROOT / "pages" / "layers.py").exists():
-        pages.append(LAYERS)
-    return pages
+    """The pages to test: the landing page and every page of the registry."""
+    return [HOME, *specs().values()]
 
 
 def chart_pages() -> list[PageSpec]:
@@ -131,18 +127,6 @@ def chart_pages() -> list[PageSpec]:
 
 
 # -- availability ------------------------------------------------------------------------------
-
-
-def browser_unavailable() -> str | None:
-    """Why the browser flows cannot run here (None if they can)."""
-    problems = []
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError as err:
-        problems.append(f"playwright (python) is not installed: {err}")
-    if not (CHROMIUM.exists() and os.access(CHROMIUM, os.X_OK)):
-        problems.append(f"no Chromium at {CHROMIUM} (Debian package `chromium`; or set OPTVIZ_CHROMIUM)")
-    return "; ".join(problems) or None
 
 
 class Unavailable:
@@ -156,80 +140,6 @@ class Unavailable:
         import pytest
 
         pytest.fail(f"browser tests must run in CI (CI is set) but cannot: {self._reason}", pytrace=False)
-
-
-# -- the server --------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class AppServer:
-    """`python -m optviz.ui.server` on 127.0.0.1:PORT in a subprocess; a context manager.
-
-    `extra_args` are more Streamlit options. The file watcher is off (other people edit the
-    sources while tests run) and usage statistics are off (no outside requests).
-    """
-
-    def __init__(self, port: int | None = None, extra_args: tuple[str, ...] = (), log_path: str | Path | None = None,
-                 env: dict[str, str] | None = None) -> None:
-        self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.extra_args = list(extra_args)
-        self.env = {"JAX_PLATFORMS": "cpu", **(env or {})}
-        self._own_log = log_path is None
-        self.log_path = Path(log_path) if log_path else Path(tempfile.mkstemp(prefix="optviz-server-", suffix=".log")[1])
-        self.proc: subprocess.Popen | None = None
-        self.started_in_s: float | None = None
-
-    @property
-    def pid(self) -> int:
-        assert self.proc is not None
-        return self.proc.pid
-
-    def command(self) -> list[str]:
-        return [sys.executable, "-m", "optviz.ui.server", "--server.port", str(self.port),
-                "--server.address", "127.0.0.1", "--server.headless", "true",
-                "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false", *self.extra_args]
-
-    def start(self, timeout: float = 120.0) -> "AppServer":
-        t0 = time.perf_counter()
-        log = open(self.log_path, "wb")
-        try:
-            self.proc = subprocess.Popen(self.command(), cwd=ROOT, env={**os.environ, **self.env}, stdout=log,
-                                         stderr=subprocess.STDOUT)
-        finally:
-            log.close()
-        if wait_until_healthy(self.proc, self.url, timeout, interval=0.1):
-            self.started_in_s = time.perf_counter() - t0
-            return self
-        if self.proc.poll() is not None:
-            raise RuntimeError(f"optviz server exited with {self.proc.returncode}:\n{self.log()}")
-        log = self.log()  # before stop(), which deletes a log file of our own
-        self.stop()
-        raise RuntimeError(f"optviz server did not answer /_stcore/health within {timeout} s:\n{log}")
-
-    def log(self) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")[-4000:]
-        except OSError:
-            return ""
-
-    def stop(self) -> None:
-        proc, self.proc = self.proc, None
-        terminate(proc)
-        if self._own_log:
-            with contextlib.suppress(OSError):
-                self.log_path.unlink()
-
-    def __enter__(self) -> "AppServer":
-        return self.start()
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop()
 
 
 # -- the browser -------------------------------------------------------------------------------
@@ -249,10 +159,8 @@ class Browser:
             playwright = self._pw_cm.start()
         self.playwright = playwright
         self._profile = tempfile.mkdtemp(prefix="optviz-chromium-")
-        self.context = playwright.chromium.launch_persistent_context(
-            self._profile, executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS, viewport=VIEWPORT,
-            accept_downloads=True, locale="en-US", timezone_id="UTC",
-        )
+        self.context = launch_chromium(playwright, self._profile, VIEWPORT, accept_downloads=True, locale="en-US",
+                                       timezone_id="UTC")
         self.context.set_default_timeout(RERUN_TIMEOUT_S * 1000)
         self._spare = list(self.context.pages)  # the blank tab a persistent context opens with
         self.pages: list[AppPage] = []

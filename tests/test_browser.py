@@ -5,7 +5,7 @@ on sliders, typing in number boxes, a click on the contour map, share links in a
 the files the export buttons download, plotly's playback animation over the surface, divergence
 markers, lesson links and presenter mode.
 
-Helpers and the list of pages are in tests/browser_support.py; a page is one `PageSpec` there,
+Helpers are in tests/browser_support.py; the pages come from the registry (optviz.pages.PAGES),
 and the flows below that are parametrized over pages pick a new page up by themselves.
 
 Skipped when Playwright or Chromium is missing, unless the environment variable CI is set: then
@@ -28,18 +28,17 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from harness import AppServer, browser_unavailable
 from browser_support import (
     HOME,
     PLOT,
     PlaywrightTimeout,
     TRAJECTORIES,
     AppPage,
-    AppServer,
     Browser,
     PageSpec,
     Unavailable,
     app_pages,
-    browser_unavailable,
     chart_pages,
     choose_export_format,
     download,
@@ -104,12 +103,34 @@ def test_page_loads_without_console_errors_or_exceptions(browser, spec: PageSpec
     assert spec.heading in page.text("[data-testid=stMain] h1")
     assert len(page.page.locator(PLOT).all()) >= spec.charts
     if spec is HOME:  # every lesson is one click away
-        from optviz.lessons import LESSONS
+        from optviz.pages import LESSONS
 
         links = page.page.get_by_test_id("stMain").get_by_test_id("stPageLink")
         assert links.count() >= len(LESSONS)
     page.page.wait_for_timeout(500)  # late console errors (e.g. from plotly drawing) still count
     page.assert_healthy()
+
+
+def test_a_deep_link_is_the_first_request_of_a_fresh_server(app_browser):
+    """A shared link opened before anyone visited the server: st.navigation routes it (not the
+    legacy `pages/` app that Streamlit assumes until then; see optviz.ui.server)."""
+    if isinstance(app_browser, Unavailable):
+        app_browser.fail  # noqa: B018  (fails the test in CI: the browser must run there)
+    spec = chart_pages()[-1]
+    key = spec.sliders[0][1]
+    with AppServer() as server:
+        browser = Browser(server.url, playwright=app_browser.playwright)
+        try:
+            page = browser.open(spec.path, {key: "1.5"}, charts=spec.charts, ready=spec.ready)
+            assert spec.heading in page.text("[data-testid=stMain] h1")
+            assert page.query().get(key) == "1.5"
+            # app.py's navigation (Home and the registry's titles), not the legacy list of files
+            # (app, home, layers, trajectories) that an unpatched fresh server shows.
+            links = page.page.get_by_test_id("stSidebarNav").get_by_role("link").all_inner_texts()
+            assert len(links) == len(app_pages()) and any(spec.heading in link for link in links), links
+            page.assert_healthy()
+        finally:
+            browser.close()
 
 
 @pytest.mark.parametrize("spec", chart_pages(), ids=str)
@@ -204,7 +225,7 @@ def test_main_chart_margins_already_hold_its_labels(browser, spec: PageSpec, pre
 
 def _lessons() -> list:
     """The first lesson of each page (one click from the landing page each)."""
-    from optviz.lessons import LESSONS
+    from optviz.pages import LESSONS
 
     firsts = {}
     for lesson in LESSONS.values():
@@ -214,7 +235,7 @@ def _lessons() -> list:
 
 @pytest.mark.parametrize("lesson", _lessons(), ids=lambda lesson: f"{lesson.page}-{lesson.key}")
 def test_lesson_link_on_the_landing_page_opens_the_lesson_scene(browser, lesson):
-    from optviz.lessons import LESSONS
+    from optviz.pages import LESSONS
 
     spec = next(s for s in chart_pages() if s.name == lesson.page)
     number = [item.key for item in LESSONS.values() if item.page == lesson.page].index(lesson.key) + 1
@@ -435,11 +456,10 @@ def _check_export(fmt: str, data: bytes, page: AppPage, spec: PageSpec) -> None:
 
 @pytest.mark.parametrize("spec, fmt", _export_cases())
 def test_export_download_is_a_valid_file(export_page, spec: PageSpec, fmt: str):
-    from optviz.export.source import FORMATS
-    from optviz.ui import _FORMAT_LABELS
+    from optviz.export.source import FORMAT_LABELS, FORMATS
 
     page = export_page(spec)
-    button = choose_export_format(page, _FORMAT_LABELS[fmt], fmt)
+    button = choose_export_format(page, FORMAT_LABELS[fmt], fmt)
     name, data = download(page, button, timeout=120)
     assert re.fullmatch(rf"optviz-{spec.name}-[\w.-]+\.{FORMATS[fmt][0]}", name), name
     _check_export(fmt, data, page, spec)

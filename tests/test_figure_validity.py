@@ -1,8 +1,8 @@
 """Every figure builder's output is a valid Plotly figure.
 
-The builders skip Plotly's per-property validation for speed (optviz.style), so this
-suite validates their output in full: every figure of every lesson scene, on screen and in
-presenter mode.
+The builders skip Plotly's per-property validation for speed (optviz.style), so this suite
+validates their output in full: every figure of every page's default scene and of every lesson
+scene, on screen and in presenter mode (the pages come from the registry, optviz.pages.PAGES).
 """
 
 import json
@@ -10,33 +10,22 @@ import json
 import plotly.graph_objects as go
 import pytest
 
-from optviz.trajectories import compute
-from optviz.layers import compute as layers_compute
-from optviz.layers.scene import LayersScene
-from optviz.lessons import LESSONS
-from optviz.trajectories.scene import TrajectoryScene
+from optviz.pages import LESSONS, PAGES
 
-
-def _figures(scene, presenter):
-    if isinstance(scene, TrajectoryScene):
-        results, view = compute.trajectories(scene), compute.surface_view(scene)
-        return {name: compute.build_figure(name, scene, results, view, presenter=presenter, clickable=True)
-                for name in compute.FIGURES}
-    stats = layers_compute.statistics(scene)
-    return {name: layers_compute.build_figure(name, scene, stats, presenter=presenter)
-            for name in layers_compute.FIGURES if not (name.endswith("_b") and scene.b is None)}
-
-
-SCENES = {"default trajectories": TrajectoryScene(), "default layers": LayersScene()} | {
-    key: lesson.make_scene() for key, lesson in LESSONS.items()}
+SCENES = {f"default {key}": (page, page.scene_type) for key, page in PAGES.items()} | {
+    key: (PAGES[lesson.page], lesson.make_scene) for key, lesson in LESSONS.items()}
 
 
 @pytest.mark.parametrize("presenter", [False, True])
 @pytest.mark.parametrize("key", list(SCENES))
 def test_every_figure_validates(key, presenter):
-    figures = _figures(SCENES[key], presenter)
-    assert figures
-    for name, fig in figures.items():
+    page, make_scene = SCENES[key]
+    scene = make_scene()
+    data = page.compute(scene)
+    names = page.figure_names(scene)
+    assert names and page.main_figure in names
+    for name in names:
+        fig = page.build_figure(name, scene, data, presenter=presenter)
         spec = fig.to_dict()
         validated = go.Figure(spec)  # raises on any unknown property or invalid value
         assert len(validated.data) == len(spec["data"]), name
@@ -44,3 +33,10 @@ def test_every_figure_validates(key, presenter):
         # Validation also normalizes (e.g. font_size -> font.size, which Plotly.js would ignore):
         # the browser must receive exactly what a validated figure would send.
         assert json.loads(validated.to_json()) == json.loads(fig.to_json()), name
+
+
+def test_the_clickable_contour_validates():
+    page = PAGES["trajectories"]
+    scene = page.scene_type()
+    fig = page.build_figure("contour", scene, page.compute(scene), clickable=True)
+    assert json.loads(go.Figure(fig.to_dict()).to_json()) == json.loads(fig.to_json())

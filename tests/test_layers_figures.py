@@ -12,7 +12,6 @@ import plotly.graph_objects as go
 import pytest
 
 from optviz.activations import ACTIVATIONS
-from optviz.layers import figures as layer_figures
 from optviz.layers.figures import (
     LOG_FLOOR,
     activation_figure,
@@ -22,7 +21,8 @@ from optviz.layers.figures import (
 )
 from optviz.style import PALETTE
 from optviz.initializers import INITIALIZERS
-from optviz.layers.network import HISTOGRAM_BINS, LayerStats, NetworkConfig, layer_stats
+from optviz.layers.compute import activation_curve
+from optviz.layers.network import HISTOGRAM_BINS, LayerStats, NetworkConfig, activation_fields, layer_stats
 
 
 def synthetic_stats(activation: str = "tanh", depth: int = 10, seed: int = 0, **overrides) -> LayerStats:
@@ -32,7 +32,7 @@ def synthetic_stats(activation: str = "tanh", depth: int = 10, seed: int = 0, **
     histogram = rng.random((depth, HISTOGRAM_BINS))
     histogram = 0.9 * histogram / histogram.sum(axis=1, keepdims=True)
     fields = dict(
-        activation=activation,
+        **activation_fields(activation),
         mean=rng.normal(0, 0.01, depth),
         std=0.6 * 0.8 ** np.arange(depth),
         preact_std=np.ones(depth),
@@ -86,7 +86,7 @@ def test_every_figure_builds_for_every_activation(activation, presenter):
     figures = [
         histograms_figure(first, presenter=presenter, title=f"{activation} histograms"),
         saturation_figure([first, second], ["A", "B"], presenter=presenter),
-        activation_figure(activation, presenter=presenter),
+        activation_figure(activation_curve(activation), presenter=presenter),
     ]
     if presenter:  # stats_figure does not depend on the activation
         figures.append(stats_figure([first, second], ["A", "B"], presenter=presenter))
@@ -212,7 +212,8 @@ def test_saturation_figure_says_not_applicable():
 
 @pytest.mark.parametrize("activation", list(ACTIVATIONS))
 def test_activation_curve_and_derivative(activation):
-    z, values, slopes = layer_figures.activation_curve(activation)
+    curve = activation_curve(activation)
+    z, values, slopes = curve.z, curve.values, curve.slopes
     assert z[0] == -4 and z[-1] == 4
     np.testing.assert_allclose(values, np.asarray(ACTIVATIONS[activation].fn(z.astype(np.float32))), rtol=1e-5, atol=1e-6)
     numeric = np.gradient(values, z)
@@ -226,7 +227,7 @@ def test_bad_inputs_give_clear_errors():
     with pytest.raises(ValueError, match="at least one"):
         saturation_figure([], [])
     with pytest.raises(ValueError, match="unknown activation 'swish'"):
-        activation_figure("swish")
+        activation_curve("swish")
 
 
 def test_end_to_end_with_a_real_network():

@@ -7,7 +7,7 @@ import pytest
 
 from optviz.trajectories import compute
 from optviz.layers.scene import LayersScene
-from optviz.lessons import LESSONS, lesson_aware
+from optviz.pages import LESSONS, lesson_aware
 from optviz.trajectories.scene import TrajectoryScene
 
 _paths_cache: dict = {}

@@ -7,6 +7,7 @@ for any width (mean-field statistics depend on the variance of W, not on the wid
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
@@ -179,11 +180,28 @@ def test_underflow_to_zero_is_not_identical_units_but_zero_init_is():
     assert not any("symmetry" in s for s in describe(stats, config))
 
 
-def test_gradient_overflow_and_a_slow_deep_shrink_are_described():
-    config = NetworkConfig(**DEEP, activation="tanh", init="he_uniform", gain=10.0)
+def test_a_linear_network_overflows_on_any_cpu_and_says_so():
+    # A linear network scales exactly as gain^layer: 10^50 is past float32 (3.4e38) on any CPU,
+    # whatever its vectorized math rounds (saturated tanh' does not give such a margin).
+    config = NetworkConfig(**DEEP, activation="linear", init="orthogonal", gain=10.0)
     stats = layer_stats(config)
-    assert np.isfinite(stats.std).all() and not np.isfinite(stats.grad_std).all()
-    assert any(s.startswith("gradients overflowed float32") for s in describe(stats, config))
+    assert not np.isfinite(stats.std[-1]) and not np.isfinite(stats.grad_std[0])
+    assert any("activations overflowed float32" in s for s in describe(stats, config))
+
+
+def test_a_backward_overflow_behind_a_finite_forward_pass_is_described():
+    # The description logic on constructed statistics: finite activations, gradients past float32 below layer 30.
+    config = NetworkConfig(**DEEP, activation="tanh", init="glorot_normal")
+    healthy = layer_stats(config)
+    grad_std = np.where(healthy.layers <= 30, np.inf, healthy.grad_std).astype(np.float32)
+    stats = dataclasses.replace(healthy, grad_std=grad_std)
+    sentences = describe(stats, config)
+    assert "gradients overflowed float32 (inf/NaN) in layers 1 to 30: the backward pass exploded" in sentences
+    assert not any("activations overflowed" in s for s in sentences)
+    assert not any(s.startswith("gradients overflowed") for s in describe(healthy, config))
+
+
+def test_a_slow_deep_shrink_is_described():
     # ~0.95 per layer looks flat per layer but is a 10x drop over 50 layers.
     config = NetworkConfig(**DEEP, activation="tanh", init="glorot_normal")
     stats = layer_stats(config)

@@ -6,6 +6,7 @@ import pytest
 
 from optviz.trajectories import compute
 from optviz.trajectories import figures as figs
+from optviz.trajectories.results import TrajectoryData
 from optviz.trajectories.scene import TrajectoryScene
 from optviz.trajectories.runner import hessians_at
 
@@ -27,7 +28,7 @@ def test_a_penalty_too_weak_to_bound_a_saddle_gives_no_global_minimum(surface, p
     assert not any(p.kind == "global minimum" for p in view.critical_points)
     assert view.unbounded
     if not view.critical_points:  # nothing to measure a distance to: the view says so
-        fig = compute.build_figure("distance", s, compute.trajectories(s), view)
+        fig = figs.build_figure("distance", s, TrajectoryData(tuple(compute.trajectories(s)), view))
         assert not fig.data and "No minimum found" in fig.layout.annotations[0].text
 
 
@@ -49,11 +50,11 @@ def test_the_threshold_penalty_shows_the_saddle_s_flat_valley_of_minima():
     assert all(abs(p.x) < 1e-6 for p in minima)
     assert min(p.y for p in minima) == pytest.approx(y0) and max(p.y for p in minima) == pytest.approx(y1)
     assert not view.unbounded and view.minimum_value == pytest.approx(0, abs=1e-6)
-    fig = compute.build_figure("contour", s, results, view)
+    fig = figs.build_figure("contour", s, TrajectoryData(tuple(results), view))
     valley = [t for t in fig.data if t.name == "global minimum (a flat valley)"]
     assert len(valley) == 1 and len(valley[0].x) == len(minima)
     # Every path reaches the valley, so its distance to the nearest minimum falls to the grid's spacing.
-    distance = compute.build_figure("distance", s, results, view)
+    distance = figs.build_figure("distance", s, TrajectoryData(tuple(results), view))
     assert all(min(t.y) < 0.05 for t in distance.data if t.y is not None and len(t.y) > 1)
 
 
@@ -67,7 +68,7 @@ def test_loss_below_the_lowest_known_minimum_is_plotted_as_loss_not_clipped():
     s = scene("monkey_saddle", "l2", 0.5, optimizers=("momentum",))
     results, view = compute.trajectories(s), compute.surface_view(s)
     assert results[0].losses.min() < view.minimum_value  # it escaped below the local minimum at 0
-    fig = compute.build_figure("loss", s, results, view)
+    fig = figs.build_figure("loss", s, TrajectoryData(tuple(results), view))
     assert fig.layout.yaxis.type != "log"
     np.testing.assert_allclose(fig.data[0].y, results[0].losses)
 
@@ -77,7 +78,7 @@ def test_a_minimum_found_numerically_keeps_the_log_loss_axis_without_clipping():
     # minimum found, and the axis then measures from the lowest loss reached.
     s = scene("linear_regression", "l1", 0.5)
     results, view = compute.trajectories(s), compute.surface_view(s)
-    fig = compute.build_figure("loss", s, results, view)
+    fig = figs.build_figure("loss", s, TrajectoryData(tuple(results), view))
     assert fig.layout.yaxis.type == "log"
     lowest = min(r.losses.min() for r in results)
     reference = min(lowest, view.minimum_value)

@@ -12,9 +12,11 @@ from PIL import Image
 from optviz import export
 from optviz.trajectories import compute
 from optviz.cli import main
-from optviz.lessons import LESSONS
+from optviz.pages import LESSONS, PAGES
 from optviz.trajectories.scene import TrajectoryScene
-from optviz.export.source import ExportRequest, render, trajectory_exportable
+from optviz.export.source import ExportRequest, render
+from optviz.trajectories.exports import exportable as trajectory_exportable
+from optviz.trajectories.results import TrajectoryData
 
 needs_chromium = pytest.mark.skipif(
     not export.chromium_available() and not __import__("os").environ.get("CI"),
@@ -23,7 +25,7 @@ needs_chromium = pytest.mark.skipif(
 
 
 def exportable(scene):
-    return trajectory_exportable(scene, compute.trajectories(scene), compute.surface_view(scene))
+    return PAGES["trajectories"].exportable(scene, compute.compute(scene))
 
 
 @needs_chromium
@@ -48,7 +50,7 @@ def test_png_has_requested_size_times_scale():
 def test_csv_and_json_hold_the_library_numbers():
     scene = LESSONS["momentum_overshoot"].make_scene()
     results = compute.trajectories(scene)
-    source = trajectory_exportable(scene, results, compute.surface_view(scene))
+    source = trajectory_exportable(scene, TrajectoryData(tuple(results), compute.surface_view(scene)))
     rows = list(csv.DictReader(io.StringIO(render(source, "contour", ExportRequest(fmt="csv")).decode())))
     assert len(rows) == sum(len(r.positions) for r in results)
     momentum = [row for row in rows if row["label"] == "Momentum"]

@@ -16,9 +16,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from harness import StreamlitServer  # noqa: E402
 from st_client import (  # noqa: E402
     StreamlitClientError,
-    StreamlitServer,
     StreamlitSession,
     encode_widget_state,
 )

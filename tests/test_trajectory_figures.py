@@ -5,13 +5,14 @@ import pytest
 
 from optviz.trajectories import compute
 from optviz.trajectories import figures as figs
+from optviz.trajectories.results import TrajectoryData
 from optviz.trajectories.scene import TrajectoryScene
 
 
 def _contour(steps: int):
     scene = TrajectoryScene.build(run={"steps": steps})
     results = compute.trajectories(scene)
-    return results, compute.build_figure("contour", scene, results, compute.surface_view(scene), clickable=True)
+    return results, figs.build_figure("contour", scene, TrajectoryData(tuple(results), compute.surface_view(scene)), clickable=True)
 
 
 @pytest.mark.parametrize("steps", [20, figs.PATH_MARKERS_MAX_POINTS - 1, 500])

@@ -22,35 +22,23 @@ sys.path.insert(0, str(ROOT))
 
 def scenes():
     """(name, page, scene): the default scene of each page, then every lesson."""
-    from optviz.layers.scene import LayersScene
-    from optviz.lessons import LESSONS
-    from optviz.trajectories.scene import TrajectoryScene
+    from optviz.pages import LESSONS, PAGES
 
-    yield "default-trajectories", "trajectories", TrajectoryScene()
-    yield "default-layers", "layers", LayersScene()
+    for page in PAGES.values():
+        yield f"default-{page.key}", page, page.scene_type()
     for key, lesson in LESSONS.items():
-        yield f"lesson-{key}", lesson.page, lesson.make_scene()
+        yield f"lesson-{key}", PAGES[lesson.page], lesson.make_scene()
 
 
 def figures(page, scene):
     """{name: builder(presenter) -> figure} and the page's Exportable."""
-    if page == "trajectories":
-        from optviz.trajectories import compute
-        from optviz.export.source import trajectory_exportable
-
-        results, view = compute.trajectories(scene), compute.surface_view(scene)
-        out = {name: (lambda presenter, name=name: compute.build_figure(name, scene, results, view, presenter=presenter))
-               for name in compute.FIGURES}
-        out["contour-clickable"] = lambda presenter: compute.build_figure("contour", scene, results, view,
-                                                                          presenter=presenter, clickable=True)
-        return out, trajectory_exportable(scene, results, view)
-    from optviz.layers import compute as layers_compute
-
-    stats = layers_compute.statistics(scene)
-    names = [n for n in layers_compute.FIGURES if n != "histograms_b" or scene.b is not None]
-    out = {name: (lambda presenter, name=name: layers_compute.build_figure(name, scene, stats, presenter=presenter))
-           for name in names}
-    return out, layers_compute.exportable(scene, stats)
+    data = page.compute(scene)
+    out = {name: (lambda presenter, name=name: page.build_figure(name, scene, data, presenter=presenter))
+           for name in page.figure_names(scene)}
+    if page.key == "trajectories":  # the page draws its contour clickable
+        out["contour-clickable"] = lambda presenter: page.build_figure("contour", scene, data, presenter=presenter,
+                                                                       clickable=True)
+    return out, page.exportable(scene, data)
 
 
 def dump(folder: Path) -> int:

@@ -1,5 +1,9 @@
-"""A scene's figure or data as a file, in any export format: shared by the page's download
+"""A scene's figure or data as a file, in any export format: shared by every page's download
 buttons and `python -m optviz export`, so both give the same bytes for the same scene.
+
+The formats and the request's settings (size, scale, frames, caption) are declared once, as
+`FORMATS` and `EXPORT_PARAMS`: the page's export menu, the CLI's flags and `ExportRequest`'s
+validation all read them. A page provides an `Exportable` (its named figures, caption, data).
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from typing import Any, Callable
 import plotly.graph_objects as go
 
 from optviz import export
+from optviz.params import Param
 
 FORMATS: dict[str, tuple[str, str]] = {  # format -> (file extension, MIME type)
     "png": ("png", "image/png"),
@@ -22,39 +27,55 @@ FORMATS: dict[str, tuple[str, str]] = {  # format -> (file extension, MIME type)
     "gif": ("gif", "image/gif"),
     "mp4": ("mp4", "video/mp4"),
 }
+FORMAT_LABELS = {"png": "PNG image", "svg": "SVG (vector)", "pdf": "PDF (vector)", "html": "HTML, offline (plotly.js inside)",
+                 "html-light": "HTML, light (loads plotly.js online)", "csv": "CSV data", "json": "JSON data",
+                 "gif": "GIF animation", "mp4": "MP4 video"}
 STATIC = ("png", "svg", "pdf")
 ANIMATED = ("gif", "mp4")
-DEFAULT_SIZE = (1200, 800)
+DATA = ("csv", "json")
 MAX_PNG_PIXELS = 64_000_000
 """Most pixels a PNG may have (width x height x scale^2): 4000 x 4000 at 2x. A 4K slide is 8.3 million."""
+
+EXPORT_PARAMS: tuple[Param, ...] = (
+    Param("format", "Format", "png", kind="choice", choices=tuple(FORMATS),
+          choice_labels=tuple(FORMAT_LABELS[f] for f in FORMATS), help="File format of the figure or of its data."),
+    Param("width", "Width (px)", 1200, 100, 4000, kind="int", help="Figure width in pixels (before the scale)."),
+    Param("height", "Height (px)", 800, 100, 4000, kind="int", help="Figure height in pixels (before the scale)."),
+    Param("scale", "Scale", 2.0, 0.5, 4.0, help="PNG pixel scale: 2 makes a crisp slide."),
+    Param("frames", "Frames", 200, 2, 1000, kind="int", help="Frames of a GIF or MP4."),
+    Param("caption", "Caption with the settings", True, kind="bool",
+          help="Add a line with the scene's settings under the figure (PNG, SVG, PDF, HTML)."),
+)
+_EXPORT = {p.name: p for p in EXPORT_PARAMS}
+SCALE_STOPS = tuple(s for s in (1.0, 2.0, 3.0, 4.0) if _EXPORT["scale"].min <= s <= _EXPORT["scale"].max)
+"""The scales the page's menu offers (the CLI takes any scale in range)."""
 
 
 @dataclass(frozen=True)
 class ExportRequest:
-    """What to export: format, pixel size (before scale), scale (PNG 1x-4x), caption on or off."""
+    """What to export: format, pixel size (before scale), scale (PNG), frames (GIF/MP4), caption.
 
-    fmt: str = "png"
-    width: int = DEFAULT_SIZE[0]
-    height: int = DEFAULT_SIZE[1]
-    scale: float = 1.0
-    caption: bool = False
-    frames: int = 200
+    Every value is checked against EXPORT_PARAMS; ValueError says what is out of range.
+    """
+
+    fmt: str = _EXPORT["format"].default
+    width: int = _EXPORT["width"].default
+    height: int = _EXPORT["height"].default
+    scale: float = _EXPORT["scale"].default
+    caption: bool = _EXPORT["caption"].default
+    frames: int = _EXPORT["frames"].default
 
     def __post_init__(self):
         if self.fmt not in FORMATS:
             raise ValueError(f"unknown format {self.fmt!r}; choose one of: {', '.join(FORMATS)}")
-        if not (100 <= self.width <= 4000 and 100 <= self.height <= 4000):
-            raise ValueError(f"size {self.width}x{self.height} is out of range: 100 to 4000 pixels each way")
-        if not 0.5 <= self.scale <= 4:
-            raise ValueError(f"scale {self.scale} is out of range: 0.5 to 4")
+        for name in ("width", "height", "scale", "frames"):
+            _EXPORT[name].parse(getattr(self, name))
         pixels = self.width * self.height * self.scale**2
         if self.fmt == "png" and pixels > MAX_PNG_PIXELS:
             raise ValueError(
                 f"a {round(self.width * self.scale)}x{round(self.height * self.scale)} PNG is {pixels / 1e6:.0f} million pixels, "
                 f"more than {MAX_PNG_PIXELS // 1_000_000} million: lower the scale or the size (or export SVG or PDF, which scale freely)"
             )
-        if not 2 <= self.frames <= 1000:
-            raise ValueError(f"frames {self.frames} is out of range: 2 to 1000")
 
 
 @dataclass(frozen=True)
@@ -92,40 +113,12 @@ def render(source: Exportable, figure_name: str, request: ExportRequest) -> byte
     if request.caption:
         fig = export.with_caption(fig, source.caption)
     if fmt in STATIC:
-        return export.figure_to_image(fig, fmt, width=request.width, height=request.height, scale=request.scale)
+        scale = request.scale if fmt == "png" else 1.0  # vector formats keep the figure's size
+        return export.figure_to_image(fig, fmt, width=request.width, height=request.height, scale=scale)
     return export.figure_to_html(fig, offline=(fmt == "html"), title=source.caption[:120]).encode()
-
-
-def trajectory_exportable(scene, results, view) -> Exportable:
-    """The trajectory page's export sources for `scene` and its computed paths."""
-    from optviz.trajectories import compute
-    from optviz.surfaces import SURFACES
-
-    def animate(request: ExportRequest) -> bytes:
-        background = compute.build_figure("contour", scene, [], view, clickable=False)
-        background.update_layout(showlegend=False)
-        (x0, x1), (y0, y1) = view.domain
-        colors = [d.line.color for d in compute.build_figure("contour", scene, results, view).data
-                  if getattr(d, "mode", None) in ("lines", "lines+markers")]
-        return export.animate_paths(background, [r.positions for r in results], colors, xrange=(x0, x1), yrange=(y0, y1),
-                                    frames=request.frames, fmt=request.fmt, width=request.width, height=request.height,
-                                    labels=[r.label for r in results])
-
-    caption = export.trajectory_caption(SURFACES[scene.surface].label, results, steps=scene.run["steps"])
-    return Exportable(
-        figure=lambda name: compute.build_figure(name, scene, results, view),
-        caption=caption,
-        records=lambda: export.trajectory_records(results),
-        data=lambda: {"scene": scene.to_json(), "trajectories": [
-            {"label": r.label, "optimizer": r.optimizer, "hparams": r.hparams, "seed": r.seed,
-             "points": r.positions, "losses": r.losses, "gradients": r.gradients, "updates": r.updates,
-             "diverged_at": r.diverged_at, "divergence": r.divergence} for r in results]},
-        animate=animate,
-        animated_figures=("contour", "playback"),
-    )
 
 
 def file_name(page: str, subject: str, figure_name: str, fmt: str) -> str:
     ext = FORMATS[fmt][0]
-    what = "data" if fmt in ("csv", "json") else figure_name
+    what = "data" if fmt in DATA else figure_name
     return f"optviz-{page}-{subject}-{what}.{ext}"

@@ -1,24 +1,22 @@
-"""From a LayersScene to what the initialization page draws and exports (shared by page and CLI)."""
+"""From a LayersScene to what the initialization page draws: each network's per-layer statistics,
+the activation curve and the sentences that name what they show (shared by page, CLI and tests)."""
 
 from __future__ import annotations
 
-from typing import Any, Callable
+import functools
 
-import plotly.graph_objects as go
+import jax
+import jax.numpy as jnp
+import numpy as np
 
-from optviz.layers import figures as figs
+from optviz.activations import ACTIVATIONS
+from optviz.layers.network import layer_stats
+from optviz.layers.report import describe
+from optviz.layers.results import ActivationCurve, LayersData, LayerStats
 from optviz.layers.scene import LayersScene
-from optviz.layers.network import LayerStats, layer_stats
-from optviz.layers.report import describe, layer_stats_records
 
-FIGURES: dict[str, str] = {
-    "stats": "Per-layer activation mean and std, and gradient std (main figure)",
-    "histograms": "Per-layer activation histograms of network A",
-    "histograms_b": "Per-layer activation histograms of network B (compare mode)",
-    "saturation": "Saturated and dead fractions per layer",
-    "activation": "The activation function and its derivative",
-}
-MAIN_FIGURE = "stats"
+CURVE_RANGE = (-4.0, 4.0)
+"""The pre-activations z over which the activation figure draws f and f'."""
 
 
 def statistics(scene: LayersScene) -> list[LayerStats]:
@@ -26,44 +24,35 @@ def statistics(scene: LayersScene) -> list[LayerStats]:
     return [layer_stats(config) for _, config in scene.networks]
 
 
-def build_figure(name: str, scene: LayersScene, stats: list[LayerStats], *, presenter: bool = False) -> go.Figure:
-    labels = [label for label, _ in scene.networks]
-    builders: dict[str, Callable[[], go.Figure]] = {
-        "stats": lambda: figs.stats_figure(stats, labels, presenter=presenter),
-        "histograms": lambda: figs.histograms_figure(stats[0], presenter=presenter, title=f"Activations per layer — {labels[0]}"),
-        "histograms_b": lambda: figs.histograms_figure(stats[1], presenter=presenter, title=f"Activations per layer — {labels[1]}"),
-        "saturation": lambda: figs.saturation_figure(stats, labels, presenter=presenter),
-        "activation": lambda: figs.activation_figure(scene.a.activation, presenter=presenter),
-    }
-    if name not in builders:
-        raise ValueError(f"unknown figure {name!r}; choose one of: {', '.join(FIGURES)}")
-    if name == "histograms_b" and scene.b is None:
-        raise ValueError("figure 'histograms_b' needs a second network (compare mode)")
-    return builders[name]()
+@functools.lru_cache(maxsize=64)
+def activation_curve(activation_key: str, points: int = 401) -> ActivationCurve:
+    """f(z) and f'(z) on `points` values of z over CURVE_RANGE, f' by automatic differentiation.
+
+    Cached: the arrays are read-only.
+    """
+    if activation_key not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {activation_key!r}: use one of {', '.join(ACTIVATIONS)}")
+    activation = ACTIVATIONS[activation_key]
+    low, high = CURVE_RANGE
+    z = jnp.linspace(low, high, points, dtype=jnp.float32)
+    values_and_slopes = jax.jit(lambda x: (activation.fn(x), jax.vmap(jax.grad(activation.fn))(x)))
+    values, slopes = values_and_slopes(z)  # one small compile instead of one per eager op
+    arrays = tuple(np.array(a, dtype=float) for a in (z, values, slopes))
+    for array in arrays:
+        array.flags.writeable = False
+    saturation = activation.saturation
+    return ActivationCurve(key=activation_key, label=activation.label, z=arrays[0], values=arrays[1], slopes=arrays[2],
+                           saturated=tuple(saturation.z_intervals(low, high)) if saturation else (),
+                           rule=saturation.rule if saturation else "")
+
+
+def compute(scene: LayersScene, stats: list[LayerStats] | None = None) -> LayersData:
+    """What the initialization page draws for `scene` (its networks' statistics, if already computed)."""
+    stats = statistics(scene) if stats is None else stats
+    return LayersData(labels=tuple(label for label, _ in scene.networks), stats=tuple(stats),
+                      curve=activation_curve(scene.a.activation))
 
 
 def descriptions(scene: LayersScene, stats: list[LayerStats]) -> list[tuple[str, list[str]]]:
     """[(network label, sentences naming what is shown)]."""
     return [(label, describe(s, config)) for (label, config), s in zip(scene.networks, stats)]
-
-
-def exportable(scene: LayersScene, stats: list[LayerStats]):
-    """The page's export sources (see optviz.export.source)."""
-    from optviz.export.source import Exportable
-
-    def records() -> list[dict[str, Any]]:
-        rows = []
-        for (label, _), s in zip(scene.networks, stats):
-            rows += [{"network": label, **row} for row in layer_stats_records(s)]
-        return rows
-
-    caption = " · ".join(f"{label}: {config.depth} layers x {config.width} units, {config.batch} inputs, seed {config.seed}"
-                         for label, config in scene.networks)
-    return Exportable(
-        figure=lambda name: build_figure(name, scene, stats),
-        caption=caption,
-        records=records,
-        data=lambda: {"scene": scene.to_json(),
-                      "networks": [{"label": label, "config": config.values(), "layers": layer_stats_records(s)}
-                                   for (label, config), s in zip(scene.networks, stats)]},
-    )

@@ -1,8 +1,8 @@
 """Figures of the "Initialization & activations" page: per-layer statistics of a deep MLP.
 
-Pure builders: (LayerStats, options) -> go.Figure, no streamlit, no computation beyond
-arranging what `optviz.layers.network` returned (and, for `activation_figure`, evaluating f and f'
-on a grid). Several configurations can be drawn side by side, one palette colour each.
+Pure builders: (LayerStats, options) -> go.Figure, no streamlit, no JAX, no computation beyond
+arranging what `optviz.layers.network` returned (the activation curve comes sampled, as an
+ActivationCurve). Several configurations can be drawn side by side, one palette colour each.
 
 Log axes cannot show 0: values <= 0 are drawn at `LOG_FLOOR` and their hover text says so;
 non-finite values (an overflowing network) are left out and the hover of the last finite
@@ -14,24 +14,14 @@ References:
 
 from __future__ import annotations
 
-import functools
 import math
 from typing import Sequence
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 import plotly.graph_objects as go
 
-from optviz.activations import (
-    ACTIVATIONS,
-    SIGMOID_SATURATION_HIGH,
-    SIGMOID_SATURATION_LOW,
-    TANH_SATURATION,
-    saturation_rule,
-)
 from optviz.style import Bar, Figure, Scatter, Style, axis_refs, color, margins, styled_layout, subplot_layout
-from optviz.layers.network import LayerStats
+from optviz.layers.results import ActivationCurve, LayersData, LayerStats
 
 LOG_FLOOR = 1e-12
 """Values <= 0 are drawn at this height on log axes (their hover text says so)."""
@@ -182,7 +172,6 @@ def histograms_figure(stats: LayerStats, presenter: bool = False, title: str | N
       A go.Figure with one bar trace per layer.
     """
     style = Style.for_mode(presenter)
-    activation = ACTIVATIONS[stats.activation]
     depth = stats.depth
     columns = min(HISTOGRAM_COLUMNS, depth)
     rows = math.ceil(depth / columns)
@@ -190,7 +179,7 @@ def histograms_figure(stats: LayerStats, presenter: bool = False, title: str | N
     centres = (edges[:-1] + edges[1:]) / 2
     bin_width = float(edges[1] - edges[0])
     percent = 100.0 * np.asarray(stats.histogram, dtype=float)
-    zero_apart = activation.can_die
+    zero_apart = stats.can_die
     zero_bin = int(np.clip(np.searchsorted(edges, 0.0, side="right") - 1, 0, len(centres) - 1))
     if zero_apart:
         percent = percent.copy()
@@ -263,7 +252,7 @@ def histograms_figure(stats: LayerStats, presenter: bool = False, title: str | N
         x_axis, y_axis = layout["xaxis" + x_ref[1:]], layout["yaxis" + y_ref[1:]]
         x_axis["range"], y_axis["range"] = list(x_range), list(y_range)
         if row == (depth - col) // columns + 1:  # x title under the last panel of each column
-            x_axis["title"] = {**x_axis.get("title", {}), "text": f"activation h ({activation.label})"}
+            x_axis["title"] = {**x_axis.get("title", {}), "text": f"activation h ({stats.activation_label})"}
         if col == 1:
             y_axis["title"] = {**y_axis.get("title", {}), "text": "% of entries"}
     layout.update(bargap=0, height=max(300, (300 if presenter else 230) * rows + 80))
@@ -290,16 +279,15 @@ def saturation_figure(stats_list: Sequence[LayerStats], labels: Sequence[str], p
     layout = subplot_layout(1, 2, ("saturated activations", "dead units"), horizontal_spacing=0.1)
     traces = []
     for index, (stats, label) in enumerate(zip(stats_list, labels)):
-        activation = ACTIVATIONS[stats.activation]
-        rule = saturation_rule(activation)
+        rule = stats.saturation_rule
         saturated = 100.0 * np.asarray(stats.saturated, dtype=float)
-        notes = [f"{v:.1f}% of entries ({rule})" if rule else f"n/a: {activation.label} does not saturate" for v in saturated]
+        notes = [f"{v:.1f}% of entries ({rule})" if rule else f"n/a: {stats.activation_label} does not saturate" for v in saturated]
         trace = _line(stats.layers, saturated.tolist(), notes, label, "saturated", index, style)
         trace.xaxis, trace.yaxis = axis_refs(1, 1, 2)
         traces.append(trace)
         dead = 100.0 * np.asarray(stats.dead, dtype=float)
         notes = [
-            f"{v:.1f}% of units are 0 on every input" if activation.can_die else f"n/a: {activation.label} units cannot die"
+            f"{v:.1f}% of units are 0 on every input" if stats.can_die else f"n/a: {stats.activation_label} units cannot die"
             for v in dead
         ]
         trace = _line(stats.layers, dead.tolist(), notes, label, "dead", index, style, showlegend=False)
@@ -318,63 +306,68 @@ def saturation_figure(stats_list: Sequence[LayerStats], labels: Sequence[str], p
     return Figure(data=traces, layout=layout)  # one dict, one constructor (see stats_figure)
 
 
-@functools.lru_cache(maxsize=64)
-def activation_curve(
-    activation_key: str, low: float = -4.0, high: float = 4.0, points: int = 401
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(z, f(z), f'(z)) on a grid, f' by automatic differentiation (cached, read-only arrays)."""
-    activation = ACTIVATIONS[activation_key]
-    z = jnp.linspace(low, high, points, dtype=jnp.float32)
-    values_and_slopes = jax.jit(lambda x: (activation.fn(x), jax.vmap(jax.grad(activation.fn))(x)))
-    values, slopes = values_and_slopes(z)  # one small compile instead of one per eager op
-    arrays = tuple(np.array(a, dtype=float) for a in (z, values, slopes))
-    for array in arrays:
-        array.flags.writeable = False
-    return arrays
-
-
-def activation_figure(activation_key: str, presenter: bool = False) -> go.Figure:
-    """The activation f(z) and its derivative f'(z) over [-4, 4], saturated regions shaded.
+def activation_figure(curve: ActivationCurve, presenter: bool = False) -> go.Figure:
+    """The activation f(z) and its derivative f'(z), saturated regions shaded.
 
     Args:
-      activation_key: an ACTIVATIONS key.
+      curve: the sampled function (optviz.layers.compute.activation_curve).
       presenter: projector sizes.
 
     Returns:
       A go.Figure with two traces, f (solid) and f' (dashed).
     """
-    if activation_key not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {activation_key!r}: use one of {', '.join(ACTIVATIONS)}")
-    activation = ACTIVATIONS[activation_key]
     style = Style.for_mode(presenter)
-    z, values, slopes = activation_curve(activation_key)
+    z, values, slopes = curve.z, curve.values, curve.slopes
     traces = [
-        Scatter(x=z.tolist(), y=values.tolist(), mode="lines", name=f"f(z) = {activation.label}",
+        Scatter(x=z.tolist(), y=values.tolist(), mode="lines", name=f"f(z) = {curve.label}",
                 line=dict(color=color(0), width=style.line_width),
                 hovertemplate="z = %{x:.2f}<br>f(z) = %{y:.3f}<extra></extra>"),
         Scatter(x=z.tolist(), y=slopes.tolist(), mode="lines", name="f'(z) (local gradient)",
                 line=dict(color=color(1), width=style.line_width, dash="dash"),
                 hovertemplate="z = %{x:.2f}<br>f'(z) = %{y:.3f}<extra></extra>"),
     ]
-    layout: dict = dict(xaxis=dict(title=dict(text="pre-activation z"), range=[-4, 4], zeroline=True),
+    layout: dict = dict(xaxis=dict(title=dict(text="pre-activation z"), range=[math.floor(z[0]), math.ceil(z[-1])], zeroline=True),
                         yaxis=dict(title=dict(text="f(z), f'(z)"), zeroline=True))
-    if activation.saturation is not None:
-        if activation.saturation == "tanh":
-            edge = math.atanh(TANH_SATURATION)
-            regions = [(-4.0, -edge), (edge, 4.0)]
-        else:
-            regions = [
-                (-4.0, math.log(SIGMOID_SATURATION_LOW / (1 - SIGMOID_SATURATION_LOW))),
-                (math.log(SIGMOID_SATURATION_HIGH / (1 - SIGMOID_SATURATION_HIGH)), 4.0),
-            ]
+    if curve.saturated:
         # What fig.add_vrect makes: a rectangle over the whole plot height, behind the traces.
         layout["shapes"] = [dict(type="rect", x0=x0, x1=x1, xref="x", y0=0, y1=1, yref="y domain", fillcolor="#999999",
                                  opacity=0.15, line=dict(width=0), layer="below")
-                            for x0, x1 in regions if x1 > x0]
-        layout["annotations"] = [dict(text=f"shaded: saturated ({saturation_rule(activation)})", xref="paper",
+                            for x0, x1 in curve.saturated]
+        layout["annotations"] = [dict(text=f"shaded: saturated ({curve.rule})", xref="paper",
                                       yref="paper", x=0.01, y=0.99, xanchor="left", yanchor="top", showarrow=False,
                                       font=dict(size=max(10, style.font_size - 2)))]
-    layout = styled_layout(layout, presenter, f"{activation.label}: f(z) and f'(z)",
+    layout = styled_layout(layout, presenter, f"{curve.label}: f(z) and f'(z)",
                            after=dict(legend=dict(orientation="h", x=1.0, xanchor="right", y=1.02, yanchor="bottom"),
                                       margin=dict(t=110 if presenter else 80)))
     return Figure(data=traces, layout=layout)  # one dict, one constructor (see stats_figure)
+
+
+FIGURES: dict[str, str] = {
+    "stats": "Per-layer activation mean and std, and gradient std (main figure)",
+    "histograms": "Per-layer activation histograms of network A",
+    "histograms_b": "Per-layer activation histograms of network B (compare mode)",
+    "saturation": "Saturated and dead fractions per layer",
+    "activation": "The activation function and its derivative",
+}
+
+
+def has_figure(name: str, scene) -> bool:
+    """Whether `scene` draws figure `name`: B's histograms only when comparing."""
+    return name != "histograms_b" or scene.b is not None
+
+
+def build_figure(name: str, scene, data: LayersData, *, presenter: bool = False) -> go.Figure:
+    """The named figure of the initialization page (see FIGURES) for `scene` and its computed `data`."""
+    stats, labels = list(data.stats), list(data.labels)
+    if name not in FIGURES:
+        raise ValueError(f"unknown figure {name!r}; choose one of: {', '.join(FIGURES)}")
+    if not has_figure(name, scene):
+        raise ValueError("figure 'histograms_b' needs a second network (compare mode)")
+    if name == "stats":
+        return stats_figure(stats, labels, presenter=presenter)
+    if name in ("histograms", "histograms_b"):
+        which = 0 if name == "histograms" else 1
+        return histograms_figure(stats[which], presenter=presenter, title=f"Activations per layer — {labels[which]}")
+    if name == "saturation":
+        return saturation_figure(stats, labels, presenter=presenter)
+    return activation_figure(data.curve, presenter=presenter)

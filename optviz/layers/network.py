@@ -68,8 +68,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from optviz.activations import ACTIVATIONS, Activation, saturated_mask
+from optviz.activations import ACTIVATIONS, Activation, saturated_mask, saturation_rule
 from optviz.initializers import INITIALIZERS, resolve_initializer
+from optviz.layers.results import LayerStats
 from optviz.params import Param, coerce_all
 
 HISTOGRAM_BINS = 40
@@ -223,55 +224,6 @@ class NetworkConfig:
     def replace(self, **changes: Any) -> "NetworkConfig":
         """A copy with some fields changed (validated again)."""
         return dataclasses.replace(self, **changes)
-
-
-@dataclass(frozen=True, eq=False)
-class LayerStats:
-    """Per-layer statistics of one network, NumPy arrays of shape (depth,) unless noted.
-
-    Args:
-      activation: ACTIVATIONS key (for labels, ranges and rules).
-      mean, std: mean and std of the activations h_l over all (input, unit) entries.
-      preact_std: std of the pre-activations z_l = h_{l-1} W_l (before batch norm).
-      saturated: fraction of entries saturated per `Activation.saturation` (0 if n/a).
-      dead: fraction of units that are 0 on every input (ReLU only; 0 otherwise).
-      zero: fraction of entries exactly 0 (ReLU's spike at 0, drawn apart in histograms).
-      grad_std: std of the per-example backpropagated signal B dL/dz_l.
-      weight_grad_std: std of dL/dW_l.
-      unit_spread: max over inputs b and units j of |h_l[b, j] - h_l[b, 0]|.
-      identical: every unit computes the same function (see `_identical_units`).
-      histogram: (depth, bins) fraction of entries in each bin of `histogram_edges`.
-      histogram_edges: (bins + 1,) fixed bin edges over `Activation.histogram_range`.
-      below_range, above_range: fraction of entries outside the histogram range (-inf and +inf included).
-      nan_fraction: fraction of entries that are NaN (an overflowed network: inf - inf), in no bin.
-    """
-
-    activation: str
-    mean: np.ndarray
-    std: np.ndarray
-    preact_std: np.ndarray
-    saturated: np.ndarray
-    dead: np.ndarray
-    zero: np.ndarray
-    grad_std: np.ndarray
-    weight_grad_std: np.ndarray
-    unit_spread: np.ndarray
-    identical: np.ndarray
-    histogram: np.ndarray
-    histogram_edges: np.ndarray
-    below_range: np.ndarray
-    above_range: np.ndarray
-    nan_fraction: np.ndarray
-
-    @property
-    def depth(self) -> int:
-        """Number of layers."""
-        return int(self.std.shape[0])
-
-    @property
-    def layers(self) -> np.ndarray:
-        """Layer numbers 1..depth."""
-        return np.arange(1, self.depth + 1)
 
 
 # Times each jitted stage has been traced (= compiled) in this process: tests and benchmarks read it.
@@ -528,7 +480,14 @@ def layer_stats(config: NetworkConfig, bins: int = HISTOGRAM_BINS) -> LayerStats
     arrays["identical"] = _identical_units(arrays["unit_spread"], arrays.pop("max_abs"), arrays.pop("first_symmetric"))
     low, high = activation.histogram_range
     return LayerStats(
-        activation=config.activation,
+        **activation_fields(config.activation),
         histogram_edges=np.linspace(low, high, int(bins) + 1),
         **arrays,
     )
+
+
+def activation_fields(activation_key: str) -> dict[str, Any]:
+    """LayerStats' fields that describe its activation (key, label, saturation rule, can die)."""
+    activation = ACTIVATIONS[activation_key]
+    return dict(activation=activation_key, activation_label=activation.label,
+                saturation_rule=saturation_rule(activation), can_die=activation.can_die)

@@ -148,7 +148,7 @@ def describe(stats: LayerStats, config: NetworkConfig) -> list[str]:
 
     if activation.saturation is not None:
         saturated = stats.saturated
-        where = "at ±1" if activation.saturation == "tanh" else "at 0 or 1"
+        where = activation.saturation.where
         if (saturated > SATURATED_FRACTION).all():
             sentences.append(
                 f"{name} saturated: {saturated.min():.0%} of units {where} in every layer "

@@ -6,22 +6,25 @@ URL keys are NETWORK_PARAMS names for network A and `b.<name>` for network B (`c
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, ClassVar, Mapping
 
 from optviz.initializers import INITIALIZERS
 from optviz.layers.network import NETWORK_PARAMS, NetworkConfig
-from optviz.scenes import loads, mapping, unknown_keys
+from optviz.params import parse_bool
+from optviz.scenes import PAGE_KEYS, SceneFile, flat_query, mapping, unknown_keys
 
 SCENE_VERSION = 1
 B_PREFIX = "b."
-RESERVED_KEYS = ("compare", "presenter", "scene", "view")
+COMPARE_KEY = "compare"  # the link's switch for network B
+RESERVED_KEYS = (COMPARE_KEY, *PAGE_KEYS)
 
 
 @dataclass(frozen=True)
-class LayersScene:
-    """Network A, and network B when comparing (e.g. Xavier vs He on ReLU)."""
+class LayersScene(SceneFile):
+    """Network A, and network B when comparing (e.g. Xavier vs He on ReLU); an optviz.page.Scene."""
+
+    KIND: ClassVar[str] = "layers"
 
     a: NetworkConfig = NetworkConfig()
     b: NetworkConfig | None = None
@@ -45,14 +48,14 @@ class LayersScene:
 
     # -- JSON --------------------------------------------------------------------------------
     def to_json(self) -> dict[str, Any]:
-        return {"kind": "layers", "version": SCENE_VERSION, "network": self.a.values(),
+        return {"kind": self.KIND, "version": SCENE_VERSION, "network": self.a.values(),
                 "compare": self.b.values() if self.b is not None else None}
 
-    @staticmethod
-    def from_json(data: Any) -> tuple["LayersScene", list[str]]:
+    @classmethod
+    def from_json(cls, data: Any) -> tuple["LayersScene", list[str]]:
         if not isinstance(data, Mapping):
             return LayersScene(), ["scene file: expected a JSON object; using the default scene"]
-        if data.get("kind", "layers") != "layers":
+        if data.get("kind", cls.KIND) != cls.KIND:
             return LayersScene(), [f"scene file: kind {data.get('kind')!r} is not a layers scene; using the default scene"]
         notices: list[str] = []
         unknown_keys(data, ("kind", "version", "network", "compare"), notices)
@@ -64,25 +67,17 @@ class LayersScene:
             notices += n
         return LayersScene(a, b), notices
 
-    def dumps(self) -> str:
-        return json.dumps(self.to_json(), indent=2)
-
-    @staticmethod
-    def loads(text: str | bytes) -> tuple["LayersScene", list[str]]:
-        """Parse a scene file's text; bad JSON gives the default scene and a notice."""
-        return loads(text, LayersScene.from_json, LayersScene)
-
     # -- URL ---------------------------------------------------------------------------------
     def to_query(self) -> dict[str, str]:
         query = {p.name: p.format(getattr(self.a, p.name)) for p in NETWORK_PARAMS}
         if self.b is not None:
-            query["compare"] = "true"
+            query[COMPARE_KEY] = "true"
             query.update({B_PREFIX + p.name: p.format(getattr(self.b, p.name)) for p in NETWORK_PARAMS})
         return query
 
-    @staticmethod
-    def from_query(query: Mapping[str, Any]) -> tuple["LayersScene", list[str]]:
-        flat = {k: (v[-1] if isinstance(v, (list, tuple)) and v else v) for k, v in query.items()}
+    @classmethod
+    def from_query(cls, query: Mapping[str, Any]) -> tuple["LayersScene", list[str]]:
+        flat = flat_query(query)
         names = {p.name for p in NETWORK_PARAMS}
         a_values, b_values, notices = {}, {}, []
         for key, value in flat.items():
@@ -94,7 +89,7 @@ class LayersScene:
                 b_values[key[len(B_PREFIX):]] = value
             else:
                 notices.append(f"link: unknown parameter {key!r} ignored")
-        compare = str(flat.get("compare", "false")).lower() in ("1", "true", "yes", "on")
+        compare = parse_bool(flat.get(COMPARE_KEY, False)) is True
         if b_values and not compare:
             notices.append("link: b.* settings ignored (compare is off)")
         scene, more = LayersScene.from_json({"network": a_values, "compare": b_values if compare else None})

@@ -1,19 +1,21 @@
-"""From a scene to what the page draws: paths, the surface view and the named figures.
+"""From a scene to what the trajectory page draws: paths (each with its colour), the surface view,
+critical points and the messages about stopped paths.
 
-Shared by the page (cached per scene) and the CLI export, so both show the same thing.
+Shared by the page (cached per scene), the CLI and the tests, so all show the same thing.
 """
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from dataclasses import replace
+from typing import Sequence
 
 import numpy as np
-import plotly.graph_objects as go
 
-from optviz.trajectories import figures as figs
-from optviz.trajectories.scene import TrajectoryScene, optimizer_of
+from optviz import palette
 from optviz.surfaces import SURFACES, CriticalPoint
-from optviz.trajectories.runner import RUN_PARAMS, TrajectoryResult, dispatch_paths, hessians_at, losses_at, run_end_points, surface_grid
+from optviz.trajectories.results import SurfaceView, TrajectoryData, TrajectoryResult
+from optviz.trajectories.scene import TrajectoryScene, optimizer_of
+from optviz.trajectories.runner import RUN_PARAMS, dispatch_paths, hessians_at, losses_at, run_end_points, surface_grid
 
 GRID_RESOLUTION = 101
 _SEED = next(p for p in RUN_PARAMS if p.name == "seed")
@@ -39,10 +41,11 @@ def trajectories(scene: TrajectoryScene) -> list[TrajectoryResult]:
         labels = [f"{label} (seed {s})" if noisy else label for s in seeds]
         pending.append(dispatch_paths(scene.surface, key, [scene.start_point], instance=instance, hparams=hparams,
                                       noise=run["noise"], seeds=seeds, labels=labels, **common))
-    return [result for p in pending for result in p.collect()]
+    results = [result for p in pending for result in p.collect()]
+    return [replace(r, color=c) for r, c in zip(results, palette.path_colors(results))]
 
 
-def stop_messages(scene: TrajectoryScene, results: Sequence[TrajectoryResult], view: figs.SurfaceView) -> list[tuple[str, str]]:
+def stop_messages(scene: TrajectoryScene, results: Sequence[TrajectoryResult], view: SurfaceView) -> list[tuple[str, str]]:
     """What the page says about paths that stopped early: [(kind, markdown)], kind "escaped" or "diverged".
 
     One message per noise-free path; a fan of noisy paths gets one summary per optimizer (how many of
@@ -73,11 +76,11 @@ def stop_messages(scene: TrajectoryScene, results: Sequence[TrajectoryResult], v
     return messages
 
 
-def _stop_message(r: TrajectoryResult, view: figs.SurfaceView) -> tuple[str, str]:
+def _stop_message(r: TrajectoryResult, view: SurfaceView) -> tuple[str, str]:
     if view.unbounded and r.divergence == "out of bounds":
-        return "escaped", (f"**{figs.stop_text(r, True)}**: this surface is unbounded below (no global minimum in view), "
+        return "escaped", (f"**{r.stop_text(True)}**: this surface is unbounded below (no global minimum in view), "
                            "so downhill goes on forever. The path is drawn up to its last point (✗).")
-    return "diverged", (f"**{figs.stop_text(r, False)}**: the step was too large for this surface. The path ends at its "
+    return "diverged", (f"**{r.stop_text(False)}**: the step was too large for this surface. The path ends at its "
                         "last good point (✗). Try a smaller learning rate.")
 
 
@@ -131,7 +134,7 @@ def critical_points(scene: TrajectoryScene, grid=None) -> list[CriticalPoint]:
             for p, v in unique]
 
 
-def surface_view(scene: TrajectoryScene) -> figs.SurfaceView:
+def surface_view(scene: TrajectoryScene) -> SurfaceView:
     surface = SURFACES[scene.surface]
     grid = surface_grid(scene.surface, scene.surface_params, penalty=scene.penalty["penalty"],
                         strength=scene.penalty["strength"], resolution=GRID_RESOLUTION)
@@ -141,43 +144,10 @@ def surface_view(scene: TrajectoryScene) -> figs.SurfaceView:
     if len(minima):
         lowest = float(losses_at(scene.surface, minima, scene.surface_params, penalty=scene.penalty["penalty"],
                                  strength=scene.penalty["strength"]).min())
-    return figs.SurfaceView(grid=grid, domain=surface.domain, critical_points=points, log_scale=surface.log_contours,
+    return SurfaceView(grid=grid, domain=surface.domain, critical_points=points, log_scale=surface.log_contours,
                             title=surface.label, minimum_value=lowest)
 
 
-FIGURES: dict[str, str] = {
-    "contour": "Contour map with the paths (main figure)",
-    "surface3d": "3-D surface with the paths",
-    "loss": "Loss vs step",
-    "distance": "Distance to the nearest minimum vs step",
-    "playback": "Animated playback (play/pause, step scrubber)",
-}
-MAIN_FIGURE = "contour"
-
-
-def build_figure(name: str, scene: TrajectoryScene, results, view, *, presenter: bool = False,
-                 clickable: bool = False) -> go.Figure:
-    """The named figure of the trajectory page (see FIGURES)."""
-    builders: dict[str, Callable[[], go.Figure]] = {
-        "contour": lambda: figs.contour_figure(view, results, scene.start_point, presenter=presenter, clickable=clickable),
-        "surface3d": lambda: figs.surface3d_figure(view, results, presenter=presenter),
-        # On a surface unbounded below, a local minimum is no floor: plot the loss itself.
-        "loss": lambda: figs.loss_figure(results, None if view.unbounded else view.minimum_value, presenter=presenter),
-        "distance": lambda: _distance(results, view, presenter),
-        "playback": lambda: figs.playback_figure(view, results, presenter=presenter),
-    }
-    if name not in builders:
-        raise ValueError(f"unknown figure {name!r}; choose one of: {', '.join(FIGURES)}")
-    return builders[name]()
-
-
-def _distance(results, view, presenter):
-    points, target = _distance_targets(view)
-    return figs.distance_figure(results, points, presenter=presenter, target=target)
-
-
-def _distance_targets(view: figs.SurfaceView) -> tuple[np.ndarray, str]:
-    """Minima if the surface has any; otherwise its other critical points (a saddle's centre)."""
-    minima = [p for p in view.critical_points if p.is_minimum]
-    points, target = (minima, "minimum") if minima else (list(view.critical_points), "critical point")
-    return np.array([[p.x, p.y] for p in points], float).reshape(-1, 2), target
+def compute(scene: TrajectoryScene) -> TrajectoryData:
+    """What the trajectory page draws for `scene`: every path and the surface view."""
+    return TrajectoryData(results=tuple(trajectories(scene)), view=surface_view(scene))

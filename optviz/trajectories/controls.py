@@ -4,28 +4,31 @@ from __future__ import annotations
 
 import streamlit as st
 
-from optviz import ui
 from optviz.optimizers import OPTIMIZERS
 from optviz.params import defaults
 from optviz.trajectories.scene import MAX_OPTIMIZERS, SCHEDULE_PARAM, SURFACE_PARAM, TrajectoryScene, next_instance, optimizer_of
 from optviz.schedules import SCHEDULES
 from optviz.surfaces import PENALTY_PARAMS, SURFACES
 from optviz.trajectories.runner import RUN_PARAMS
+from optviz.ui.page import lazy_expander
+from optviz.ui.widgets import load_into_widgets, param_widget, param_widgets, set_widget_value
+from optviz.trajectories.page import PAGE
 
-P = "traj."  # widget-key prefix of this page
+P = PAGE.widget_prefix  # "traj.": the widget-key prefix of this page
+WIDGET_KEY = P + "surface"  # one of the page's widgets (see optviz.ui.page.incoming_scene)
 
 
 def load(scene: TrajectoryScene) -> None:
     """Write every value of `scene` into the widget state (before the widgets render)."""
-    ui.set_widget_value(SURFACE_PARAM, P + "surface", scene.surface)
-    ui.load_into_widgets(SURFACES[scene.surface].params, P + "s.", scene.surface_params)
-    ui.load_into_widgets(PENALTY_PARAMS, P, scene.penalty)
+    set_widget_value(SURFACE_PARAM, P + "surface", scene.surface)
+    load_into_widgets(SURFACES[scene.surface].params, P + "s.", scene.surface_params)
+    load_into_widgets(PENALTY_PARAMS, P, scene.penalty)
     st.session_state[P + "optimizers"] = list(scene.optimizers)
     for name in scene.optimizers:
-        ui.load_into_widgets(OPTIMIZERS[optimizer_of(name)].params, f"{P}{name}.", scene.hparams(name))
-    ui.load_into_widgets(RUN_PARAMS, P, scene.run)
-    ui.set_widget_value(SCHEDULE_PARAM, P + "schedule", scene.schedule)
-    ui.load_into_widgets(SCHEDULES[scene.schedule].params, P + "sch.", scene.schedule_params)
+        load_into_widgets(OPTIMIZERS[optimizer_of(name)].params, f"{P}{name}.", scene.hparams(name))
+    load_into_widgets(RUN_PARAMS, P, scene.run)
+    set_widget_value(SCHEDULE_PARAM, P + "schedule", scene.schedule)
+    load_into_widgets(SCHEDULES[scene.schedule].params, P + "sch.", scene.schedule_params)
     x, y = scene.start_point
     st.session_state[P + "start_x"], st.session_state[P + "start_y"] = float(x), float(y)
 
@@ -49,11 +52,11 @@ def _add_copy() -> None:
 
 def controls(scene: TrajectoryScene, box) -> TrajectoryScene:
     """Render every control into `box` (sidebar or popover) and return the scene they describe."""
-    surface_key = ui.param_widget(SURFACE_PARAM, P + "surface", scene.surface, box)
+    surface_key = param_widget(SURFACE_PARAM, P + "surface", scene.surface, box)
     surface = SURFACES[surface_key]
     if surface_key != scene.surface:  # a new surface starts at its own default start
         st.session_state[P + "start_x"], st.session_state[P + "start_y"] = map(float, surface.default_start)
-    surface_params = ui.param_widgets(surface.params, P + "s.", scene.surface_params if surface_key == scene.surface else {}, box)
+    surface_params = param_widgets(surface.params, P + "s.", scene.surface_params if surface_key == scene.surface else {}, box)
 
     box.markdown("**Optimizers**")
     copies = dict.fromkeys(i for i in (*scene.optimizers, *st.session_state.get(P + "optimizers", ())) if i not in OPTIMIZERS)
@@ -64,11 +67,11 @@ def controls(scene: TrajectoryScene, box) -> TrajectoryScene:
     for name in chosen:
         params = OPTIMIZERS[optimizer_of(name)].params
         current = scene.hparams(name) if name in scene.optimizers else defaults(params)
-        expander, is_open = ui.lazy_expander(f"{_instance_label(name)} hyperparameters", f"{P}{name}.open",
+        expander, is_open = lazy_expander(f"{_instance_label(name)} hyperparameters", f"{P}{name}.open",
                                              expanded=len(chosen) <= 2, container=box)
         if is_open:
             with expander:
-                hparams[name] = ui.param_widgets(params, f"{P}{name}.", current)
+                hparams[name] = param_widgets(params, f"{P}{name}.", current)
         else:
             hparams[name] = current
     box.selectbox("Add another copy of", list(OPTIMIZERS), index=None, format_func=_instance_label,
@@ -86,16 +89,16 @@ def controls(scene: TrajectoryScene, box) -> TrajectoryScene:
     start = (st.session_state[P + "start_x"], st.session_state[P + "start_y"])
 
     run, schedule, schedule_params, penalty = scene.run, scene.schedule, scene.schedule_params, scene.penalty
-    expander, is_open = ui.lazy_expander("Steps, noise and schedule", P + "run.open", container=box)
+    expander, is_open = lazy_expander("Steps, noise and schedule", P + "run.open", container=box)
     if is_open:
         with expander:
-            run = ui.param_widgets(RUN_PARAMS, P, scene.run)
-            schedule = ui.param_widget(SCHEDULE_PARAM, P + "schedule", scene.schedule)
-            schedule_params = ui.param_widgets(SCHEDULES[schedule].params, P + "sch.", scene.schedule_params if schedule == scene.schedule else {})
-    expander, is_open = ui.lazy_expander("Penalty (L1 / L2)", P + "penalty.open", container=box)
+            run = param_widgets(RUN_PARAMS, P, scene.run)
+            schedule = param_widget(SCHEDULE_PARAM, P + "schedule", scene.schedule)
+            schedule_params = param_widgets(SCHEDULES[schedule].params, P + "sch.", scene.schedule_params if schedule == scene.schedule else {})
+    expander, is_open = lazy_expander("Penalty (L1 / L2)", P + "penalty.open", container=box)
     if is_open:
         with expander:
-            penalty = ui.param_widgets(PENALTY_PARAMS, P, scene.penalty)
+            penalty = param_widgets(PENALTY_PARAMS, P, scene.penalty)
     return TrajectoryScene.build(surface_key, surface_params, chosen, hparams, start, run, schedule, schedule_params, penalty)
 
 

@@ -1,20 +1,23 @@
 """Pure Plotly builders for the trajectory page: contour, 3-D surface, loss and distance curves,
-and the playback figure. (results, options) -> go.Figure; no streamlit, no compute.
+and the playback figure. (results, options) -> go.Figure; no streamlit, no JAX, no compute:
+paths, their colours, the surface grid and its critical points come in as data
+(optviz.trajectories.results).
 """
 
 from __future__ import annotations
 
 import base64
 import io
-from dataclasses import dataclass
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
 
-from optviz import style
-from optviz.surfaces import CriticalPoint
-from optviz.trajectories.runner import SurfaceGrid, TrajectoryResult
+from optviz import palette, style
+from optviz.trajectories.results import SurfaceView, TrajectoryData, TrajectoryResult
+
+if TYPE_CHECKING:
+    from optviz.surfaces import CriticalPoint
 
 # Invisible points per axis that make the contour clickable (a click on a contour returns nothing).
 # 25 x 25: ~20 px apart on the default plot, within Plotly's 20 px hover distance, so a click
@@ -29,39 +32,6 @@ VALLEY_POINTS = 12
 _MARKER_SYMBOL = {"global minimum": "star", "local minimum": "star-open", "saddle": "x-thin-open", "maximum": "triangle-up-open"}
 
 
-@dataclass(frozen=True)
-class SurfaceView:
-    """What the surface figures need besides the paths."""
-
-    grid: SurfaceGrid
-    domain: tuple[tuple[float, float], tuple[float, float]]
-    critical_points: Sequence[CriticalPoint]
-    log_scale: bool  # colour by log10(f - f_min) instead of f
-    title: str = ""
-    minimum_value: float | None = None  # loss at the lowest known minimum (None: the surface has none)
-
-    @property
-    def floor(self) -> float:
-        """The value subtracted before taking logs: the lowest value seen on the grid."""
-        return float(np.nanmin(self.grid.z))
-
-    def colour_values(self, z: np.ndarray) -> np.ndarray:
-        z = np.asarray(z, float)
-        if self.log_scale:
-            return np.log10(np.maximum(z - self.floor, 0) + 1e-3)
-        return z
-
-    @property
-    def unbounded(self) -> bool:
-        """No global minimum and f lowest on the plot's border (a saddle): paths that leave the
-        plot escaped downhill rather than diverged."""
-        return not any(p.kind == "global minimum" for p in self.critical_points) and self.grid.falls_off_the_edge
-
-    @property
-    def colour_title(self) -> str:
-        return "log₁₀(loss − min)" if self.log_scale else "loss"
-
-
 def _hover(result: TrajectoryResult) -> tuple[np.ndarray, str]:
     n = len(result.positions)
     custom = np.column_stack([np.arange(n), result.losses, result.gradients]).astype(np.float32)
@@ -70,12 +40,6 @@ def _hover(result: TrajectoryResult) -> tuple[np.ndarray, str]:
         "<br>loss %{customdata[1]:.4g}<br>gradient (%{customdata[2]:.3g}, %{customdata[3]:.3g})<extra></extra>"
     )
     return custom, template
-
-
-def _path_color(results: Sequence[TrajectoryResult], index: int) -> str:
-    """One colour per optimizer instance: the noisy fan of one instance shares it."""
-    keys = list(dict.fromkeys(r.instance or r.optimizer for r in results))
-    return style.color(keys.index(results[index].instance or results[index].optimizer))
 
 
 def _axes(domain) -> tuple[dict, dict]:
@@ -91,7 +55,7 @@ def _frame(fig: go.Figure, domain) -> None:
     fig.update_layout(xaxis=xaxis, yaxis=yaxis)
 
 
-def _critical_point_traces(points: Sequence[CriticalPoint], st: style.Style) -> list[go.Scatter]:
+def _critical_point_traces(points: Sequence["CriticalPoint"], st: style.Style) -> list[go.Scatter]:
     traces = []
     for kind in _MARKER_SYMBOL:
         chosen = [p for p in points if p.kind == kind]
@@ -111,6 +75,7 @@ def _critical_point_traces(points: Sequence[CriticalPoint], st: style.Style) -> 
 def _path_traces(results: Sequence[TrajectoryResult], st: style.Style, fan_opacity: float = 0.55) -> list[go.Scatter]:
     traces = []
     shown = set()
+    colors = palette.path_colors(results)
     for i, result in enumerate(results):
         custom, template = _hover(result)
         group = result.instance or result.optimizer
@@ -121,19 +86,12 @@ def _path_traces(results: Sequence[TrajectoryResult], st: style.Style, fan_opaci
             name=result.label.split(" (seed")[0] + (" (noisy)" if fan else ""), legendgroup=group,
             showlegend=(group, fan) not in shown,
             opacity=fan_opacity if fan else 1.0,
-            line=dict(color=_path_color(results, i), width=st.line_width * (0.6 if fan else 1.0),
+            line=dict(color=colors[i], width=st.line_width * (0.6 if fan else 1.0),
                       dash="dash" if result.label.endswith("(full batch)") else "solid"),
-            marker=dict(size=st.marker_size * 0.5, color=_path_color(results, i)),
+            marker=dict(size=st.marker_size * 0.5, color=colors[i]),
         ))
         shown.add((group, fan))
     return traces
-
-
-def stop_text(result: TrajectoryResult, escapes: bool) -> str:
-    """How a stopped path ended, in words: diverged, or (on a surface unbounded below) escaped."""
-    if result.divergence == "out of bounds" and escapes:
-        return f"{result.label} escaped downhill and left the plot at step {result.diverged_at}"
-    return f"{result.label} diverged at step {result.diverged_at} ({result.divergence})"
 
 
 def _divergence_traces(results: Sequence[TrajectoryResult], st: style.Style, escapes: bool) -> list[go.Scatter]:
@@ -149,7 +107,7 @@ def _divergence_traces(results: Sequence[TrajectoryResult], st: style.Style, esc
         text=[f"✗ {r.label}: step {r.diverged_at}" for r in diverged],
         textposition="top center", textfont=dict(color=style.DIVERGED_COLOR, size=st.font_size),
         marker=dict(symbol="x", size=st.start_marker_size + 4, color=style.DIVERGED_COLOR, line=dict(width=2)),
-        hovertemplate=[f"<b>{stop_text(r, escapes)}</b><extra></extra>" for r in diverged],
+        hovertemplate=[f"<b>{r.stop_text(escapes)}</b><extra></extra>" for r in diverged],
     )]
 
 
@@ -226,6 +184,7 @@ def surface3d_figure(view: SurfaceView, results: Sequence[TrajectoryResult], *, 
                                showscale=False, name="surface",
                                hovertemplate="x %{x:.3g}, y %{y:.3g}<br>loss %{z:.4g}<extra></extra>"))
     z_lo, z_hi = float(np.nanmin(grid.z)), float(np.nanmax(grid.z))
+    colors = palette.path_colors(results)
     for i, result in enumerate(results):
         inside = _inside(result.positions, view.domain)
         custom, template = _hover(result)
@@ -233,7 +192,7 @@ def surface3d_figure(view: SurfaceView, results: Sequence[TrajectoryResult], *, 
             x=np.where(inside, result.positions[:, 0], np.nan), y=np.where(inside, result.positions[:, 1], np.nan),
             z=np.clip(result.losses, z_lo, z_hi) + lift, customdata=custom,
             hovertemplate=template.replace("x %{x:.4g}, y %{y:.4g}", "x %{x:.4g}, y %{y:.4g}"),
-            mode="lines", name=result.label, line=dict(color=_path_color(results, i), width=st.line_width * 2),
+            mode="lines", name=result.label, line=dict(color=colors[i], width=st.line_width * 2),
         ))
     (x0, x1), (y0, y1) = view.domain
     style.apply(fig, presenter, view.title or None)
@@ -258,13 +217,14 @@ def loss_figure(results: Sequence[TrajectoryResult], f_min: float | None, *, pre
         # The minimum was found numerically (a penalized surface): a path may get a little lower
         # than descent did. Measure from the lowest loss reached, so that no point is clipped.
         f_min, reference = lowest, "lowest loss reached"
+    colors = palette.path_colors(results)
     for i, result in enumerate(results):
         steps = np.arange(len(result.losses))
         y = result.losses - f_min if f_min is not None else result.losses
         if f_min is not None:
             y = np.maximum(y, 1e-12)  # a log axis cannot show 0: the floor is labelled in the axis title
         fig.add_trace(style.Scatter(x=steps, y=y, mode="lines", name=result.label, legendgroup=result.instance or result.optimizer,
-                                 line=dict(color=_path_color(results, i), width=st.line_width),
+                                 line=dict(color=colors[i], width=st.line_width),
                                  customdata=result.losses.astype(np.float32),
                                  hovertemplate=f"<b>{result.label}</b><br>step %{{x}}<br>loss %{{customdata:.5g}}<extra></extra>"))
         if result.diverged_at is not None:
@@ -290,11 +250,12 @@ def distance_figure(results: Sequence[TrajectoryResult], minima: np.ndarray, *, 
         fig.add_annotation(text="No minimum found in view: no distance to plot.",
                            xref="paper", yref="paper", x=0.5, y=0.5, showarrow=False, font=dict(size=st.font_size))
         results = []
+    colors = palette.path_colors(results)
     for i, result in enumerate(results):
         distance = np.min(np.linalg.norm(result.positions[:, None, :] - minima[None, :, :], axis=-1), axis=1)
         fig.add_trace(style.Scatter(x=np.arange(len(distance)), y=np.maximum(distance, 1e-12), mode="lines",
                                  name=result.label, legendgroup=result.instance or result.optimizer,
-                                 line=dict(color=_path_color(results, i), width=st.line_width),
+                                 line=dict(color=colors[i], width=st.line_width),
                                  hovertemplate=f"<b>{result.label}</b><br>step %{{x}}<br>distance %{{y:.3g}}<extra></extra>"))
     style.apply(fig, presenter, f"Distance to the nearest {target}")
     fig.update_xaxes(title_text="step")
@@ -347,10 +308,11 @@ def playback_figure(view: SurfaceView, results: Sequence[TrajectoryResult], *, f
         return result.positions[idx]
 
     fig = style.Figure()
+    colors = palette.path_colors(results)
     for i, result in enumerate(results):
         p = prefix(result, total)
         fig.add_trace(style.Scatter(x=p[:, 0], y=p[:, 1], mode="lines+markers", name=result.label,
-                                 line=dict(color=_path_color(results, i), width=st.line_width),
+                                 line=dict(color=colors[i], width=st.line_width),
                                  marker=dict(size=st.marker_size * 0.5), hoverinfo="skip"))
     for trace in _critical_point_traces(view.critical_points, st):
         fig.add_trace(trace)
@@ -385,3 +347,37 @@ def playback_figure(view: SurfaceView, results: Sequence[TrajectoryResult], *, f
     spec = fig.to_dict()
     spec["frames"] = frames
     return go.Figure(spec, _validate=False)
+
+
+FIGURES: dict[str, str] = {
+    "contour": "Contour map with the paths (main figure)",
+    "surface3d": "3-D surface with the paths",
+    "loss": "Loss vs step",
+    "distance": "Distance to the nearest minimum vs step",
+    "playback": "Animated playback (play/pause, step scrubber)",
+}
+
+
+def build_figure(name: str, scene, data: TrajectoryData, *, presenter: bool = False, clickable: bool = False) -> go.Figure:
+    """The named figure of the trajectory page (see FIGURES) for `scene` and its computed `data`.
+
+    Args:
+      name: a FIGURES key.
+      scene: the TrajectoryScene (its start point is marked).
+      data: TrajectoryData of the scene.
+      presenter: projector sizes.
+      clickable: the contour map answers clicks (a grid of invisible points).
+    """
+    results, view = list(data.results), data.view
+    if name == "contour":
+        return contour_figure(view, results, scene.start_point, presenter=presenter, clickable=clickable)
+    if name == "surface3d":
+        return surface3d_figure(view, results, presenter=presenter)
+    if name == "loss":  # on a surface unbounded below, a local minimum is no floor: plot the loss itself
+        return loss_figure(results, None if view.unbounded else view.minimum_value, presenter=presenter)
+    if name == "distance":
+        points, target = view.distance_targets()
+        return distance_figure(results, points, presenter=presenter, target=target)
+    if name == "playback":
+        return playback_figure(view, results, presenter=presenter)
+    raise ValueError(f"unknown figure {name!r}; choose one of: {', '.join(FIGURES)}")

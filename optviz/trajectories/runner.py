@@ -16,7 +16,7 @@ from __future__ import annotations
 import concurrent.futures
 import functools
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 import jax
@@ -27,6 +27,7 @@ from optviz.optimizers import OPTIMIZERS, traced_values
 from optviz.params import Param
 from optviz.schedules import SCHEDULES
 from optviz.surfaces import SURFACES, objective, surface_param_values
+from optviz.trajectories.results import SurfaceGrid, TrajectoryResult
 
 STEP_BUCKETS = (10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
 MAX_STEPS = STEP_BUCKETS[-1]
@@ -45,37 +46,6 @@ RUN_PARAMS: tuple[Param, ...] = (
 # Trace-time counter: incremented only when JAX traces (i.e. compiles) a new variant. Tests and
 # benchmarks read it to prove that changing hyperparameters never recompiles.
 TRACE_COUNT = {"paths": 0, "end_points": 0}
-
-
-@dataclass(frozen=True)
-class TrajectoryResult:
-    """One optimizer's path from one start (and one noise seed).
-
-    Attributes:
-      label: legend text, e.g. "Adam" or "SGD (seed 3)".
-      optimizer: registry key.
-      hparams: hyperparameters used.
-      positions: (n, 2) points; positions[0] is the start; n = steps + 1, or diverged_at.
-      losses: (n,) loss at each point (penalty included).
-      gradients: (n, 2) true gradient at each point (without the added noise).
-      updates: (n - 1, 2) applied steps, positions[t + 1] - positions[t].
-      diverged_at: step index of the first non-finite or out-of-bounds point, or None.
-      divergence: why it stopped: "non-finite" or "out of bounds" (None if it did not).
-      seed: noise seed of this path (None without noise).
-    """
-
-    label: str
-    optimizer: str
-    hparams: dict
-    positions: np.ndarray
-    losses: np.ndarray
-    gradients: np.ndarray
-    updates: np.ndarray
-    diverged_at: int | None = None
-    divergence: str | None = None
-    seed: int | None = None
-    instance: str = ""  # which copy of the optimizer (scenes may hold several); "" = the optimizer itself
-    attempted: np.ndarray | None = field(default=None, repr=False)  # the rejected point (why the path stopped)
 
 
 def step_bucket(steps: int) -> int:
@@ -541,25 +511,6 @@ def hessians_at(
 ) -> np.ndarray:
     """The Hessian of the (penalized) loss at each of `points` (N, 2), shape (N, 2, 2), by autodiff."""
     return _at_points(_hessians_at, surface_key, points, surface_params, penalty, strength)
-
-
-@dataclass(frozen=True)
-class SurfaceGrid:
-    """f sampled on a regular grid over the surface's domain: z[i, j] = f(xs[j], ys[i])."""
-
-    xs: np.ndarray
-    ys: np.ndarray
-    z: np.ndarray
-
-    def border_below(self, value: float) -> bool:
-        """Whether f on the grid's border goes below `value`: downhill leads out of the plot."""
-        border = np.concatenate([self.z[0], self.z[-1], self.z[:, 0], self.z[:, -1]])
-        return bool(np.nanmin(border) < value - 1e-6 * (1 + abs(value)))
-
-    @property
-    def falls_off_the_edge(self) -> bool:
-        """f is lowest on the border, below everything inside: unbounded below, as far as the plot shows."""
-        return self.z.shape[0] > 2 and self.z.shape[1] > 2 and self.border_below(float(np.nanmin(self.z[1:-1, 1:-1])))
 
 
 def surface_grid(

@@ -11,14 +11,13 @@ correction): each appearance is an *instance* `key` or `key-N` (`sgd`, `sgd-2`, 
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, replace
-from typing import Any, Mapping
+from typing import Any, ClassVar, Mapping
 
 from optviz.optimizers import OPTIMIZERS
-from optviz.scenes import loads, mapping, unknown_keys
 from optviz.params import Param, coerce_all, defaults
+from optviz.scenes import PAGE_KEYS, SceneFile, flat_query, mapping, unknown_keys
 from optviz.schedules import SCHEDULES
 from optviz.surfaces import PENALTY_PARAMS, SURFACES
 from optviz.trajectories.runner import RUN_PARAMS
@@ -34,7 +33,10 @@ SURFACE_PARAM = Param("surface", "Surface", "ill_conditioned", kind="choice", ch
                       choice_labels=tuple(s.label for s in SURFACES.values()))
 SCHEDULE_PARAM = Param("schedule", "Learning-rate schedule", "constant", kind="choice", choices=tuple(SCHEDULES),
                        choice_labels=tuple(s.label for s in SCHEDULES.values()))
-RESERVED_KEYS = ("surface", "opt", "start", "schedule", "presenter", "scene", "view")
+START_PARAM = Param("start", "Start point", None, kind="point",
+                    help="Where every path starts (x,y); default: the surface's own start. Or click the contour map.")
+# The link's keys that are not a Param of the surface, penalty, run or schedule.
+RESERVED_KEYS = ("surface", "opt", START_PARAM.name, "schedule", *PAGE_KEYS)
 
 
 _INSTANCE = re.compile(r"^([a-z0-9_]+?)(?:-([1-9][0-9]?))?$")
@@ -61,9 +63,11 @@ def _frozen(d: Mapping[str, Any]) -> tuple:
 
 
 @dataclass(frozen=True)
-class TrajectoryScene:
-    """The trajectory page's state. Mappings are stored as sorted tuples so the scene is hashable
-    (a cache key); use the `*_dict` properties to read them."""
+class TrajectoryScene(SceneFile):
+    """The trajectory page's state (an optviz.page.Scene). Mappings are stored as sorted tuples
+    so the scene is hashable (a cache key); the properties read them as dicts."""
+
+    KIND: ClassVar[str] = "trajectory"
 
     surface: str = SURFACE_PARAM.default
     surface_values: tuple = ()
@@ -147,7 +151,7 @@ class TrajectoryScene:
     def to_json(self) -> dict[str, Any]:
         """Plain JSON with every value (defaults included), so a file reproduces the figure exactly."""
         return {
-            "kind": "trajectory",
+            "kind": self.KIND,
             "version": SCENE_VERSION,
             "surface": self.surface,
             "surface_params": self.surface_params,
@@ -160,13 +164,13 @@ class TrajectoryScene:
             "schedule_params": self.schedule_params,
         }
 
-    @staticmethod
-    def from_json(data: Any) -> tuple["TrajectoryScene", list[str]]:
+    @classmethod
+    def from_json(cls, data: Any) -> tuple["TrajectoryScene", list[str]]:
         """Validate a JSON object (e.g. an uploaded file); never raises on bad content."""
         notices: list[str] = []
         if not isinstance(data, Mapping):
             return TrajectoryScene(), ["scene file: expected a JSON object; using the default scene"]
-        if data.get("kind", "trajectory") != "trajectory":
+        if data.get("kind", cls.KIND) != cls.KIND:
             return TrajectoryScene(), [f"scene file: kind {data.get('kind')!r} is not a trajectory scene; using the default scene"]
         unknown_keys(data, _JSON_KEYS, notices)
 
@@ -219,14 +223,6 @@ class TrajectoryScene:
         )
         return scene, notices
 
-    def dumps(self) -> str:
-        return json.dumps(self.to_json(), indent=2)
-
-    @staticmethod
-    def loads(text: str | bytes) -> tuple["TrajectoryScene", list[str]]:
-        """Parse a scene file's text; bad JSON gives the default scene and a notice."""
-        return loads(text, TrajectoryScene.from_json, TrajectoryScene)
-
     # -- URL ---------------------------------------------------------------------------------
     def to_query(self) -> dict[str, str]:
         """Flat query parameters: every control, so the link reproduces the figure exactly."""
@@ -238,23 +234,23 @@ class TrajectoryScene:
         for name in self.optimizers:
             values = self.hparams(name)
             query.update({f"{name}.{p.name}": p.format(values[p.name]) for p in OPTIMIZERS[optimizer_of(name)].params})
-        query["start"] = ",".join(Param("s", "s", 0.0, -1e9, 1e9).format(round(v, 6)) for v in self.start_point)
+        query[START_PARAM.name] = START_PARAM.format(self.start_point)
         query.update({p.name: p.format(self.run[p.name]) for p in RUN_PARAMS})
         query["schedule"] = self.schedule
         query.update({p.name: p.format(self.schedule_params[p.name]) for p in SCHEDULES[self.schedule].params})
         return query
 
-    @staticmethod
-    def from_query(query: Mapping[str, Any]) -> tuple["TrajectoryScene", list[str]]:
+    @classmethod
+    def from_query(cls, query: Mapping[str, Any]) -> tuple["TrajectoryScene", list[str]]:
         """Read query parameters (values may be lists: the last one wins); never raises."""
-        flat = {k: (v[-1] if isinstance(v, (list, tuple)) and v else v) for k, v in query.items()}
+        flat = flat_query(query)
         surface = str(flat.get("surface", SURFACE_PARAM.default))
         schedule = str(flat.get("schedule", SCHEDULE_PARAM.default))
         optimizers = [o for o in str(flat.get("opt", ",".join(DEFAULT_OPTIMIZERS))).split(",") if o]
         data: dict[str, Any] = {"surface": surface, "schedule": schedule, "optimizers": optimizers,
                                 "surface_params": {}, "penalty": {}, "hparams": {}, "run": {}, "schedule_params": {}}
-        if "start" in flat:
-            data["start"] = str(flat["start"]).split(",")
+        if START_PARAM.name in flat:  # "x,y" in a link; a scene file holds [x, y]
+            data["start"] = str(flat[START_PARAM.name]).split(",")
         # An unknown surface or schedule falls back to the default (with a notice from from_json),
         # whose parameters in the link then still apply.
         surface_names = {p.name for p in SURFACES.get(surface, SURFACES[SURFACE_PARAM.default]).params}
@@ -291,12 +287,10 @@ def _symbol(param: Param) -> str:
 def _coerce_start(value: Any, surface: str) -> tuple[tuple[float, float] | None, str | None]:
     (x0, x1), (y0, y1) = SURFACES[surface].domain
     try:
-        if isinstance(value, (str, bytes)) or any(isinstance(v, bool) for v in value):
-            raise TypeError  # "12" would read as (1, 2) and [true, false] as (1, 0)
-        x, y = (float(v) for v in value)
-        if not all(map(lambda v: v == v and abs(v) != float("inf"), (x, y))):
-            raise ValueError
-    except (TypeError, ValueError):
+        if isinstance(value, str):
+            raise ValueError  # a scene file holds [x, y]: "12" must not read as (1, 2)
+        x, y = START_PARAM.parse(value)
+    except ValueError:
         return None, f"start={value!r} is not a point x,y; using the surface's default start"
     clamped = (min(max(x, x0), x1), min(max(y, y0), y1))
     if clamped != (x, y):

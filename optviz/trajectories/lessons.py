@@ -1,44 +1,17 @@
-"""LESSONS: one click to each claim of the "training neural networks" lecture.
+"""The trajectory page's lesson scenes, in teaching order (one click each from the landing page).
 
-A lesson is a named, saved scene of a page with a title, two or three sentences in the
-lecture's terms and what to look at. Adding one is one entry here (and one row in
-tests/test_lessons.py that checks the phenomenon in the computed numbers).
+Adding one is one entry here and one `check_<key>` in tests/test_lessons.py that checks the
+phenomenon in the computed numbers.
 
-References: cs231n lectures 6 and 7 ("Training neural networks" I and II).
+References: cs231n lecture 7 ("Training neural networks II"), the lecture notes in shared/lecture-notes.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Any, Callable
 
+from optviz.page import Lesson
 from optviz.trajectories.scene import TrajectoryScene
-
-
-@dataclass(frozen=True)
-class Lesson:
-    """A lesson scene.
-
-    Args:
-      key: registry key (URL `scene=`, CLI `--preset`).
-      title: short title for buttons.
-      page: "trajectories" or "layers".
-      text: two or three sentences in the lecture's terms.
-      look_for: what to point at on the figure.
-      make_scene: builds the scene (a fresh value each call).
-    """
-
-    key: str
-    title: str
-    page: str
-    text: str
-    look_for: str
-    make_scene: Callable[[], Any]
-
-    def to_json(self) -> dict[str, Any]:
-        return {"key": self.key, "title": self.title, "page": self.page, "text": self.text,
-                "look_for": self.look_for, "scene": self.make_scene().to_json()}
 
 
 def _rotated(x: float, y: float, degrees: float) -> tuple[float, float]:
@@ -49,7 +22,7 @@ def _rotated(x: float, y: float, degrees: float) -> tuple[float, float]:
 RAVINE = {"condition_number": 50.0, "angle": 0.0}
 RAVINE_START = (-9.0, 4.0)
 
-_TRAJECTORY_LESSONS = [
+LESSONS: tuple[Lesson, ...] = (
     Lesson(
         "sgd_zigzag", "SGD zigzags across a ravine", "trajectories",
         "On an ill-conditioned loss the gradient points mostly across the ravine, not along it. "
@@ -167,107 +140,4 @@ _TRAJECTORY_LESSONS = [
         lambda: TrajectoryScene.build("linear_regression", {"standardize": True}, ["sgd"], {"sgd": {"learning_rate": 0.05}},
                                       (-0.5, -0.5), {"steps": 200}, penalty={"penalty": "l1", "strength": 0.5}),
     ),
-]
-
-def _layers(a: dict, b: dict | None = None):
-    from optviz.layers.scene import LayersScene
-    from optviz.layers.network import NetworkConfig
-
-    return lambda: LayersScene(NetworkConfig(**a), NetworkConfig(**b) if b is not None else None)
-
-
-_LAYER_LESSONS = [
-    Lesson(
-        "tanh_small_init", "tanh with W = 0.01·randn: activations collapse", "layers",
-        "Each layer multiplies the activations by weights far too small for 500 inputs. The std shrinks "
-        "layer after layer until every activation is zero, and so are the weight gradients: nothing learns.",
-        "The histograms narrow to a spike at 0; the std curve drops by orders of magnitude.",
-        _layers(dict(activation="tanh", init="normal", scale=0.01)),
-    ),
-    Lesson(
-        "tanh_large_init", "tanh with W = 1.0·randn: everything saturates", "layers",
-        "With std-1 weights over 500 inputs the pre-activations are huge. tanh squashes almost every unit "
-        "to −1 or +1, where its gradient is zero, so the gradients vanish.",
-        "The histograms pile up at ±1; the saturated fraction is near 100% in every layer.",
-        _layers(dict(activation="tanh", init="normal", scale=1.0)),
-    ),
-    Lesson(
-        "tanh_xavier", "tanh with Xavier: healthy", "layers",
-        "Xavier initialization sets Var(W) = 1/fan_in, so each layer keeps the variance of its input. "
-        "With tanh the activations stay spread out in every layer.",
-        "Every layer's histogram keeps a broad shape; the std decays only slowly.",
-        _layers(dict(activation="tanh", init="glorot_normal")),
-    ),
-    Lesson(
-        "relu_xavier", "ReLU with Xavier: activations shrink (He fixes it)", "layers",
-        "ReLU zeroes half of its inputs, halving the variance at every layer, so with Xavier the std "
-        "shrinks by 1/√2 per layer. He initialization doubles Var(W) to 2/fan_in and compensates (network B).",
-        "A's std curve slopes down steadily; B's stays flat.",
-        _layers(dict(activation="relu", init="glorot_normal"), dict(activation="relu", init="he_normal")),
-    ),
-    Lesson(
-        "relu_he", "ReLU with He: healthy", "layers",
-        "He (Kaiming) initialization, Var(W) = 2/fan_in, is made for ReLU. The activations keep "
-        "the same scale in every layer.",
-        "The std curve is flat and the histograms look alike from layer 1 to layer 10.",
-        _layers(dict(activation="relu", init="he_normal")),
-    ),
-    Lesson(
-        "constant_init", "Constant init: symmetry is never broken", "layers",
-        "If every weight is the same, every unit of a layer computes the same function and receives the "
-        "same gradient. They stay identical forever, so a layer of 500 units is worth one.",
-        "The 'units identical' indicator is on for every layer.",
-        _layers(dict(activation="tanh", init="constant", scale=0.002)),
-    ),
-    Lesson(
-        "batchnorm", "Batch normalization: robust to the init scale", "layers",
-        "Batch norm rescales each unit's pre-activation to zero mean and unit variance over the batch. "
-        "Whatever the init scale, every layer then sees the same statistics: network A (std 0.01) and B (std 1.0) agree.",
-        "A's and B's curves lie on top of each other.",
-        _layers(dict(activation="tanh", init="normal", scale=0.01, batchnorm=True),
-                dict(activation="tanh", init="normal", scale=1.0, batchnorm=True)),
-    ),
-]
-
-LESSONS: dict[str, Lesson] = {lesson.key: lesson for lesson in _TRAJECTORY_LESSONS + _LAYER_LESSONS}
-
-
-def resolve_lesson(name: str) -> Lesson:
-    try:
-        return LESSONS[name]
-    except KeyError:
-        raise ValueError(f"unknown scene {name!r}; choose one of: {', '.join(LESSONS)}") from None
-
-
-def lesson_aware(from_query: Callable[[dict], tuple[Any, list[str]]], page: str) -> Callable[[dict], tuple[Any, list[str]]]:
-    """Wrap a page's from_query so `?scene=KEY` loads that lesson (other parameters override it)."""
-
-    def read(query: dict) -> tuple[Any, list[str]]:
-        key = query.get("scene")
-        key = key[-1] if isinstance(key, list) else key
-        if key is None:
-            return from_query(query)
-        if key not in LESSONS or LESSONS[key].page != page:
-            known = ", ".join(k for k, lesson in LESSONS.items() if lesson.page == page)
-            scene, notices = from_query(query)
-            return scene, [f"link: unknown scene {key!r} for this page ignored (known: {known})"] + notices
-        lesson_query = LESSONS[key].make_scene().to_query()
-        user = {k: v for k, v in query.items() if k != "scene"}
-        merged = {**lesson_query, **user}
-        scene, notices = from_query(merged)
-        # The link's own keys may make some of the lesson's irrelevant (opt=adam drops the lesson's
-        # sgd.*, compare=false its b.*): those go silently, a notice would blame the link for them.
-        groups: dict[str, list[str]] = {}
-        for name in lesson_query:
-            if name not in user:
-                groups.setdefault(name.split(".")[0], []).append(name)
-        for names in groups.values():
-            if not notices:
-                break
-            trial = {k: v for k, v in merged.items() if k not in names}
-            trial_scene, trial_notices = from_query(trial)
-            if trial_scene == scene and len(trial_notices) < len(notices):
-                merged, notices = trial, trial_notices
-        return scene, notices
-
-    return read
+)

@@ -1,0 +1,48 @@
+"""The optimizer-trajectory page, declared once (see optviz.page.Page and optviz.pages.PAGES)."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from optviz.page import Page, View
+from optviz.trajectories import lessons
+from optviz.trajectories.compute import compute
+from optviz.trajectories.exports import exportable
+from optviz.trajectories.figures import FIGURES, build_figure
+from optviz.trajectories.scene import TrajectoryScene
+
+
+def warmup_scenes(quick: bool) -> Iterable[tuple[str, TrajectoryScene]]:
+    """The default scene, then every lesson's (their jitted variants are what a class meets first)."""
+    yield "default trajectories", TrajectoryScene()
+    if not quick:
+        for lesson in lessons.LESSONS:
+            yield f"lesson {lesson.key}", lesson.make_scene()
+
+
+PAGE = Page(
+    key="trajectories",
+    title="Optimizer trajectories",
+    icon="📉",
+    url_path="trajectories",
+    script="pages/trajectories.py",
+    summary="SGD, Momentum, Nesterov, AdaGrad, RMSProp, Adam and Newton on ravines, saddles and local minima.",
+    scene_type=TrajectoryScene,
+    compute=compute,
+    figures=FIGURES,
+    build_figure=build_figure,
+    exportable=exportable,
+    subject=lambda scene: scene.surface,
+    views=(
+        View("Contour", ("contour",)),
+        View("3-D surface", ("surface3d",)),
+        View("Loss & distance", ("loss", "distance")),
+        View("Playback", ("playback",), caption="▶ Play moves every path at once; drag the step slider to stop at any "
+                                                "step. ⬇ Export makes it a GIF or MP4 for slides."),
+    ),
+    lessons=lessons.LESSONS,
+    warmup_scenes=warmup_scenes,
+    state_key="trajectory_scene",
+    widget_prefix="traj.",
+    key_controls=(("Rotation angle (deg)", "angle"), ("Condition number κ", "condition_number")),
+)

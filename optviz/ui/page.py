@@ -1,0 +1,242 @@
+"""The page helper every page shares: routing, the scene's lifecycle (link, lesson, click, upload
+-> scene -> link), presenter mode, lessons, notices, charts and view tabs.
+
+A page's state is a scene value kept in `st.session_state[page.state_key]`. Widgets are keyed
+`{page.widget_prefix}{param.name}`; a scene is loaded into them by writing their session-state
+keys before they render (a link on a page's first run, lesson buttons, uploads and clicks go
+through `request_scene`, applied at the top of the next run). Everything page-specific comes
+from the page's `optviz.page.Page` declaration and its controls module.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+import streamlit as st
+
+from optviz.page import Page
+from optviz.params import parse_bool
+from optviz.scenes import VIEW_ONLY_KEYS
+
+
+def navigation() -> None:
+    """Route to the landing page or to a page of optviz.pages.PAGES (app.py calls only this)."""
+    from optviz.pages import PAGES
+
+    pages = [st.Page("pages/home.py", title="Home", icon="🏠", default=True)]
+    pages += [st.Page(p.script, title=p.title, icon=p.icon, url_path=p.url_path) for p in PAGES.values()]
+    st.navigation(pages).run()
+
+
+# -- scene lifecycle -----------------------------------------------------------------------------
+
+PENDING = "_pending_scene"
+
+
+
+def request_scene(page_key: str, scene: Any, notices: Sequence[str] = ()) -> None:
+    """Ask for `scene` to be shown on the next run (from a button, upload or click), then rerun."""
+    st.session_state[PENDING + page_key] = (scene, list(notices))
+    st.rerun()
+
+
+def incoming_scene(page_key: str, from_query: Callable[[Mapping[str, Any]], tuple[Any, list[str]]],
+                   default: Callable[[], Any], widget_key: str) -> tuple[Any, list[str], bool]:
+    """(scene, notices, load): the scene to show this run and whether widgets must be (re)loaded.
+
+    A pending scene (button, upload, click) wins. Otherwise the URL is read when it holds a
+    scene this page did not write itself (a shared link, a lesson link from another page);
+    an empty URL (e.g. after switching pages) keeps the scene this session last showed.
+    `widget_key` is one of the page's widget keys: Streamlit drops widget state when the page is
+    left, so its absence means the widgets must be reloaded from the stored scene.
+    """
+    pending = st.session_state.pop(PENDING + page_key, None)
+    if pending is not None:
+        return pending[0], pending[1], True
+    query = {k: v for k, v in st.query_params.to_dict().items() if k not in VIEW_ONLY_KEYS}
+    published = st.session_state.get(page_key + ".published")
+    if query and query != published:
+        scene, notices = from_query(query)
+        return scene, notices, True
+    if page_key in st.session_state:
+        return st.session_state[page_key], [], widget_key not in st.session_state
+    return default(), [], True
+
+
+def publish_scene(page_key: str, scene: Any, query: Mapping[str, str], presenter: bool) -> None:
+    """Remember the scene for this session and write it into the URL (the share link)."""
+    st.session_state[page_key] = scene
+    # Compared with the URL in incoming_scene, so it leaves out the same view-only keys.
+    st.session_state[page_key + ".published"] = {k: v for k, v in query.items() if k not in VIEW_ONLY_KEYS}
+    wanted = dict(query)
+    if presenter:
+        wanted["presenter"] = "1"
+    if st.query_params.to_dict() != wanted:
+        st.query_params.from_dict(wanted)
+
+
+def presenter_toggle() -> bool:
+    """The presenter-mode switch (kept in the URL as presenter=1 and across pages)."""
+    if "presenter" not in st.session_state:
+        st.session_state["presenter"] = parse_bool(st.query_params.get("presenter", False)) is True
+    st.session_state["presenter"] = st.session_state["presenter"]  # keep the value when switching pages
+    return st.toggle("Presenter mode", key="presenter", help="Large fonts and thick lines for the projector; controls move into a menu.")
+
+
+def apply_presenter_css(presenter: bool) -> None:
+    if presenter:
+        # The sidebar (navigation, controls) is hidden: the controls live in the page's menu.
+        st.html("<style>.block-container{padding-top:1.2rem;max-width:100%} h1, h1 span{font-size:3.4rem !important}"
+                " [data-testid=stMarkdownContainer] p{font-size:1.3rem}"
+                " section[data-testid=stSidebar], [data-testid=stSidebarCollapsedControl]{display:none}</style>")
+
+
+def show_notices(notices: Sequence[str]) -> None:
+    """Visible, non-fatal messages about clamped or dropped values."""
+    if notices:
+        st.warning("Some settings were adjusted:\n\n" + "\n".join(f"- {n}" for n in notices), icon="⚠️")
+
+
+PLOTLY_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}, "scrollZoom": False}
+
+
+def chart(fig, key: str, **kwargs) -> Any:
+    """st.plotly_chart with the optviz config; theme=None so the screen matches the exports."""
+    return st.plotly_chart(fig, theme=None, key=key, config=PLOTLY_CONFIG, width="stretch", **kwargs)
+
+
+def selected_point(event: Any) -> tuple[float, float] | None:
+    """The (x, y) of the first selected point of a plotly selection event, if any."""
+    try:
+        points = event["selection"]["points"]
+    except (KeyError, TypeError):
+        return None
+    if not points:
+        return None
+    x, y = points[0].get("x"), points[0].get("y")
+    if x is None or y is None or not (np.isfinite(x) and np.isfinite(y)):
+        return None
+    return float(x), float(y)
+
+
+
+
+# -- lessons and views ---------------------------------------------------------------------------
+
+
+def lazy_expander(label: str, key: str, *, expanded: bool = False, container=None) -> tuple[Any, bool]:
+    """An expander whose content the page builds only while it is open; returns (expander, open).
+
+    Opening or closing it reruns the page. Closed content is not sent at all: every element
+    costs the browser time on every rerun, so a page with fewer of them answers a slider sooner.
+    Values behind a closed expander live on in the scene (the widgets are rebuilt from it).
+    """
+    expander = (container or st).expander(label, expanded=expanded, key=key, on_change="rerun")
+    return expander, bool(expander.open)
+
+
+def lesson_picker(page: Page, container=None) -> None:
+    """Buttons that load each lesson scene of this page with one click."""
+    box = container or st.sidebar
+    expander, is_open = lazy_expander("📚 Lesson scenes", f"{page.state_key}.lessons_open", container=box)
+    if not is_open:
+        return
+    with expander:
+        for lesson in page.lessons:
+            if st.button(lesson.title, key=f"lesson.{lesson.key}", width="stretch", help=lesson.text):
+                st.session_state[page.state_key + ".lesson"] = lesson.key
+                request_scene(page.state_key, lesson.make_scene())
+
+
+def lesson_banner(page: Page) -> None:
+    """The active lesson's title, text and what to look at (until the user changes the scene)."""
+    key = st.session_state.get(page.state_key + ".lesson")
+    lesson = next((lesson for lesson in page.lessons if lesson.key == key), None)
+    if lesson is not None:
+        st.info(f"**{lesson.title}.** {lesson.text}\n\n👀 *{lesson.look_for}*", icon="📚")
+
+
+def init_view(labels: Sequence[str], key: str, load: bool) -> None:
+    """Select the tab named by the URL's `view` (1-based index or label) when a scene is loaded.
+
+    Call before `publish_scene`, which rewrites the URL.
+    """
+    if load:
+        wanted = st.query_params.get("view")
+        if wanted is not None:
+            # str.isdigit is also true for "²", which int() refuses: test the ASCII digits only
+            index = int(wanted) if wanted.isascii() and wanted.isdigit() else 0
+            chosen = labels[index - 1] if 1 <= index <= len(labels) else wanted
+            if chosen in labels:
+                st.session_state[key] = chosen
+    if st.session_state.get(key) not in labels:
+        st.session_state[key] = labels[0]
+
+
+def view_tabs(labels: Sequence[str], key: str) -> list:
+    """Tabs that render only the open one (a rerun builds one view, not all); see init_view."""
+    return st.tabs(list(labels), key=key, on_change="rerun")
+
+
+def view_query(labels: Sequence[str], key: str) -> dict[str, str]:
+    """The `view` URL entry for the open tab (omitted for the first, default tab)."""
+    current = st.session_state.get(key, labels[0])
+    return {} if current == labels[0] or current not in labels else {"view": str(list(labels).index(current) + 1)}
+
+
+
+
+def scene_page(page: Page, controls: ModuleType) -> tuple[Any, list[str], bool, bool]:
+    """The shared top of a scene page: read the link or pending scene, presenter mode, lesson
+    picker, the controls, and the share link. Returns (scene, notices, load, presenter).
+
+    Args:
+      page: the page's declaration (optviz.pages.PAGES).
+      controls: its controls module: `load(scene)` writes a scene into the widget state,
+        `controls(scene, container) -> scene` renders the widgets, `WIDGET_KEY` is one of their
+        keys (see incoming_scene).
+    """
+    from optviz.pages import lesson_aware
+
+    lesson_key = page.state_key + ".lesson"
+    labels, view_key = [view.label for view in page.views], page.widget_prefix + "view"
+    scene, notices, load = incoming_scene(page.state_key, lesson_aware(page.scene_type.from_query, page.key),
+                                          page.scene_type, controls.WIDGET_KEY)
+    if load:
+        controls.load(scene)
+        wanted = st.query_params.get("scene")
+        if any(lesson.key == wanted for lesson in page.lessons):
+            st.session_state[lesson_key] = wanted
+    presenter = presenter_toggle()
+    apply_presenter_css(presenter)
+    box = st.popover("⚙ Controls") if presenter else st.sidebar
+    lesson_picker(page, box)
+    previous = scene
+    scene = controls.controls(scene, box)
+    if scene != previous and not load:
+        st.session_state.pop(lesson_key, None)  # the user changed the lesson's scene: free play
+    query = scene.to_query() | ({"scene": st.session_state[lesson_key]} if st.session_state.get(lesson_key) else {})
+    init_view(labels, view_key, load)
+    publish_scene(page.state_key, scene, query | view_query(labels, view_key), presenter)
+    return scene, notices, load, presenter
+
+
+def draw_views(page: Page, scene: Any, draw_figure: Callable[[str], None]) -> None:
+    """The page's view tabs; only the open one is built and sent.
+
+    Each view shows its caption and its figures side by side, one `draw_figure(name)` each (the
+    figures `scene` has).
+    """
+    tabs = view_tabs([view.label for view in page.views], page.widget_prefix + "view")
+    for tab, view in zip(tabs, page.views):
+        if not tab.open:
+            continue
+        with tab:
+            if view.caption:
+                st.caption(view.caption)
+            names = [name for name in view.figures if page.has_figure(name, scene)]
+            for column, name in zip(st.columns(len(names)), names):
+                with column:
+                    draw_figure(name)

@@ -1,0 +1,50 @@
+"""AppTest over the page registry: every page renders its default scene and every lesson link,
+with its title, its main chart, the lesson banner and no exception (optviz.pages.PAGES)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from optviz.pages import LESSONS, PAGES
+
+ROOT = Path(__file__).resolve().parents[1]
+TIMEOUT = 120  # the first run imports JAX and compiles
+
+
+def run(page, query: dict | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / page.script), default_timeout=TIMEOUT)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    return at.run()
+
+
+@pytest.mark.parametrize("key", list(PAGES))
+def test_every_page_renders_its_default_scene(key):
+    page = PAGES[key]
+    at = run(page)
+    assert not at.exception, at.exception
+    assert at.title[0].value == page.title
+    charts = at.get("plotly_chart")
+    assert len(charts) == len(page.views[0].figures) or page.main_figure == "histograms"
+    main = json.loads(charts[0].proto.spec)
+    expected = page.build_figure(page.main_figure, page.scene_type(), page.compute(page.scene_type())).to_plotly_json()
+    assert {t.get("name") for t in expected["data"]} <= {t.get("name") for t in main["data"]}
+    assert dict(at.query_params) == page.scene_type().to_query()  # the share link holds the scene
+
+
+@pytest.mark.parametrize("key", list(LESSONS))
+def test_every_lesson_link_shows_its_scene_and_banner(key):
+    lesson = LESSONS[key]
+    page = PAGES[lesson.page]
+    at = run(page, {"scene": key})
+    assert not at.exception, at.exception
+    adjusted = [w.value for w in at.warning if "adjusted" in w.value]
+    assert not adjusted, adjusted  # a lesson's own link adjusts nothing
+    assert any(lesson.title in info.value for info in at.info), "no lesson banner"
+    scene = lesson.make_scene()
+    assert {k: at.query_params[k] for k in scene.to_query()} == scene.to_query()
+    assert at.query_params["scene"] == key
