@@ -1,8 +1,8 @@
 """JAX's persistent compilation cache for the app and the CLI.
 
 Every jitted variant (a surface x optimizer x schedule, an activation, an initializer ...)
-otherwise compiles afresh in every new process: ~1.5 s each the first time a student picks one,
-and most of a cold server start. With the cache on disk a restarted server or a new CLI call
+otherwise compiles afresh in every new process, the first time a student picks one, and that is
+most of a cold server start (benchmarks/bench_browser.py measures it). With the cache on disk a restarted server or a new CLI call
 loads them instead. Off with OPTVIZ_JAX_CACHE=off; elsewhere with OPTVIZ_JAX_CACHE=/a/folder.
 
 References:

@@ -40,9 +40,9 @@ class Style:
         return Style()
 
 
-# Unvalidated constructors. Plotly checks every property on every assignment: the contour figure
-# took ~46 ms to build, about a third of a rerun's script time; unvalidated and with its layout as
-# one dict, ~3 ms. The builders use these; tests/test_figure_validity.py validates their output.
+# Unvalidated constructors. Plotly checks every property on every assignment, a large share of a
+# rerun's script time (benchmarks/bench_app.py times every figure build). The builders use these;
+# tests/test_figure_validity.py validates their output.
 Figure = functools.partial(go.Figure, _validate=False)
 Scatter = functools.partial(go.Scatter, _validate=False)
 Contour = functools.partial(go.Contour, _validate=False)
@@ -57,7 +57,7 @@ def _subplot_skeleton(rows: int, cols: int, titles: int, options: tuple) -> dict
 
 
 def subplots(rows: int, cols: int, titles=(), **options) -> go.Figure:
-    """plotly's make_subplots, unvalidated and with its grid cached (it cost 25-75 ms per call).
+    """plotly's make_subplots, unvalidated and with its grid cached (the grid is slow to build).
 
     Same figure as make_subplots(rows, cols, subplot_titles=titles, **options); the row/col
     arguments of add_trace and update_*axes work on it as usual.
@@ -87,12 +87,12 @@ def axis_refs(row: int, col: int, cols: int) -> tuple[str, str]:
 
 
 # ticklabeloverflow "allow": Plotly's default ("hide past div") measures every tick label's box
-# after each draw to hide labels past the edge (~120 ms of a 3-panel redraw here); with automargin
-# no label reaches past the edge.
+# after each draw to hide labels past the edge (a slow redraw: benchmarks/bench_browser.py); with
+# automargin no label reaches past the edge.
 _AXIS = dict(gridcolor="#e5e5e5", linecolor="#444444", zerolinecolor="#cccccc", ticks="outside", showline=True,
              automargin=True, ticklabeloverflow="allow", title=dict(standoff=10))
 # A small template of our own: plotly's "plotly_white" is ~10 kB that Plotly validates and
-# deep-copies into every figure (~50 ms each here), for the few settings below.
+# deep-copies into every figure, for the few settings below.
 TEMPLATE = go.layout.Template(layout=dict(
     paper_bgcolor="white", plot_bgcolor="white", xaxis=_AXIS, yaxis=_AXIS,
     scene=dict(xaxis=dict(backgroundcolor="white", gridcolor="#dddddd"), yaxis=dict(backgroundcolor="white", gridcolor="#dddddd"),
@@ -104,8 +104,8 @@ def margins(presenter: bool = False, *, title: bool = False, left: int = 70, rig
     """Plot margins in px that already hold the axis titles and tick labels (presenter fonts too).
 
     Axes keep `automargin`, but Plotly draws a figure once, measures every label, and draws it
-    all again whenever the measured margins differ from these (~100 ms of a 3-panel redraw in
-    Chromium). Margins wide enough from the start skip that second pass; `left` and `right` are
+    all again whenever the measured margins differ from these (benchmarks/bench_browser.py).
+    Margins wide enough from the start skip that second pass; `left` and `right` are
     for figures with wider y tick labels or a colour bar.
     """
     scale = 1.4 if presenter else 1.0  # presenter labels are 22 px instead of 14
@@ -137,9 +137,9 @@ def styled_layout(base: dict, presenter: bool = False, title: str | None = None,
 
     The same as fig.update_layout(**look) followed, in presenter mode, by update_xaxes and
     update_yaxes with the presenter axis settings on every x and y axis, then
-    fig.update_layout(**after), but on plain dicts: plotly's update_* walk took 4-7 ms of each
-    loss, distance, 3-D or activation build (15-25%) and ~150 ms of the 20-axis histograms
-    figure. Builders that fill in a layout dict call this last, with what must win over the look
+    fig.update_layout(**after), but on plain dicts: plotly's update_* walk was a large share of
+    each build (benchmarks/bench_app.py and bench_netstats.py time them). Builders that fill in a
+    layout dict call this last, with what must win over the look
     (a legend placement, a taller top margin) as `after`; `apply` does it for a built figure.
     """
     look = layout(presenter, title)

@@ -213,7 +213,7 @@ def test_presenter_mode_hides_the_sidebar_and_enlarges_figure_and_fonts(browser,
 @pytest.mark.parametrize("presenter", [False, True], ids=["screen", "presenter"])
 @pytest.mark.parametrize("spec", chart_pages(), ids=str)
 def test_main_chart_margins_already_hold_its_labels(browser, spec: PageSpec, presenter: bool):
-    """Automargin found nothing to widen, so Plotly drew the chart once (a second pass costs ~100 ms)."""
+    """Automargin found nothing to widen, so Plotly drew the chart once (a second pass is a whole redraw)."""
     page = browser.open_spec(spec, query={"presenter": "1"} if presenter else None)
     given, drawn = page.page.evaluate(
         "(sel) => { const gd = document.querySelector(sel); const s = gd._fullLayout._size;"

@@ -1,6 +1,6 @@
 """netstats: the lecture's classic table, qualitatively and for several seeds; no recompiles; formats.
 
-Compiles are the cost here (~1-2 s each on 2 cores): tests share a few network structures
+Compiles are the cost here: tests share a few network structures
 and vary only seed, scale and gain (traced), and use small widths where the claim holds
 for any width (mean-field statistics depend on the variance of W, not on the width).
 """

@@ -260,7 +260,8 @@ def kaleido_server() -> KaleidoServer:
 
 
 def warm_up(*, wait: bool = False) -> None:
-    """Start the export browser now, so the first PNG/SVG export is warm (~0.3 s, not ~3 s).
+    """Start the export browser now, so the first PNG/SVG export does not wait for Chromium to start
+    (benchmarks/bench_export.py measures cold and warm exports).
 
     By default in a daemon thread (call it at app start-up); failures are only logged here,
     the next export raises them as `ExportUnavailable`.

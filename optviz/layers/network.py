@@ -258,7 +258,7 @@ def _histogram(values: jax.Array, low: float, high: float, bins: int) -> jax.Arr
 
 # The computation is three jitted stages, each compiled once per what it depends on, so that
 # e.g. switching the activation reuses the compiled samplers (every random-number call site
-# costs ~0.3-1 s of XLA compile on CPU). seed, scale and gain are traced in all of them.
+# is a costly XLA compile on CPU). seed, scale and gain are traced in all of them.
 _DATA_STREAM, _WEIGHT_STREAM = 0, 1
 
 

@@ -22,10 +22,10 @@ if TYPE_CHECKING:
 # Invisible points per axis that make the contour clickable (a click on a contour returns nothing).
 # 25 x 25: ~20 px apart on the default plot, within Plotly's 20 px hover distance, so a click
 # anywhere lands on one. They are empty text points, not markers: Plotly styles every marker one
-# by one on each draw and selection (~60 ms for 625 in Chromium here), and skips an empty text.
+# by one on each draw and selection, and skips an empty text (benchmarks/bench_browser.py).
 CLICK_GRID = 25
 # Paths longer than this are drawn as lines only: per-point markers were the largest single cost of
-# a redraw in the browser (~100 ms for 6 x 500 steps); the steps of a long path show in its kinks.
+# a redraw in the browser (benchmarks/bench_browser.py); the steps of a long path show in its kinks.
 PATH_MARKERS_MAX_POINTS = 120
 # More minima of one kind than this are a flat valley (a line or region of equal minima), drawn small.
 VALLEY_POINTS = 12
@@ -317,8 +317,8 @@ def playback_figure(view: SurfaceView, results: Sequence[TrajectoryResult], *, f
     for trace in _critical_point_traces(view.critical_points, st):
         fig.add_trace(trace)
     path_indices = list(range(len(results)))
-    # Frames as plain dicts, not validated graph objects: validating ~60 x paths traces costs
-    # ~0.3 s per rerun, and these are only arrays for the traces declared above.
+    # Frames as plain dicts, not validated graph objects: plotly would validate every frame's
+    # traces on every rerun, and these are only arrays for the traces declared above.
     frames = [
         {"name": str(step), "traces": path_indices,
          "data": [{"type": "scatter", "x": prefix(r, step)[:, 0].astype(np.float32), "y": prefix(r, step)[:, 1].astype(np.float32)}

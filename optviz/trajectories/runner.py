@@ -68,13 +68,11 @@ def size_bucket(count: int, block: int) -> int:
 
 # End-point runs are padded so that few sizes compile (a new count of candidate minima would
 # otherwise compile while the penalty slider moves) and never to an odd size: XLA's CPU loops
-# run 2.5-4x slower per point on an odd-length array (500 Adam steps from 10,001 starts took
-# 19 ms, from 10,000 starts 8 ms).
+# run several times slower per point on an odd-length array (benchmarks/bench_app.py, basin map).
 END_POINTS_BLOCK = 1024
 # Large runs are split into parts that run at once in threads, one per core: one XLA execution
-# splits every elementwise loop over the cores with a barrier per loop (9 loops per two steps)
-# and scaled only 1.5x on 2 cores; as two concurrent halves, the 65,536-start Adam basin map of
-# benchmarks/bench_app.py takes 33 instead of 41 ms.
+# splits every elementwise loop over the cores with a barrier per loop, and concurrent parts keep
+# the cores busier (benchmarks/bench_app.py, basin map against NumPy).
 END_POINTS_PART = 16384
 
 
@@ -176,7 +174,7 @@ def _scan_paths(
             inside = (proposed >= bounds[0]) & (proposed <= bounds[1])
             ok = alive & inside[0] & inside[1]
             # Only x is frozen after a path stops: its later optimizer state is never used, and a
-            # per-path select over the whole state made a 256x256 basin map ~4x slower.
+            # per-path select over the whole state slowed the basin map a lot (benchmarks/bench_app.py).
             carry = (jnp.where(ok, proposed, x), new_state, ok, good_steps + ok)
             out = (x, loss, grad, update, ok, proposed) if record else None
             return carry, out
@@ -210,7 +208,7 @@ def _traced_args(surface_key, optimizer_key, schedule_key, hparams, surface_para
     optimizer = OPTIMIZERS[optimizer_key]
     schedule = SCHEDULES[schedule_key]
     # NumPy scalars, not jnp ones: jit takes them as float32[] just the same, without an eager
-    # JAX op per value (those were ~10% of a rerun's server time).
+    # JAX op per value (a visible share of a rerun's server time: benchmarks/bench_app.py).
     as_f32 = lambda d: {k: np.float32(v) for k, v in d.items()}  # noqa: E731
     return (
         as_f32(surface_param_values(surface, surface_params or {})),
@@ -374,7 +372,7 @@ def _scan_end_points(
 
     Structure of arrays: every surface is elementwise in x and y (see `objective`), so the
     gradient of sum_i f(x_i, y_i) is each point's own gradient, and every per-step array is one
-    contiguous (N,) vector that XLA fuses and vectorizes (vmap over (N, 2) points: ~1.2x slower).
+    contiguous (N,) vector that XLA fuses and vectorizes (vmap over (N, 2) points is slower).
     Paths are not frozen when they leave the bounds, only flagged (`left`, one bool each): a path
     never flagged took every step inside, exactly as in the freezing runner, so its end point is
     final; the caller reruns the few flagged paths in `_scan_paths`, which finds their step of
@@ -400,7 +398,7 @@ def _scan_end_points(
 
     start = (xs, ys)
     init = (start, tx.init(start), jnp.zeros(xs.shape, bool))
-    # Two steps per loop iteration let XLA fuse across them: ~10% faster; more unrolling was slower.
+    # Two steps per loop iteration let XLA fuse across them; more unrolling was slower (benchmarks/bench_app.py).
     (end, _, left), _ = jax.lax.scan(step, init, jnp.arange(steps), unroll=2)
     return end, left
 
