@@ -234,12 +234,10 @@ INITIALIZERS: dict[str, Initializer] = {
     )
 }
 
-ALIASES: dict[str, str] = {
-    "xavier_normal": "glorot_normal",
-    "xavier_uniform": "glorot_uniform",
-    "kaiming_normal": "he_normal",
-    "kaiming_uniform": "he_uniform",
-}
+ALIASES: dict[str, str] = {alias: init.key for init in INITIALIZERS.values() for alias in init.aliases}
+"""alias -> key, from each entry's `aliases` (xavier_* = glorot_*, kaiming_* = he_*)."""
+ALIASES_TEXT = ", ".join(f"{alias} = {key}" for alias, key in ALIASES.items())
+"""The aliases in words, for help texts and messages."""
 
 
 def resolve_initializer(name: str) -> str:
@@ -261,5 +259,5 @@ def resolve_initializer(name: str) -> str:
         return ALIASES[text]
     raise ValueError(
         f"unknown initializer {name!r}: use one of {', '.join(INITIALIZERS)} "
-        f"(aliases: {', '.join(f'{a} = {k}' for a, k in ALIASES.items())})"
+        f"(aliases: {ALIASES_TEXT})"
     )

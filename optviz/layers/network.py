@@ -69,7 +69,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from optviz.activations import ACTIVATIONS, Activation, saturated_mask, saturation_rule
-from optviz.initializers import INITIALIZERS, resolve_initializer
+from optviz.initializers import ALIASES_TEXT, INITIALIZERS, resolve_initializer
 from optviz.layers.results import LayerStats
 from optviz.params import Param, coerce_all
 
@@ -106,7 +106,7 @@ NETWORK_PARAMS: tuple[Param, ...] = (
         "glorot_normal",
         kind="choice",
         choices=tuple(INITIALIZERS),
-        help="Weight initializer (xavier_* and kaiming_* are aliases of glorot_* and he_*).",
+        help=f"Weight initializer (aliases: {ALIASES_TEXT}).",
     ),
     Param(
         "scale",

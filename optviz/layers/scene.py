@@ -71,7 +71,7 @@ class LayersScene(SceneFile):
     def to_query(self) -> dict[str, str]:
         query = {p.name: p.format(getattr(self.a, p.name)) for p in NETWORK_PARAMS}
         if self.b is not None:
-            query[COMPARE_KEY] = "true"
+            query[COMPARE_KEY] = "true"  # TRUE_WORDS of optviz.params
             query.update({B_PREFIX + p.name: p.format(getattr(self.b, p.name)) for p in NETWORK_PARAMS})
         return query
 
