@@ -45,6 +45,9 @@ class Scene(Protocol):
     @classmethod
     def loads(cls, text: str | bytes) -> tuple["Scene", list[str]]: ...
 
+    @classmethod
+    def build(cls, *args: Any, **kwargs: Any) -> "Scene": ...
+
 
 @dataclass(frozen=True)
 class View:

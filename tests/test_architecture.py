@@ -104,6 +104,7 @@ def test_every_page_is_declared_whole(key):
     for restored, notices in (type(scene).from_query(scene.to_query()), type(scene).from_json(json.loads(scene.dumps())),
                               type(scene).loads(scene.dumps())):
         assert notices == [] and restored.to_json() == scene.to_json() and restored.to_query() == scene.to_query()
+    assert page.scene_type.build().to_json() == scene.to_json()  # the validated build of the defaults
     assert page.views and page.views[0].figures[0] == page.main_figure
     assert all(lesson.page == key for lesson in page.lessons)
     names = [name for name, _ in page.warmup_scenes(True)]
@@ -125,6 +126,15 @@ def test_a_page_refuses_views_of_unknown_figures_and_stray_lessons():
     stray = next(iter(PAGES["layers"].lessons))
     with pytest.raises(ValueError, match="belong to another page"):
         Page(**{**fields, "lessons": (stray,)})
+
+
+@pytest.mark.parametrize("scene_type, values", [
+    ("trajectories", dict(surface="volcano")), ("trajectories", dict(run={"steps": 10**6})),
+    ("layers", dict(network={"depth": 0})), ("layers", dict(compare={"activation": "swish"})),
+])
+def test_build_refuses_what_a_link_would_adjust(scene_type, values):
+    with pytest.raises(ValueError):
+        PAGES[scene_type].scene_type.build(**values)
 
 
 def test_app_routes_through_the_registry_only():

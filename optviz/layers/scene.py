@@ -29,6 +29,14 @@ class LayersScene(SceneFile):
     a: NetworkConfig = NetworkConfig()
     b: NetworkConfig | None = None
 
+    @classmethod
+    def build(cls, network: Mapping[str, Any] | None = None, compare: Mapping[str, Any] | None = None) -> "LayersScene":
+        """A scene from plain values (trusted: registry code and lessons); ValueError on any notice."""
+        scene, notices = cls.from_json({"network": dict(network or {}), "compare": dict(compare) if compare is not None else None})
+        if notices:
+            raise ValueError("; ".join(notices))
+        return scene
+
     @property
     def networks(self) -> list[tuple[str, NetworkConfig]]:
         """[(label, config)] of the shown networks."""

@@ -120,8 +120,9 @@ class TrajectoryScene(SceneFile):
         return self.start if self.start is not None else SURFACES[self.surface].default_start
 
     # -- construction ------------------------------------------------------------------------
-    @staticmethod
+    @classmethod
     def build(
+        cls,
         surface: str = SURFACE_PARAM.default,
         surface_params: Mapping[str, Any] | None = None,
         optimizers=DEFAULT_OPTIMIZERS,
@@ -132,8 +133,10 @@ class TrajectoryScene(SceneFile):
         schedule_params: Mapping[str, Any] | None = None,
         penalty: Mapping[str, Any] | None = None,
     ) -> "TrajectoryScene":
-        """A scene from plain values (trusted: registry code and lesson scenes); full values are stored."""
-        scene, notices = TrajectoryScene.from_json({
+        """A scene from plain values (trusted: registry code and lesson scenes); full values are stored.
+
+        Raises ValueError naming every value that had to be adjusted."""
+        scene, notices = cls.from_json({
             "surface": surface, "surface_params": dict(surface_params or {}), "optimizers": list(optimizers),
             "hparams": {k: dict(v) for k, v in (hparams or {}).items()}, "start": start, "run": dict(run or {}),
             "schedule": schedule, "schedule_params": dict(schedule_params or {}), "penalty": dict(penalty or {}),
