@@ -118,6 +118,9 @@ class Optimizer:
       update_rule: LaTeX of the update as computed (g = gradient, eta = learning rate).
       needs_hessian: whether update() takes `hessian=` (second-order methods).
       lesson: one line in the lecture's terms.
+      color: its colour on every figure and export (Okabe & Ito's colour-blind-safe palette, and
+        Paul Tol's wine for Newton;
+        copies of one optimizer get shades and dashes of it).
     """
 
     key: str
@@ -126,6 +129,7 @@ class Optimizer:
     build: Callable[[Mapping[str, jax.Array], Schedule], optax.GradientTransformation]
     update_rule: str
     lesson: str
+    color: str
     needs_hessian: bool = False
 
 
@@ -150,6 +154,7 @@ OPTIMIZERS: dict[str, Optimizer] = {
             build=lambda h, lr: optax.sgd(lr),
             update_rule=r"x_{t+1} = x_t - \eta\, g_t",
             lesson="Follows the steepest slope: zigzags in ravines, crawls on plateaus and near saddles.",
+            color="#000000",
         ),
         Optimizer(
             key="momentum",
@@ -158,6 +163,7 @@ OPTIMIZERS: dict[str, Optimizer] = {
             build=lambda h, lr: optax.sgd(lr, momentum=h["momentum"]),
             update_rule=r"v_{t+1} = \mu v_t - \eta\, g_t,\quad x_{t+1} = x_t + v_{t+1}",
             lesson="A heavy ball: velocity builds along consistent directions and averages out zigzags, but it overshoots.",
+            color="#D55E00",
         ),
         Optimizer(
             key="nesterov",
@@ -166,6 +172,7 @@ OPTIMIZERS: dict[str, Optimizer] = {
             build=lambda h, lr: optax.sgd(lr, momentum=h["momentum"], nesterov=True),
             update_rule=r"v_{t+1} = \mu v_t - \eta\, g_t,\quad x_{t+1} = x_t - \mu v_t + (1 + \mu)\, v_{t+1}",
             lesson="Momentum with a look-ahead: the gradient is taken where the velocity is about to carry it, so it overshoots less.",
+            color="#E69F00",
         ),
         Optimizer(
             key="adagrad",
@@ -179,6 +186,7 @@ OPTIMIZERS: dict[str, Optimizer] = {
             build=lambda h, lr: optax.adagrad(lr, initial_accumulator_value=h["initial_accumulator_value"], eps=h["eps"]),
             update_rule=r"G_t = G_{t-1} + g_t^2,\quad x_{t+1} = x_t - \eta\, g_t / \sqrt{G_t + \varepsilon}",
             lesson="Per-coordinate steps that shrink with the sum of all past squared gradients: they shrink forever, so it stalls.",
+            color="#009E73",
         ),
         Optimizer(
             key="rmsprop",
@@ -191,6 +199,7 @@ OPTIMIZERS: dict[str, Optimizer] = {
             build=lambda h, lr: optax.rmsprop(lr, decay=h["decay"], eps=h["eps"]),
             update_rule=r"s_t = \rho s_{t-1} + (1 - \rho)\, g_t^2,\quad x_{t+1} = x_t - \eta\, g_t / \sqrt{s_t + \varepsilon}",
             lesson="AdaGrad with a leaky memory: recent gradients set the step, so it keeps going.",
+            color="#56B4E9",
         ),
         Optimizer(
             key="adam",
@@ -213,6 +222,7 @@ OPTIMIZERS: dict[str, Optimizer] = {
                 r"x_{t+1} = x_t - \eta\, \frac{\hat m_t}{\sqrt{\hat v_t} + \varepsilon}"
             ),
             lesson="Momentum plus RMSProp plus bias correction: the default choice; each early step is about η long.",
+            color="#0072B2",
         ),
         Optimizer(
             key="adamw",
@@ -230,6 +240,7 @@ OPTIMIZERS: dict[str, Optimizer] = {
                 r"\quad(\hat m_t, \hat v_t \text{ as in Adam})"
             ),
             lesson="Adam with weight decay applied to the weights directly, not through the gradient.",
+            color="#CC79A7",
         ),
         Optimizer(
             key="newton",
@@ -242,6 +253,7 @@ OPTIMIZERS: dict[str, Optimizer] = {
             build=lambda h, lr: optax.chain(scale_by_newton(h["damping"]), optax.scale_by_learning_rate(lr)),
             update_rule=r"x_{t+1} = x_t - \eta\, (H_t + \lambda I)^{-1} g_t",
             lesson="Second order: uses the curvature (Hessian) to jump to the minimum of the local quadratic model; no learning rate needed on a quadratic, but a saddle attracts it too.",
+            color="#882255",
             needs_hessian=True,
         ),
     ]
