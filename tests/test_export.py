@@ -225,6 +225,45 @@ def test_html_offline_and_light():
     assert len(light) < 200_000
 
 
+LONG_CAPTION = ("A: tanh, normal (std = scale) 0.01, batch norm: 10 layers x 500 units, 1000 inputs, seed 0 · "
+                "B: tanh, normal (std = scale) 1, batch norm: 10 layers x 500 units, 1000 inputs, seed 0 & <more>")
+
+
+def _titled_source(title: dict | None):
+    from optviz.export.source import Exportable
+
+    fig = go.Figure(go.Scatter(x=[0, 1], y=[1, 0], name="path 2"), layout=dict(title=title) if title else {})
+    return Exportable(figure=lambda name: fig, caption=LONG_CAPTION, records=list, data=dict)
+
+
+@pytest.mark.parametrize("fmt", ["html", "html-light"])
+def test_html_export_names_the_whole_figure_and_caption(fmt):
+    # The page's <title> is the figure's title, subtitle and caption, none of them cut (it was
+    # the caption's first 120 characters), and the page shows the whole caption under the figure.
+    from optviz.export.source import ExportRequest, render
+
+    title = dict(text="Activations per layer", subtitle=dict(text="A: tanh, normal (std = scale) 0.01,<br>batch norm"))
+    html = render(_titled_source(title), "histograms", ExportRequest(fmt=fmt, width=800, height=500)).decode()
+    doc_title = re.search(r"<title>(.*?)</title>", html, re.S).group(1)
+    escaped = LONG_CAPTION.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    assert len(LONG_CAPTION) > 120
+    assert doc_title == f"Activations per layer \u2014 A: tanh, normal (std = scale) 0.01, batch norm \u00b7 {escaped}"
+    figure = json.loads(re.search(r"Plotly\.newPlot\(\s*\"[^\"]+\",\s*(\[.*?\]),\s*(\{.*?\}),\s*\{", html, re.S).group(2))
+    caption = next(a for a in figure["annotations"] if a.get("name") == export._caption.CAPTION_NAME)
+    shown = re.sub(r"<br>", " ", caption["text"]).replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
+    assert " ".join(shown.split()) == LONG_CAPTION  # every word, wrapped to the width
+    assert figure["title"]["text"] == "Activations per layer" and "batch norm" in figure["title"]["subtitle"]["text"]
+    # A figure without a title: the caption alone, whole.
+    bare = render(_titled_source(None), "stats", ExportRequest(fmt=fmt, width=800, height=500)).decode()
+    assert re.search(r"<title>(.*?)</title>", bare, re.S).group(1) == escaped
+
+
+def test_html_title_text():
+    assert export._html.title_text(go.Figure()) is None
+    assert export._html.title_text({"layout": {"title": {"text": "<b>Bowl</b>", "subtitle": {"text": "GD<br>20 steps"}}}}) \
+        == "Bowl \u2014 GD 20 steps"
+
+
 # -- captions ----------------------------------------------------------------------------
 def test_caption_annotation_and_margins():
     fig = contour_fig()

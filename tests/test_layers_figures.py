@@ -6,6 +6,7 @@ Statistics are synthetic (no JAX compile) except for one end-to-end check with a
 from __future__ import annotations
 
 import base64
+import functools
 
 import numpy as np
 import plotly.graph_objects as go
@@ -13,13 +14,17 @@ import pytest
 
 from optviz.activations import ACTIVATIONS
 from optviz.layers.figures import (
+    GRID_X_TITLE,
+    KIND_COLOR,
     LOG_FLOOR,
     activation_figure,
+    histogram_y_top,
     histograms_figure,
     saturation_figure,
     stats_figure,
 )
-from optviz.style import PALETTE
+from optviz.pages import PAGES
+from optviz.style import PALETTE, log_axis
 from optviz.initializers import INITIALIZERS
 from optviz.layers.compute import activation_curve
 from optviz.layers.network import HISTOGRAM_BINS, LayerStats, NetworkConfig, activation_fields, layer_stats
@@ -69,11 +74,24 @@ def _axis_titles(fig: go.Figure) -> dict[str, str]:
     }
 
 
+def _grid_x_title(fig: go.Figure) -> str | None:
+    """The histogram grid's one x title (an annotation, as make_subplots' x_title)."""
+    return next((a.text for a in fig.layout.annotations if a.name == GRID_X_TITLE), None)
+
+
+def _drawn(trace: dict) -> bool:
+    """Whether a trace draws points (not a legend-only entry)."""
+    return any(v is not None for v in _values(trace.get("y", [])) if not (isinstance(v, float) and np.isnan(v)))
+
+
 def _check_common(fig: go.Figure):
     data = fig.to_plotly_json()
     assert data["data"], "no traces"
     for trace in data["data"]:
-        assert trace.get("hovertemplate"), f"trace {trace.get('name')} has no hover text"
+        if _drawn(trace):
+            assert trace.get("hovertemplate"), f"trace {trace.get('name')} has no hover text"
+        else:
+            assert trace.get("hoverinfo") == "skip" and trace.get("showlegend"), f"{trace.get('name')} draws nothing"
     assert data["layout"]["template"]["layout"]  # the optviz template is applied
     assert list(data["layout"]["colorway"]) == list(PALETTE)
 
@@ -93,7 +111,7 @@ def test_every_figure_builds_for_every_activation(activation, presenter):
     for fig in figures:
         _check_common(fig)
         titles = _axis_titles(fig)
-        assert any(t for name, t in titles.items() if name.startswith("xaxis")), titles
+        assert any(t for name, t in titles.items() if name.startswith("xaxis")) or _grid_x_title(fig), titles
         assert titles["yaxis"], titles
 
 
@@ -111,18 +129,26 @@ def test_stats_figure_layout():
     first, second = synthetic_stats(seed=1), synthetic_stats(seed=2)
     fig = stats_figure([first, second], ["Xavier", "He"])
     data = fig.to_plotly_json()
-    assert len(data["data"]) == 8  # mean, std, dL/dz, dL/dW per configuration
+    drawn = [trace for trace in data["data"] if _drawn(trace)]
+    assert len(drawn) == 8  # mean, std, dL/dz, dL/dW per configuration
     layout = data["layout"]
     assert layout["yaxis2"]["type"] == "log" and layout["yaxis3"]["type"] == "log"
     assert "type" not in layout["yaxis"] or layout["yaxis"]["type"] == "linear"
     titles = _axis_titles(fig)
     assert titles["xaxis"] == titles["xaxis2"] == titles["xaxis3"] == "layer"
     assert "mean" in titles["yaxis"] and "std" in titles["yaxis2"] and "gradient" in titles["yaxis3"]
-    assert any("dL/dz solid, dL/dW dashed" in a["text"] for a in layout["annotations"])
-    colours = {trace["name"]: trace["line"]["color"] for trace in data["data"] if trace["showlegend"] is not False}
+    # The gradient kinds are said once, in the legend: dL/dz solid with filled markers, dL/dW dashed with open ones.
+    kinds = {trace["name"]: trace for trace in data["data"] if not _drawn(trace)}
+    assert set(kinds) == {"dL/dz", "dL/dW"}
+    assert kinds["dL/dz"]["line"]["dash"] == "solid" and not kinds["dL/dz"]["marker"]["symbol"].endswith("-open")
+    assert kinds["dL/dW"]["line"]["dash"] == "dash" and kinds["dL/dW"]["marker"]["symbol"].endswith("-open")
+    assert {kind["line"]["color"] for kind in kinds.values()} == {KIND_COLOR}
+    colours = {trace["name"]: trace["line"]["color"] for trace in drawn if trace["showlegend"] is not False}
     assert colours == {"Xavier": PALETTE[0], "He": PALETTE[1]}
-    dashed = [trace for trace in data["data"] if trace["line"]["dash"] == "dash"]
+    dashed = [trace for trace in drawn if trace["line"]["dash"] == "dash"]
     assert [trace["name"] for trace in dashed] == ["Xavier: dL/dW", "He: dL/dW"]
+    assert all(trace["marker"]["symbol"].endswith("-open") for trace in dashed)
+    assert all(trace["xaxis"] == "x3" for trace in dashed)
     np.testing.assert_allclose(_values(data["data"][1]["y"]), first.std, rtol=1e-6)
 
 
@@ -174,10 +200,14 @@ def test_histograms_one_panel_per_layer_with_shared_axes():
         assert len(matches - {None}) == 1
     np.testing.assert_allclose(_values(bars[0]["y"]), 100 * stats.histogram[0], rtol=1e-6)
     texts = [a["text"] for a in layout["annotations"]]
-    assert texts[0].startswith("layer 1: mean")
+    # Two short lines a panel: the layer and its std (the mean is in the hover and on the stats figure).
+    assert texts[0] == f"layer 1<br>\u03c3 {stats.std[0]:.2g}"
+    assert "mean" in bars[0]["hovertemplate"] and "std" in bars[0]["hovertemplate"]
     assert any("5% < -1" in t and "5% > 1" in t for t in texts)
     titles = _axis_titles(fig)
-    assert titles["yaxis"] == "% of entries" and "activation h" in titles["xaxis6"]
+    assert titles["yaxis"] == "% of entries" and titles["yaxis6"] == "% of entries"  # first panel of each row
+    assert not any(t for name, t in titles.items() if name.startswith("xaxis"))
+    assert _grid_x_title(fig) == "activation h (tanh)"  # one x title, under the grid
     assert layout["title"]["text"] == "tanh"
 
 
@@ -190,12 +220,19 @@ def test_relu_histograms_set_exact_zeros_apart():
     assert "exactly 0" in first_bar.hovertemplate
 
 
-@pytest.mark.parametrize("depth", [1, 7, 50])
-def test_histograms_any_depth(depth):
+@pytest.mark.parametrize("depth, rows, columns", [(1, 1, 1), (4, 1, 4), (7, 2, 4), (10, 2, 5), (50, 10, 5)])
+def test_histograms_any_depth(depth, rows, columns):
     fig = histograms_figure(synthetic_stats("gelu", depth=depth), presenter=depth == 50)
     assert len(fig.data) == depth
-    titles = _axis_titles(fig)
-    assert sum("activation h" in t for name, t in titles.items() if name.startswith("xaxis")) == min(5, depth)
+    assert "activation h" in _grid_x_title(fig)
+    layout = fig.to_plotly_json()["layout"]
+    cells = [name for name in layout if name.startswith("xaxis")]
+    assert len(cells) == rows * columns  # rows filled evenly: 7 layers are 4 + 3, not 5 + 2
+    visible = [name for name in cells if layout[name].get("visible", True)]
+    assert len(visible) == depth  # the empty cells of the last row draw no axes
+    # Every column labels its x ticks under its last panel, the last row or the one above it.
+    labelled = sorted(int(name[5:] or 1) for name in visible if layout[name].get("showticklabels", True))
+    assert labelled == list(range(depth - columns + 1, depth + 1))
 
 
 def test_saturation_figure_says_not_applicable():
@@ -236,3 +273,116 @@ def test_end_to_end_with_a_real_network():
     stats = layer_stats(config)
     for fig in (stats_figure([stats], ["He"]), histograms_figure(stats), saturation_figure([stats], ["He"])):
         _check_common(fig)
+
+
+# -- every lesson scene of the page, in both modes: compare mode, coinciding curves, legends, log axes --
+
+LAYERS = PAGES["layers"]
+LESSON_KEYS = [lesson.key for lesson in LAYERS.lessons]
+COMPARE_KEYS = [lesson.key for lesson in LAYERS.lessons if lesson.make_scene().b is not None]
+MODES = pytest.mark.parametrize("presenter", [False, True], ids=["screen", "presenter"])
+
+
+@functools.cache
+def lesson_data(key: str):
+    """(scene, LayersData) of a lesson (computed once per test session)."""
+    scene = next(lesson for lesson in LAYERS.lessons if lesson.key == key).make_scene()
+    return scene, LAYERS.compute(scene)
+
+
+def _networks(fig: go.Figure, labels) -> dict[str, list]:
+    """Each network's drawn traces, in drawing order."""
+    return {label: [t for t in fig.data if t.legendgroup == label and _drawn(t.to_plotly_json())] for label in labels}
+
+
+def test_there_are_compare_lessons():
+    assert "batchnorm" in COMPARE_KEYS  # A and B coincide: the case the drawing order is for
+
+
+@MODES
+@pytest.mark.parametrize("key", COMPARE_KEYS)
+def test_compare_histograms_share_the_y_range_and_network_colours(key, presenter):
+    scene, data = lesson_data(key)
+    a, b = (LAYERS.build_figure(name, scene, data, presenter=presenter) for name in ("histograms", "histograms_b"))
+    ranges = {tuple(fig.layout[name].range) for fig in (a, b) for name in fig.layout if name.startswith("yaxis")
+              and fig.layout[name].visible is not False}
+    assert len(ranges) == 1, "A's and B's histograms must share one % axis, so that their shapes compare"
+    highest = max(max(bar.y) for fig in (a, b) for bar in fig.data)
+    top = ranges.pop()[1]
+    assert highest < top <= 2.2 * highest  # the highest bar of either, room above it for the panels' notes
+    assert {bar.marker.color for bar in a.data} == {PALETTE[0]} and {bar.marker.color for bar in b.data} == {PALETTE[1]}
+    for fig, label in zip((a, b), data.labels):
+        assert fig.layout.title.subtitle.text.replace("<br>", " ") == label  # which network, whole
+        assert label in fig.data[0].hovertemplate
+
+
+def test_histogram_y_range_is_common_for_any_pair():
+    flat, spiky = synthetic_stats("tanh", seed=1), synthetic_stats("tanh", seed=2)
+    spiky.histogram[3, 7] = 0.6
+    top = histogram_y_top([flat, spiky])
+    assert top > 60
+    for stats in (flat, spiky):
+        assert histograms_figure(stats, y_top=top).layout.yaxis.range[1] == top
+    assert histograms_figure(flat).layout.yaxis.range[1] < 60  # alone: its own range
+
+
+def _check_distinguishable(fig: go.Figure, labels) -> None:
+    drawn = [t for t in fig.data if _drawn(t.to_plotly_json())]
+    networks = _networks(fig, labels)
+    a, b = networks[labels[0]], networks[labels[1]]
+    assert a and len(a) == len(b)
+    assert drawn.index(a[-1]) < drawn.index(b[0]), "B is drawn on top of A"
+    for ta, tb in zip(a, b):
+        assert ta.line.color == ta.marker.color == PALETTE[0] and tb.line.color == tb.marker.color == PALETTE[1]
+        assert ta.line.width >= 1.8 * tb.line.width, "A, wider, shows as an outline around B where they coincide"
+        assert ta.marker.size >= 1.5 * tb.marker.size
+        assert ta.marker.symbol.replace("-open", "") != tb.marker.symbol.replace("-open", "")
+        assert ta.line.dash == tb.line.dash  # line styles name curve kinds, never networks
+
+
+@MODES
+@pytest.mark.parametrize("figure", [stats_figure, saturation_figure])
+def test_coinciding_networks_stay_distinguishable(figure, presenter):
+    same = synthetic_stats("tanh", seed=4)
+    _check_distinguishable(figure([same, same], ["A: tanh", "B: tanh"], presenter), ["A: tanh", "B: tanh"])
+
+
+@MODES
+@pytest.mark.parametrize("key", COMPARE_KEYS)
+def test_lesson_networks_stay_distinguishable(key, presenter):
+    scene, data = lesson_data(key)
+    for name in ("stats", "saturation"):
+        _check_distinguishable(LAYERS.build_figure(name, scene, data, presenter=presenter), data.labels)
+
+
+@MODES
+@pytest.mark.parametrize("key", LESSON_KEYS)
+def test_legend_has_one_entry_per_network_and_curve_kind(key, presenter):
+    scene, data = lesson_data(key)
+    for name in LAYERS.figure_names(scene):
+        fig = LAYERS.build_figure(name, scene, data, presenter=presenter)
+        entries = [t.name for t in fig.data if t.showlegend is not False]
+        expected = {"stats": [*data.labels, "dL/dz", "dL/dW"], "saturation": list(data.labels),
+                    "activation": [f"f(z) = {data.curve.label}", "f'(z) (local gradient)"]}.get(name, [])
+        assert entries == expected, name
+        if entries:  # outside the plot, above it, in the figure's (projector) font
+            legend = fig.layout.legend
+            assert legend.orientation == "h" and legend.yanchor == "bottom" and legend.y >= 1, name
+            assert (legend.font.size or fig.layout.font.size) == (22 if presenter else 14)
+
+
+@MODES
+@pytest.mark.parametrize("key", LESSON_KEYS)
+def test_every_log_axis_is_style_log_axis(key, presenter):
+    scene, data = lesson_data(key)
+    for name in LAYERS.figure_names(scene):
+        spec = LAYERS.build_figure(name, scene, data, presenter=presenter).to_plotly_json()
+        for axis_name, axis in spec["layout"].items():
+            if not axis_name.startswith(("xaxis", "yaxis")) or axis.get("type") != "log":
+                continue
+            ref, letter = axis_name[0] + axis_name[5:], axis_name[0]
+            values = [v for trace in spec["data"] if trace.get(f"{letter}axis", letter) == ref
+                      for v in _values(trace.get(letter, [])) if np.isfinite(v)]
+            expected = log_axis(values)
+            for setting in ("dtick", "exponentformat", "tickformat", "minor"):
+                assert axis.get(setting) == expected.get(setting), f"{name} {axis_name}: {setting}"

@@ -35,7 +35,7 @@ def figure_to_html(fig: go.Figure | dict, offline: bool = True, *, title: str | 
       fig: a `go.Figure` or figure dict.
       offline: True embeds plotly.js (~4.7 MB; opens with no network); False loads it from
         the plotly CDN (a few kB plus the data).
-      title: the document's <title> (default: the figure's title text, else "optviz").
+      title: the document's <title>, in full (default: the figure's title and subtitle, else "optviz").
       filename: base name the modebar's "download as PNG" button uses.
 
     Returns:
@@ -50,7 +50,7 @@ def figure_to_html(fig: go.Figure | dict, offline: bool = True, *, title: str | 
         full_html=True,
         validate=False,
     )
-    doc_title = title or _title_text(fig) or "optviz"
+    doc_title = title or title_text(fig) or "optviz"
     html = html.replace("<head>", f"<head>\n    <title>{_escape(doc_title)}</title>", 1)
     return html
 
@@ -60,9 +60,13 @@ def has_remote_script(html: str) -> bool:
     return _REMOTE_SCRIPT.search(html) is not None
 
 
-def _title_text(fig: go.Figure) -> str | None:
-    text = fig.layout.title.text if fig.layout.title else None
-    return re.sub(r"<[^>]+>", " ", text).strip() if text else None
+def title_text(fig: go.Figure | dict) -> str | None:
+    """The figure's title and subtitle as plain text ("Title — subtitle"), or None if it has none."""
+    fig = fig if isinstance(fig, go.Figure) else go.Figure(fig)
+    title = fig.layout.title
+    parts = [title.text, title.subtitle.text if title.subtitle else None] if title else []
+    text = " \u2014 ".join(" ".join(re.sub(r"<[^>]+>", " ", part).split()) for part in parts if part and part.strip())
+    return text or None
 
 
 def _escape(text: str) -> str:

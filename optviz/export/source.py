@@ -115,7 +115,9 @@ def render(source: Exportable, figure_name: str, request: ExportRequest) -> byte
     if fmt in STATIC:
         scale = request.scale if fmt == "png" else 1.0  # vector formats keep the figure's size
         return export.figure_to_image(fig, fmt, width=request.width, height=request.height, scale=scale)
-    return export.figure_to_html(fig, offline=(fmt == "html"), title=source.caption[:120]).encode()
+    # The page's <title>: the figure's title and the caption, whole (a browser tab shortens it itself).
+    doc_title = " \u00b7 ".join(text for text in (export._html.title_text(fig), source.caption) if text) or None
+    return export.figure_to_html(fig, offline=(fmt == "html"), title=doc_title).encode()
 
 
 def file_name(page: str, subject: str, figure_name: str, fmt: str) -> str:

@@ -2,11 +2,25 @@
 
 Pure builders: (LayerStats, options) -> go.Figure, no streamlit, no JAX, no computation beyond
 arranging what `optviz.layers.network` returned (the activation curve comes sampled, as an
-ActivationCurve). Several configurations can be drawn side by side, one palette colour each.
+ActivationCurve). Several configurations can be drawn side by side, one palette colour each:
+network A is colour 0 and network B colour 1 on every figure.
+
+Coinciding curves stay visible (the batch-norm lesson: A and B agree): with two or more networks
+A is drawn wide with large circles, underneath, and B narrow with small diamonds on top of it, so
+A shows as an outline around B. Line styles mean one thing only: on the gradient panel dL/dz is
+solid with filled markers and dL/dW dashed with open ones (short dashed lines between markers
+hardly show), and the legend has one entry per network and one per curve kind.
 
 Log axes cannot show 0: values <= 0 are drawn at `LOG_FLOOR` and their hover text says so;
 non-finite values (an overflowing network) are left out and the hover of the last finite
-point says where the overflow starts.
+point says where the overflow starts. Every log axis is `optviz.style.log_axis`.
+
+Text is laid out for the narrowest width a figure is drawn at, with text widths estimated as
+`CHAR_WIDTH_EM` per character (digits 0.64 em, the minus sign 0.84 em): the histograms for
+`MIN_WIDTH` (one of two compare-mode columns on a 1280x720 projector), the full-width figures for
+`LINE_MIN_WIDTH`. Subplot titles are short enough not to overlap; the room for them, for tick
+labels and for axis titles is set in pixels; a figure's title is one line and a long network label
+wraps in its subtitle; the legend sits above the subplot titles, outside the plot.
 
 References:
   cs231n lecture 6, "Training neural networks I" (per-layer activation histograms).
@@ -15,19 +29,95 @@ References:
 from __future__ import annotations
 
 import math
+import textwrap
 from typing import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
 
-from optviz.style import Bar, Figure, Scatter, Style, axis_refs, color, margins, styled_layout, subplot_layout
+from optviz.style import (
+    Bar,
+    Figure,
+    Scatter,
+    Style,
+    axis_refs,
+    color,
+    log_axis,
+    margins,
+    styled_layout,
+    subplot_layout,
+)
 from optviz.layers.results import ActivationCurve, LayersData, LayerStats
 
 LOG_FLOOR = 1e-12
 """Values <= 0 are drawn at this height on log axes (their hover text says so)."""
 
 HISTOGRAM_COLUMNS = 5
-"""Panels per row of the histogram grid (the lecture shows 10 layers as 2 rows of 5)."""
+"""Most panels per row of the histogram grid (the lecture shows 10 layers as 2 rows of 5)."""
+
+MIN_WIDTH = 550
+"""Narrowest width (px) the histograms are laid out for: a compare-mode column at 1280x720."""
+
+LINE_MIN_WIDTH = 800
+"""Narrowest width (px) the full-width figures (stats, saturation, activation) are laid out for."""
+
+LEGEND_WIDTH = 1000
+"""Width (px) at which the line figures' top margin holds their legend without Plotly widening it."""
+
+CHAR_WIDTH_EM = 0.55
+"""Mean glyph width of the figures' text (DejaVu Sans / Arial), in em (as optviz.export._caption)."""
+
+LINE_HEIGHT_EM = 1.25
+"""Height of one line of multi-line text, in em."""
+
+GRID_X_TITLE = "x title"
+"""`name` of the histogram grid's x title (an annotation centred under the grid, as make_subplots' x_title)."""
+
+KIND_COLOR = "#555555"
+"""Colour of the legend's curve-kind entries (solid dL/dz, dashed dL/dW): no network's colour."""
+
+_SYMBOLS = ("circle", "diamond", "square", "triangle-up", "x")
+
+
+def _wrap(text: str, size: float, width: float = MIN_WIDTH - 30) -> str:
+    """`text` broken with "<br>" into lines that fit `width` px at font `size`."""
+    chars = max(12, int(width / (CHAR_WIDTH_EM * size)))
+    return "<br>".join(textwrap.wrap(text, chars, break_long_words=False, break_on_hyphens=False) or [text])
+
+
+def _tick_px(value: float, size: float) -> float:
+    """Estimated width of a tick label ("−1", "0.5") in px: digits 0.64 em, the minus sign 0.84 em."""
+    return sum(0.84 if c == "-" else 0.32 if c == "." else 0.64 for c in f"{value:g}") * size
+
+
+def _network_look(index: int, count: int, style: Style) -> dict:
+    """Line and marker of the index-th of `count` networks (A = 0, B = 1), in its palette colour.
+
+    With two or more, each later network is narrower and drawn on top, with a smaller marker of
+    another symbol: where A and B coincide, A shows as an outline around B.
+    """
+    if count == 1:
+        width, size = style.line_width, style.marker_size
+    else:
+        width = style.line_width * max(0.6, 1.7 - 0.9 * index)
+        size = style.marker_size * max(0.8, 1.5 - 0.6 * index)  # A 1.5x, B 0.9x
+    return dict(line=dict(color=color(index), width=round(width, 2)),
+                marker=dict(color=color(index), size=round(size, 1), symbol=_SYMBOLS[index % len(_SYMBOLS)]),
+                open_width=_open_marker_width(style))
+
+
+def _kind_entry(name: str, style: Style, *, hollow: bool) -> go.Scatter:
+    """A legend entry for a curve kind (no data), in a neutral colour: solid line and filled
+    markers, or (`hollow`) dashed line and open markers."""
+    return Scatter(x=[None], y=[None], mode="lines+markers", name=name, legendgroup="kind " + name, showlegend=True,
+                   line=dict(color=KIND_COLOR, width=style.line_width, dash="dash" if hollow else "solid"),
+                   marker=dict(color=KIND_COLOR, size=style.marker_size, symbol="circle-open" if hollow else "circle",
+                               line=dict(color=KIND_COLOR, width=_open_marker_width(style) if hollow else 0)),
+                   hoverinfo="skip")
+
+
+def _open_marker_width(style: Style) -> float:
+    return round(max(1.5, 0.5 * style.line_width), 2)
 
 
 def _check_series(stats_list: Sequence[LayerStats], labels: Sequence[str]) -> None:
@@ -45,11 +135,6 @@ def _fmt(value: float) -> str:
     if abs(value) < 1e-3 or abs(value) >= 1e4:
         return f"{value:.2e}"
     return f"{value:.3g}"
-
-
-def _brief(value: float) -> str:
-    """Two significant digits ("0.63", "0.00094", "3e-07"), for panel titles."""
-    return f"{value:.2g}" if math.isfinite(value) else "overflow"
 
 
 def _log_values(values: np.ndarray) -> tuple[list[float | None], list[str]]:
@@ -74,7 +159,11 @@ def _linear_values(values: np.ndarray) -> tuple[list[float | None], list[str]]:
     return ys, [_fmt(float(v)) for v in np.asarray(values, dtype=float)]
 
 
-def _line(x, ys, notes, name, what, index, style, *, dash="solid", showlegend=True, group=None):
+def _line(x, ys, notes, name, what, look, *, hollow=False, showlegend=True, group=None):
+    """A network's curve: its colour, width and marker symbol (`look`); `hollow`: dashed with open markers."""
+    marker = dict(look["marker"])
+    if hollow:
+        marker.update(symbol=marker["symbol"] + "-open", line=dict(color=marker["color"], width=look["open_width"]))
     return Scatter(
         x=list(x),
         y=ys,
@@ -82,19 +171,86 @@ def _line(x, ys, notes, name, what, index, style, *, dash="solid", showlegend=Tr
         name=name,
         legendgroup=group or name,
         showlegend=showlegend,
-        line=dict(color=color(index), width=style.line_width, dash=dash),
-        marker=dict(color=color(index), size=style.marker_size),
+        line=dict(look["line"], dash="dash" if hollow else "solid"),
+        marker=marker,
         customdata=[[note] for note in notes],
         hovertemplate=f"<b>{name}</b><br>layer %{{x}}<br>{what}: %{{customdata[0]}}<extra></extra>",
         connectgaps=False,
     )
 
 
+def _layer_ticks(depth: int, panel_px: float, font: float) -> list[int]:
+    """Layer numbers to label on an x axis `panel_px` wide: every step-th (1, 2, 5, ...) layer whose
+    labels do not touch at `font` size; from step 5 on, layer 1 too."""
+    label_px = len(str(depth)) * 0.64 * font + 12
+    per_layer = panel_px / max(depth, 1)
+    for step in (1, 2, 5, 10, 20, 50, 100, 200, 500):
+        ticks = sorted({*range(step, depth + 1, step), *([1] if step >= 5 else [])}) or [1]
+        if all((b - a) * per_layer >= label_px for a, b in zip(ticks, ticks[1:])):
+            return ticks
+    return [1, depth]
+
+
+def _legend_rows(names: Sequence[str], font: float, width: float, item_px: float) -> int:
+    """Rows a horizontal legend of `names` takes `width` px wide (Plotly fills each row in turn)."""
+    rows, used = 1, 0.0
+    for name in names:
+        item = len(name) * CHAR_WIDTH_EM * font + item_px + 10
+        if used and used + item > width:
+            rows, used = rows + 1, 0.0
+        used += item
+    return rows
+
+
+def _row_of_panels(titles: Sequence[str], depth: int, presenter: bool, y_label_em: float,
+                   legend_names: Sequence[str]) -> tuple[dict, dict]:
+    """(layout, what must win over the look) of a row of panels over the layers, with a legend on top.
+
+    Laid out for `LINE_MIN_WIDTH`: the gap between panels holds the next panel's y tick labels
+    (`y_label_em` wide) and y title; the layer ticks are as many as fit; the subplot titles sit
+    above the highest y tick label; the horizontal legend (`legend_names`) sits above the titles,
+    and the top margin holds it as it wraps at `LEGEND_WIDTH` (so Plotly need not widen it and draw twice).
+    """
+    style = Style.for_mode(presenter)
+    font = style.font_size
+    margin = margins(presenter, left=90)
+    plot_px = LINE_MIN_WIDTH - margin["l"] - margin["r"]
+    gap_px = y_label_em * font + 8 + LINE_HEIGHT_EM * font + 10 + 8
+    spacing = round(gap_px / plot_px, 3)
+    columns = len(titles)
+    layout = subplot_layout(1, columns, titles, horizontal_spacing=spacing)
+    panel_px = plot_px * (1 - (columns - 1) * spacing) / columns
+    lift = round(0.6 * font + 2)  # half a tick label: a label at the top of the axis stays below the title
+    for annotation in layout["annotations"]:  # the subplot titles
+        annotation.update(font={**annotation.get("font", {}), "size": font}, yshift=lift)
+    ticks = _layer_ticks(depth, panel_px, font)
+    for col in range(1, columns + 1):
+        x_ref, _ = axis_refs(1, col, columns)
+        layout["xaxis" + x_ref[1:]].update(title=dict(text="layer"), range=[0.5, depth + 0.5], tickmode="array",
+                                           tickvals=ticks)
+    title_px = LINE_HEIGHT_EM * font + lift
+    item_px = 40 if presenter else 30
+    rows = _legend_rows(legend_names, font, LEGEND_WIDTH - margin["l"], item_px)
+    legend_px = rows * 1.3 * font + 26  # Plotly's row height and the legend's padding and border
+    height = (520 if presenter else 440) + round((rows - 1) * 1.3 * font)
+    # Paper-referenced, outside the plot: a legend that wraps to more rows than the margin holds
+    # grows the top margin (Plotly's automargin) and shrinks the plot, so the gap over the
+    # titles keeps 30% to spare.
+    above = 1.3 * (title_px + 10)
+    margin["t"] = math.ceil(above + legend_px + 4)
+    plot_h = height - margin["t"] - margin["b"]
+    legend = dict(orientation="h", x=0.0, xanchor="left", yanchor="bottom", y=round(1 + above / plot_h, 4),
+                  itemwidth=item_px, tracegroupgap=0)
+    return layout, dict(legend=legend, margin=margin, height=height, hovermode="x")
+
+
 def stats_figure(stats_list: Sequence[LayerStats], labels: Sequence[str], presenter: bool = False) -> go.Figure:
     """Per-layer activation mean, activation std (log) and gradient std (log), one colour per configuration.
 
     Panels: mean of h_l; std of h_l (log axis: collapse to 1e-7 is visible); std of the
-    backpropagated signal B dL/dz_l (solid) and of dL/dW_l (dashed), log axis.
+    backpropagated signal B dL/dz_l (solid, filled markers) and of dL/dW_l (dashed, open markers),
+    log axis. The legend has one entry per configuration (colour and marker symbol) and one per
+    gradient kind (line style and marker fill, in grey).
 
     Args:
       stats_list: one LayerStats per configuration (e.g. two inits to compare).
@@ -102,100 +258,198 @@ def stats_figure(stats_list: Sequence[LayerStats], labels: Sequence[str], presen
       presenter: projector sizes.
 
     Returns:
-      A go.Figure with 4 traces per configuration.
+      A go.Figure with 4 traces per configuration, then the two curve-kind legend entries.
     """
     _check_series(stats_list, labels)
     style = Style.for_mode(presenter)
-    layout = subplot_layout(1, 3, ("activation mean", "activation std", "gradient std: dL/dz solid, dL/dW dashed"),
-                            horizontal_spacing=0.1)
+    depth = max(stats.depth for stats in stats_list)
+    # Log-axis labels are up to 3.45 em wide: Plotly draws "10⁻¹²" at 1.25 times the tick font.
+    layout, after = _row_of_panels(("activation mean", "activation std", "gradient std"), depth, presenter, 3.6,
+                                   [*labels, "dL/dz", "dL/dW"])
     traces = []
+    std_drawn, grad_drawn = [], []
     for index, (stats, label) in enumerate(zip(stats_list, labels)):
+        look = _network_look(index, len(stats_list), style)
         layers = stats.layers
+        std, grad, weight_grad = _log_values(stats.std), _log_values(stats.grad_std), _log_values(stats.weight_grad_std)
+        std_drawn += std[0]
+        grad_drawn += grad[0] + weight_grad[0]
         panels = [
             (1, _linear_values(stats.mean), dict(name=label, what="mean of h")),
-            (2, _log_values(stats.std), dict(name=label, what="std of h", showlegend=False)),
-            (3, _log_values(stats.grad_std), dict(name=label, what="std of dL/dz (per example)", showlegend=False)),
-            (3, _log_values(stats.weight_grad_std),
-             dict(name=f"{label}: dL/dW", what="std of dL/dW", dash="dash", showlegend=False, group=label)),
+            (2, std, dict(name=label, what="std of h", showlegend=False)),
+            (3, grad, dict(name=label, what="std of dL/dz (per example)", showlegend=False)),
+            (3, weight_grad, dict(name=f"{label}: dL/dW", what="std of dL/dW", hollow=True, showlegend=False, group=label)),
         ]
         for col, (ys, notes), options in panels:
-            trace = _line(layers, ys, notes, index=index, style=style, **options)
+            trace = _line(layers, ys, notes, look=look, **options)
             trace.xaxis, trace.yaxis = axis_refs(1, col, 3)
             traces.append(trace)
-    depth = max(stats.depth for stats in stats_list)
+    traces += [_kind_entry("dL/dz", style, hollow=False), _kind_entry("dL/dW", style, hollow=True)]
     # Minimum spans, so that sampling noise on a flat curve (e.g. with batch norm) is not zoomed
     # into a jagged line: the mean axis spans at least 0.2, the std axis at least one decade.
     means = np.concatenate([s.mean[np.isfinite(s.mean)] for s in stats_list] or [np.zeros(1)])
     centre = float((means.max() + means.min()) / 2) if means.size else 0.0
     half = max(0.1, float(means.max() - means.min()) / 2 * 1.1) if means.size else 0.1
     # Zeros are drawn at LOG_FLOOR: the range must reach them (a collapsed network B beside a flat A).
-    stds = np.concatenate([np.maximum(s.std[np.isfinite(s.std)], LOG_FLOOR) for s in stats_list] or [np.ones(1)])
-    std_range = None
+    stds = np.asarray([v for v in std_drawn if v is not None], dtype=float)
+    std_range = {}
     if stds.size:
         lo, hi = np.log10(stds.min()), np.log10(stds.max())
         if hi - lo < 1:
             mid = (hi + lo) / 2
-            std_range = [mid - 0.5, mid + 0.5]
-    x_axis = dict(title=dict(text="layer"), **(dict(tickmode="linear", dtick=1) if depth <= 20 else dict(tickmode="auto")))
+            std_range = {"range": [mid - 0.5, mid + 0.5]}
     y_axes = [
         dict(title=dict(text="mean of h"), range=[centre - half, centre + half]),
-        dict(title=dict(text="std of h (log)"), type="log", exponentformat="power", **({"range": std_range} if std_range else {})),
-        dict(title=dict(text="gradient std (log)"), type="log", exponentformat="power"),
+        log_axis([v for v in std_drawn if v is not None], title=dict(text="std of h (log)"), **std_range),
+        log_axis([v for v in grad_drawn if v is not None], title=dict(text="gradient std (log)")),
     ]
     for col, y_axis in enumerate(y_axes, start=1):
-        x_ref, y_ref = axis_refs(1, col, 3)  # "x2" -> layout key "xaxis2"
-        layout["xaxis" + x_ref[1:]].update(x_axis)
+        _, y_ref = axis_refs(1, col, 3)  # "y2" -> layout key "yaxis2"
         layout["yaxis" + y_ref[1:]].update(y_axis)
-    for annotation in layout["annotations"]:  # the subplot titles
-        annotation["font"] = {**annotation.get("font", {}), "size": style.font_size}
-    # Log-axis labels ("10⁻⁵") and the first panel's title need ~86 px (120 presenter).
-    layout = styled_layout(layout, presenter, after=dict(legend=dict(orientation="h", yanchor="bottom", y=1.12, x=0.0),
-                                                         margin={**margins(presenter, left=90), "t": 90}))
+    layout = styled_layout(layout, presenter, after=after)
     # One dict, one constructor: every update_* call costs Plotly a walk over the figure.
     return Figure(data=traces, layout=layout)
 
 
-def histograms_figure(stats: LayerStats, presenter: bool = False, title: str | None = None) -> go.Figure:
+def _short(value: float) -> str:
+    """At most 7 characters, two significant digits: "0.63", "0.0094", "9.4e-5", "1.2e15", "∞"."""
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "\u221e" if value > 0 else "-\u221e"
+    if value == 0:
+        return "0"
+    text = f"{value:.2g}" if 1e-3 <= abs(value) < 100 else f"{value:.1e}"
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        text = f"{mantissa.rstrip('0').rstrip('.')}e{int(exponent)}"
+    return text
+
+
+def _drawn_percent(stats: LayerStats) -> np.ndarray:
+    """(depth, bins) percentages the bars show: for ReLU the entries exactly 0 are taken out of their bin."""
+    percent = 100.0 * np.asarray(stats.histogram, dtype=float)
+    if stats.can_die:
+        edges = np.asarray(stats.histogram_edges, dtype=float)
+        zero_bin = int(np.clip(np.searchsorted(edges, 0.0, side="right") - 1, 0, percent.shape[1] - 1))
+        percent = percent.copy()
+        percent[:, zero_bin] = np.maximum(percent[:, zero_bin] - 100.0 * np.asarray(stats.zero, dtype=float), 0.0)
+    return percent
+
+
+def _panel_notes(stats: LayerStats, i: int) -> list[str]:
+    """What layer i's panel says in red (at most 8 characters a line): exact zeros, entries out of range, NaN."""
+    edges = np.asarray(stats.histogram_edges, dtype=float)
+    notes = []
+    if stats.can_die and stats.zero[i] > 0.005:
+        notes.append(f"{100 * stats.zero[i]:.0f}% = 0")
+    if stats.below_range[i] > 0.005:
+        notes.append(f"{100 * stats.below_range[i]:.0f}% < {edges[0]:g}")
+    if stats.above_range[i] > 0.005:
+        notes.append(f"{100 * stats.above_range[i]:.0f}% > {edges[-1]:g}")
+    if stats.nan_fraction[i] > 0:  # one NaN entry already means the layer overflowed: say so
+        share = 100 * stats.nan_fraction[i]
+        notes.append(f"{share:.0f}% NaN" if share >= 1 else "<1% NaN")
+    return notes
+
+
+def _histogram_grid(depth: int) -> tuple[int, int]:
+    """(rows, columns): at most HISTOGRAM_COLUMNS a row, rows filled evenly (7 layers: 4 + 3)."""
+    rows = math.ceil(depth / HISTOGRAM_COLUMNS)
+    return rows, math.ceil(depth / rows)
+
+
+class _HistogramSizes:
+    """Pixel sizes of the histogram grid in one mode (see `histograms_figure`)."""
+
+    def __init__(self, presenter: bool):
+        style = Style.for_mode(presenter)
+        self.title_font = 16 if presenter else 13  # two-line subplot titles: "layer 10" / "σ 0.0094"
+        self.note_font = 14 if presenter else 12  # "50% = 0" fits the narrowest panel
+        self.title_px = 2 * LINE_HEIGHT_EM * self.title_font
+        self.gap_px = self.title_px + 10  # between rows: the lower row's titles (upper rows show no x labels)
+        self.panel_px = 200 if presenter else 165
+        self.margin = {**margins(presenter, left=60, right=16)}  # right: half the last x tick label
+        self.tick_font = style.font_size
+        # Between columns: room for a panel's last x tick label and the next panel's first ("1" and "−1").
+        plot = MIN_WIDTH - self.margin["l"] - self.margin["r"]
+        self.spacing = round(((_tick_px(1, self.tick_font) + _tick_px(-1, self.tick_font)) / 2 + 4) / plot, 3)
+        self.figure_title_size = style.title_size
+        self.subtitle_size = style.font_size
+
+    def panel_width(self, columns: int, width: float = MIN_WIDTH) -> float:
+        plot = width - self.margin["l"] - self.margin["r"]
+        return plot * (1 - (columns - 1) * self.spacing) / columns
+
+
+def _histogram_ticks(low: float, high: float, panel_px: float, gap_px: float, font: float) -> list[float]:
+    """x tick values for panels `panel_px` wide, `gap_px` apart: the multiples of the smallest step
+    whose labels ("−1", "0.5") touch neither each other nor the next panel's first label."""
+    span = high - low
+    for step in (0.25, 0.5, 1, 2, 4, 5, 10, 20, 50, 100):
+        ticks = [k * step for k in range(math.ceil(low / step - 1e-9), math.floor(high / step + 1e-9) + 1)]
+        if len(ticks) < 2:
+            continue
+        widths = [_tick_px(t, font) for t in ticks]
+        inside = all((b - a) / span * panel_px >= (wa + wb) / 2 + 6
+                     for a, b, wa, wb in zip(ticks, ticks[1:], widths, widths[1:]))
+        # The last label of a panel beside the first of the next one (panels share the x axis).
+        across = (high - ticks[-1] + ticks[0] - low) / span * panel_px + gap_px >= (widths[-1] + widths[0]) / 2 + 4
+        if inside and across:
+            return ticks
+    return [low, high]
+
+
+def histogram_y_top(stats_list: Sequence[LayerStats], presenter: bool = False) -> float:
+    """Top of the % axis shared by the histograms of every network in `stats_list` (A and B):
+    the highest bar of any, plus room above it for the panels' notes."""
+    sizes = _HistogramSizes(presenter)
+    top = max((float(_drawn_percent(s).max()) if s.depth else 0.0) for s in stats_list)
+    lines = max((len(_panel_notes(s, i)) for s in stats_list for i in range(s.depth)), default=0)
+    room = min(0.5, (lines * LINE_HEIGHT_EM * sizes.note_font + 8) / sizes.panel_px) if lines else 0.0
+    return (1.05 * top if top > 0 else 1.0) / (1 - room)
+
+
+def histograms_figure(stats: LayerStats, presenter: bool = False, title: str | None = None, *, subtitle: str | None = None,
+                      index: int = 0, label: str | None = None, y_top: float | None = None) -> go.Figure:
     """One histogram of the activations per layer, shared axes, fixed bins (as in the lecture).
 
     Bars are the percentage of (input, unit) entries in each bin of the activation's fixed
     range (`Activation.histogram_range`); what falls outside the range is written in the
     panel ("3% > 4"). For ReLU the entries exactly 0 (half of them in a healthy layer) are
     not drawn as a bar, which would flatten everything else; the panel says how many there are.
+    Each panel's title is its layer and std ("layer 3" / "σ 0.63"); the hover adds the mean.
 
     Args:
       stats: LayerStats of one configuration.
       presenter: projector sizes.
-      title: optional figure title.
+      title: optional figure title (one short line, e.g. "Activations per layer").
+      subtitle: optional line under it, wrapped to fit `MIN_WIDTH` (e.g. the network's label).
+      index: the configuration's palette colour (network B: 1).
+      label: the configuration's name in the hover text.
+      y_top: top of the % axis; pass `histogram_y_top([A, B])` to both networks' figures so
+        that their shapes compare (default: this network's own).
 
     Returns:
       A go.Figure with one bar trace per layer.
     """
     style = Style.for_mode(presenter)
+    sizes = _HistogramSizes(presenter)
     depth = stats.depth
-    columns = min(HISTOGRAM_COLUMNS, depth)
-    rows = math.ceil(depth / columns)
+    rows, columns = _histogram_grid(depth)
     edges = np.asarray(stats.histogram_edges, dtype=float)
     centres = (edges[:-1] + edges[1:]) / 2
     bin_width = float(edges[1] - edges[0])
-    percent = 100.0 * np.asarray(stats.histogram, dtype=float)
-    zero_apart = stats.can_die
-    zero_bin = int(np.clip(np.searchsorted(edges, 0.0, side="right") - 1, 0, len(centres) - 1))
-    if zero_apart:
-        percent = percent.copy()
-        percent[:, zero_bin] = np.maximum(percent[:, zero_bin] - 100.0 * np.asarray(stats.zero, dtype=float), 0.0)
-    compact = presenter or depth > 10
-    titles = [
-        (f"L{i + 1}: \u03bc {_brief(float(stats.mean[i]))}, \u03c3 {_brief(float(stats.std[i]))}" if compact
-         else f"layer {i + 1}: mean {_brief(float(stats.mean[i]))}, std {_brief(float(stats.std[i]))}")
-        for i in range(depth)
-    ]
-    layout = subplot_layout(rows, columns, titles, shared_xaxes="all", shared_yaxes="all", horizontal_spacing=0.03,
-                            vertical_spacing=min(0.12, 0.5 / rows))
-    note_size = max(10, style.font_size - 3)
+    percent = _drawn_percent(stats)
+    titles = [f"layer {i + 1}<br>\u03c3 {_short(float(stats.std[i]))}" for i in range(depth)]
+    grid_px = rows * sizes.panel_px + (rows - 1) * sizes.gap_px
+    layout = subplot_layout(rows, columns, titles, shared_xaxes="all", shared_yaxes="all",
+                            horizontal_spacing=sizes.spacing,
+                            vertical_spacing=round(sizes.gap_px / grid_px, 4) if rows > 1 else 0.0)
     bars, notes_layout = [], []
+    who = f"{label}<br>" if label else ""
     for i in range(depth):
-        zero_note = f" (+ {100 * stats.zero[i]:.1f}% exactly 0, not drawn)" if zero_apart else ""
+        zero_note = f" (+ {100 * stats.zero[i]:.1f}% exactly 0, not drawn)" if stats.can_die else ""
         x_ref, y_ref = axis_refs(i // columns + 1, i % columns + 1, columns)
         bars.append(
             Bar(
@@ -204,59 +458,75 @@ def histograms_figure(stats: LayerStats, presenter: bool = False, title: str | N
                 width=bin_width,
                 name=f"layer {i + 1}",
                 showlegend=False,
-                marker=dict(color=color(0), line=dict(width=0)),
+                marker=dict(color=color(index), line=dict(width=0)),
                 customdata=np.stack([edges[:-1], edges[1:]], axis=1).tolist(),
                 hovertemplate=(
-                    f"layer {i + 1}<br>h in [%{{customdata[0]:.3g}}, %{{customdata[1]:.3g}}): "
+                    f"{who}layer {i + 1}: mean {_fmt(float(stats.mean[i]))}, std {_fmt(float(stats.std[i]))}<br>"
+                    f"h in [%{{customdata[0]:.3g}}, %{{customdata[1]:.3g}}): "
                     f"%{{y:.2f}}% of entries{zero_note}<extra></extra>"
                 ),
                 xaxis=x_ref,
                 yaxis=y_ref,
             )
         )
-        notes = []
-        if zero_apart and stats.zero[i] > 0.005:
-            notes.append(f"{100 * stats.zero[i]:.0f}% = 0")
-        if stats.below_range[i] > 0.005:
-            notes.append(f"{100 * stats.below_range[i]:.0f}% < {edges[0]:g}")
-        if stats.above_range[i] > 0.005:
-            notes.append(f"{100 * stats.above_range[i]:.0f}% > {edges[-1]:g}")
-        if stats.nan_fraction[i] > 0:  # one NaN entry already means the layer overflowed: say so
-            share = 100 * stats.nan_fraction[i]
-            notes.append(f"{share:.0f}% NaN (overflow)" if share >= 1 else "<1% NaN (overflow)")
+        notes = _panel_notes(stats, i)
         if notes:
             notes_layout.append(
                 dict(
                     text="<br>".join(notes),
                     xref=f"{x_ref} domain",
                     yref=f"{y_ref} domain",
-                    x=0.98,
-                    y=0.95,
+                    x=1.0,
+                    y=1.0,
                     xanchor="right",
                     yanchor="top",
                     align="right",
                     showarrow=False,
-                    font=dict(size=note_size, color="#D00000"),
+                    bgcolor="rgba(255,255,255,0.8)",
+                    font=dict(size=sizes.note_font, color="#D00000"),
                 )
             )
     # The layout is filled in as one dict (like stats_figure): plotly's update_* calls walk the
     # whole figure, 20 axes and 20 annotations, once per call (benchmarks/bench_netstats.py times the builds).
     for annotation in layout.get("annotations", []):  # the subplot titles
-        annotation["font"] = {**annotation.get("font", {}), "size": note_size}
-    layout["annotations"] = layout.get("annotations", []) + notes_layout
-    top = float(percent.max()) if percent.size else 0.0
-    x_range, y_range = [float(edges[0]), float(edges[-1])], [0.0, 1.05 * top if top > 0 else 1.0]
-    for index in range(rows * columns):
-        row, col = index // columns + 1, index % columns + 1
+        annotation["font"] = {**annotation.get("font", {}), "size": sizes.title_font}
+    # One x title for the grid, centred under it below the tick labels (as make_subplots' x_title).
+    x_title = dict(name=GRID_X_TITLE, text=f"activation h ({stats.activation_label})", xref="paper", yref="paper",
+                   x=0.5, y=0.0, xanchor="center", yanchor="top", showarrow=False, font=dict(size=style.font_size),
+                   yshift=-round(8 + 1.3 * sizes.tick_font + 10))
+    layout["annotations"] = layout.get("annotations", []) + notes_layout + [x_title]
+    top = y_top if y_top is not None else histogram_y_top([stats], presenter)
+    x_range, y_range = [float(edges[0]), float(edges[-1])], [0.0, float(top)]
+    plot_px = MIN_WIDTH - sizes.margin["l"] - sizes.margin["r"]
+    ticks = _histogram_ticks(x_range[0], x_range[1], sizes.panel_width(columns), sizes.spacing * plot_px, sizes.tick_font)
+    for cell in range(rows * columns):
+        row, col = cell // columns + 1, cell % columns + 1
         x_ref, y_ref = axis_refs(row, col, columns)
         x_axis, y_axis = layout["xaxis" + x_ref[1:]], layout["yaxis" + y_ref[1:]]
-        x_axis["range"], y_axis["range"] = list(x_range), list(y_range)
-        if row == (depth - col) // columns + 1:  # x title under the last panel of each column
-            x_axis["title"] = {**x_axis.get("title", {}), "text": f"activation h ({stats.activation_label})"}
+        if cell >= depth:  # an empty cell of the last row
+            x_axis["visible"] = y_axis["visible"] = False
+            continue
+        x_axis.update(range=list(x_range), tickmode="array", tickvals=ticks)
+        y_axis["range"] = list(y_range)
+        if cell + columns >= depth:  # the last panel of its column shows the x tick labels
+            x_axis["showticklabels"] = True
         if col == 1:
             y_axis["title"] = {**y_axis.get("title", {}), "text": "% of entries"}
-    layout.update(bargap=0, height=max(300, (300 if presenter else 230) * rows + 80))
-    return Figure(data=bars, layout=styled_layout(layout, presenter, title))
+    margin = dict(sizes.margin)
+    after: dict = {}
+    title_block = 0.0
+    if title or subtitle:
+        # One title line at the top (Plotly misplaces a multi-line title), the subtitle's lines under it.
+        after["title"] = dict(text=title or "", yref="container", y=1.0, yanchor="top", pad=dict(t=8))
+        title_block = 8 + 1.3 * sizes.figure_title_size + 6
+        if subtitle:
+            text = _wrap(subtitle, sizes.subtitle_size)
+            after["title"]["subtitle"] = dict(text=text, font=dict(size=sizes.subtitle_size, color="#333333"))
+            title_block += 8 + (text.count("<br>") + 1) * 1.3 * sizes.subtitle_size
+    margin["t"] = round(title_block + sizes.title_px + 6)
+    layout.update(bargap=0, height=round(margin["t"] + margin["b"] + grid_px), hovermode="closest")
+    after["margin"] = margin
+    return Figure(data=bars, layout=styled_layout(layout, presenter, title, after=after))
 
 
 def saturation_figure(stats_list: Sequence[LayerStats], labels: Sequence[str], presenter: bool = False) -> go.Figure:
@@ -276,13 +546,15 @@ def saturation_figure(stats_list: Sequence[LayerStats], labels: Sequence[str], p
     """
     _check_series(stats_list, labels)
     style = Style.for_mode(presenter)
-    layout = subplot_layout(1, 2, ("saturated activations", "dead units"), horizontal_spacing=0.1)
+    depth = max(stats.depth for stats in stats_list)
+    layout, after = _row_of_panels(("saturated activations", "dead units"), depth, presenter, 2.9, labels)  # "100%"
     traces = []
     for index, (stats, label) in enumerate(zip(stats_list, labels)):
+        look = _network_look(index, len(stats_list), style)
         rule = stats.saturation_rule
         saturated = 100.0 * np.asarray(stats.saturated, dtype=float)
         notes = [f"{v:.1f}% of entries ({rule})" if rule else f"n/a: {stats.activation_label} does not saturate" for v in saturated]
-        trace = _line(stats.layers, saturated.tolist(), notes, label, "saturated", index, style)
+        trace = _line(stats.layers, saturated.tolist(), notes, label, "saturated", look)
         trace.xaxis, trace.yaxis = axis_refs(1, 1, 2)
         traces.append(trace)
         dead = 100.0 * np.asarray(stats.dead, dtype=float)
@@ -290,28 +562,26 @@ def saturation_figure(stats_list: Sequence[LayerStats], labels: Sequence[str], p
             f"{v:.1f}% of units are 0 on every input" if stats.can_die else f"n/a: {stats.activation_label} units cannot die"
             for v in dead
         ]
-        trace = _line(stats.layers, dead.tolist(), notes, label, "dead", index, style, showlegend=False)
+        trace = _line(stats.layers, dead.tolist(), notes, label, "dead", look, showlegend=False)
         trace.xaxis, trace.yaxis = axis_refs(1, 2, 2)
         traces.append(trace)
-    depth = max(stats.depth for stats in stats_list)
-    for col, y_title in enumerate(["saturated (% of inputs x units)", "dead (% of units)"], start=1):
-        x_ref, y_ref = axis_refs(1, col, 2)
-        layout["xaxis" + x_ref[1:]].update(title=dict(text="layer"), **(dict(tickmode="linear", dtick=1) if depth <= 20
-                                                                          else dict(tickmode="auto")))
+    for col, y_title in enumerate(["saturated (% of entries)", "dead (% of units)"], start=1):
+        _, y_ref = axis_refs(1, col, 2)
         layout["yaxis" + y_ref[1:]].update(range=[-3, 103], ticksuffix="%", title=dict(text=y_title))
-    for annotation in layout["annotations"]:  # the subplot titles
-        annotation["font"] = {**annotation.get("font", {}), "size": style.font_size}
-    layout = styled_layout(layout, presenter, after=dict(legend=dict(orientation="h", yanchor="bottom", y=1.12, x=0.0),
-                                                         margin=dict(t=90)))
+    layout = styled_layout(layout, presenter, after=after)
     return Figure(data=traces, layout=layout)  # one dict, one constructor (see stats_figure)
 
 
-def activation_figure(curve: ActivationCurve, presenter: bool = False) -> go.Figure:
+def activation_figure(curve: ActivationCurve, presenter: bool = False, *, network: str | None = None) -> go.Figure:
     """The activation f(z) and its derivative f'(z), saturated regions shaded.
+
+    f is drawn in network A's colour; f' is dashed, thinner and in a neutral grey (the colours of
+    this page name networks), on top, so that it shows where it meets f (ReLU for z < 0).
 
     Args:
       curve: the sampled function (optviz.layers.compute.activation_curve).
       presenter: projector sizes.
+      network: whose activation it is, said in the title in compare mode: "A" or "A and B".
 
     Returns:
       A go.Figure with two traces, f (solid) and f' (dashed).
@@ -323,7 +593,7 @@ def activation_figure(curve: ActivationCurve, presenter: bool = False) -> go.Fig
                 line=dict(color=color(0), width=style.line_width),
                 hovertemplate="z = %{x:.2f}<br>f(z) = %{y:.3f}<extra></extra>"),
         Scatter(x=z.tolist(), y=slopes.tolist(), mode="lines", name="f'(z) (local gradient)",
-                line=dict(color=color(1), width=style.line_width, dash="dash"),
+                line=dict(color=KIND_COLOR, width=round(0.7 * style.line_width, 2), dash="dash"),
                 hovertemplate="z = %{x:.2f}<br>f'(z) = %{y:.3f}<extra></extra>"),
     ]
     layout: dict = dict(xaxis=dict(title=dict(text="pre-activation z"), range=[math.floor(z[0]), math.ceil(z[-1])], zeroline=True),
@@ -335,10 +605,19 @@ def activation_figure(curve: ActivationCurve, presenter: bool = False) -> go.Fig
                             for x0, x1 in curve.saturated]
         layout["annotations"] = [dict(text=f"shaded: saturated ({curve.rule})", xref="paper",
                                       yref="paper", x=0.01, y=0.99, xanchor="left", yanchor="top", showarrow=False,
-                                      font=dict(size=max(10, style.font_size - 2)))]
-    layout = styled_layout(layout, presenter, f"{curve.label}: f(z) and f'(z)",
-                           after=dict(legend=dict(orientation="h", x=1.0, xanchor="right", y=1.02, yanchor="bottom"),
-                                      margin=dict(t=110 if presenter else 80)))
+                                      bgcolor="rgba(255,255,255,0.8)", font=dict(size=max(10, style.font_size - 2)))]
+    title = f"{curve.label}: f(z) and f'(z)"
+    if network:
+        title += f" \u2014 network{'s' if ' and ' in network else ''} {network}"
+    # Title on the first line, legend (one row) under it, on top of the plot.
+    title_px = LINE_HEIGHT_EM * style.title_size
+    legend_px = 1.3 * style.font_size + 26
+    layout = styled_layout(layout, presenter, title,
+                           after=dict(title=dict(yref="container", y=1.0, yanchor="top", pad=dict(t=8)),
+                                      legend=dict(orientation="h", x=0.0, xanchor="left", y=1.0, yanchor="bottom",
+                                                  itemwidth=40 if presenter else 30),
+                                      height=520 if presenter else 440,
+                                      margin={**margins(presenter, left=80), "t": round(8 + title_px + legend_px + 10)}))
     return Figure(data=traces, layout=layout)  # one dict, one constructor (see stats_figure)
 
 
@@ -367,7 +646,10 @@ def build_figure(name: str, scene, data: LayersData, *, presenter: bool = False)
         return stats_figure(stats, labels, presenter=presenter)
     if name in ("histograms", "histograms_b"):
         which = 0 if name == "histograms" else 1
-        return histograms_figure(stats[which], presenter=presenter, title=f"Activations per layer — {labels[which]}")
+        # One % axis for A and B, so that their shapes compare side by side.
+        return histograms_figure(stats[which], presenter=presenter, title="Activations per layer", subtitle=labels[which],
+                                 index=which, label=labels[which], y_top=histogram_y_top(stats, presenter))
     if name == "saturation":
         return saturation_figure(stats, labels, presenter=presenter)
-    return activation_figure(data.curve, presenter=presenter)
+    network = None if scene.b is None else ("A and B" if scene.b.activation == scene.a.activation else "A")
+    return activation_figure(data.curve, presenter=presenter, network=network)
