@@ -69,6 +69,8 @@ class Lesson:
       text: two or three sentences in the lecture's terms.
       look_for: what to point at on the figure.
       make_scene: builds the scene (a fresh value each call).
+      about: the link keys that say what the lesson is about (default: its page's
+        `lesson_about`); a scene with other values there is no longer the lesson's.
     """
 
     key: str
@@ -77,6 +79,7 @@ class Lesson:
     text: str
     look_for: str
     make_scene: Callable[[], Any]
+    about: tuple[str, ...] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {"key": self.key, "title": self.title, "page": self.page, "text": self.text,
@@ -107,6 +110,9 @@ class Page:
         tests, benchmarks and the load test move them).
       has_figure: (name, scene) -> whether the scene draws that figure (e.g. B's histograms only
         when comparing); every figure by default.
+      lesson_about: the link keys that say what a lesson of this page is about (the surface and
+        the optimizers; the networks' activations and inits): a student who changes those has
+        left the lesson, one who moves a learning rate is still in it.
     """
 
     key: str
@@ -128,6 +134,7 @@ class Page:
     widget_prefix: str
     key_controls: tuple[tuple[str, str], ...] = ()
     has_figure: Callable[[str, Any], bool] = field(default=lambda name, scene: True)
+    lesson_about: tuple[str, ...] = ()
 
     def __post_init__(self):
         if not self.figures:

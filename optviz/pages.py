@@ -32,9 +32,21 @@ def resolve_lesson(name: str) -> Lesson:
         raise ValueError(f"unknown scene {name!r}; choose one of: {', '.join(LESSONS)}") from None
 
 
+def lesson_applies(lesson: Lesson, query: Mapping[str, Any]) -> bool:
+    """Whether a scene's link still shows what `lesson` is about: its `about` keys (by default its
+    page's `lesson_about`) have the lesson's own values."""
+    about = lesson.about if lesson.about is not None else PAGES[lesson.page].lesson_about
+    own, given = lesson.make_scene().to_query(), flat_query(query)
+    return all(given.get(key) == own.get(key) for key in about)
+
+
 def lesson_aware(from_query: Callable[[Mapping[str, Any]], tuple[Any, list[str]]],
                  page: str) -> Callable[[Mapping[str, Any]], tuple[Any, list[str]]]:
-    """Wrap a page's from_query so `?scene=KEY` loads that lesson (other parameters override it)."""
+    """Wrap a page's from_query so `?scene=KEY` loads that lesson (other parameters override it).
+
+    A link whose own keys change what the lesson is about (`lesson_applies`: another surface or
+    other optimizers) is read without the lesson: its scene is the link's alone.
+    """
 
     def read(query: Mapping[str, Any]) -> tuple[Any, list[str]]:
         key = flat_query(query).get("scene")
@@ -47,6 +59,8 @@ def lesson_aware(from_query: Callable[[Mapping[str, Any]], tuple[Any, list[str]]
         lesson_query = LESSONS[key].make_scene().to_query()
         user = {k: v for k, v in query.items() if k != "scene"}
         merged = {**lesson_query, **user}
+        if not lesson_applies(LESSONS[key], merged):
+            return from_query(user)
         scene, notices = from_query(merged)
         # The link's own keys may make some of the lesson's irrelevant (opt=adam drops the lesson's
         # sgd.*, compare=false its b.*): those go silently, a notice would blame the link for them.

@@ -7,7 +7,7 @@ from optviz.layers.compute import compute, descriptions
 from optviz.layers.network import NetworkConfig, layer_stats
 from optviz.layers.page import PAGE
 from optviz.ui.exports import export_menu, scene_file_controls
-from optviz.ui.page import chart, draw_views, lesson_banner, scene_page, show_notices
+from optviz.ui.page import chart, draw_views, lesson_banner, page_title, scene_page, show_notices
 
 
 @st.cache_data(max_entries=32, show_spinner="Computing the network…")
@@ -16,26 +16,26 @@ def computed(config: NetworkConfig):  # per network: changing B leaves A's entry
 
 
 scene, notices, load, presenter = scene_page(PAGE, controls)
-st.title(PAGE.title)
-st.caption("Forward: how activations evolve layer by layer. Backward: how gradients reach each layer. "
-           "Inputs are N(0, 1); no biases, as in the lecture.")
+page_title(PAGE, "Forward: how activations evolve layer by layer. Backward: how gradients reach each layer. "
+                 "Inputs are N(0, 1); no biases, as in the lecture.")
 show_notices(notices)
-lesson_banner(PAGE)
+lesson_banner(PAGE, scene)
 
 stats = [computed(config) for _, config in scene.networks]
-for (label, sentences), s in zip(descriptions(scene, stats), stats):
-    st.markdown(f"**{label}**: " + "; ".join(sentences) + ".")
-    if s.identical.any():
-        layers = ", ".join(str(i) for i in s.layers[s.identical])
-        st.warning(f"**Units identical** ({label}) in layer(s) {layers}: every unit computes the same function, "
-                   "so the layer is worth one unit.", icon="🟰")
+with st.container(key="descriptions"):  # what the numbers show, one compact line per network
+    for (label, sentences), s in zip(descriptions(scene, stats), stats):
+        identical = ""
+        if s.identical.any():
+            layers = ", ".join(str(i) for i in s.layers[s.identical])
+            identical = f" 🟰 **:orange[Units identical]** in layer(s) {layers}: each layer is worth one unit."
+        st.markdown(f"**{label}**: " + "; ".join(sentences) + "." + identical)
 data = compute(scene, stats)
 exportable = PAGE.exportable(scene, data)
 
 
 def draw_figure(name: str) -> None:
-    export_menu(PAGE, exportable, name, scene.a.activation)
     chart(PAGE.build_figure(name, scene, data, presenter=presenter), key=name)
+    export_menu(PAGE, exportable, name, scene.a.activation)  # below: the figure comes first on the screen
 
 
 draw_views(PAGE, scene, draw_figure)

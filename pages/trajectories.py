@@ -9,7 +9,8 @@ from optviz.trajectories.compute import compute, stop_messages
 from optviz.trajectories.page import PAGE
 from optviz.trajectories.scene import optimizer_of
 from optviz.ui.exports import export_menu, scene_file_controls
-from optviz.ui.page import chart, draw_views, lesson_banner, request_scene, scene_page, selected_point, show_notices
+from optviz.ui.page import (chart, draw_views, lesson_banner, page_title, request_scene, scene_page, selected_point,
+                            show_notices)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -19,10 +20,9 @@ def computed(scene):
 
 scene, notices, load, presenter = scene_page(PAGE, controls)
 surface = SURFACES[scene.surface]
-st.title(PAGE.title)
-st.caption(surface.lesson)
+page_title(PAGE, surface.lesson)
 show_notices(notices)
-lesson_banner(PAGE)
+lesson_banner(PAGE, scene)
 if not scene.optimizers:
     st.info("Choose at least one optimizer in the controls to draw its path.")
 
@@ -33,9 +33,9 @@ for kind, message in stop_messages(scene, data.results, data.view):
 
 
 def draw_figure(name: str) -> None:
-    export_menu(PAGE, exportable, name, scene.surface)
     if name != "contour":
         chart(PAGE.build_figure(name, scene, data, presenter=presenter), key=name)
+        export_menu(PAGE, exportable, name, scene.surface)  # below: the figure comes first on the screen
         return
     # Keyed by the start point: each new start gets a fresh selection state, so a click always
     # counts (also on the point clicked last), and an applied click is not applied again.
@@ -43,6 +43,7 @@ def draw_figure(name: str) -> None:
     with st.container(key="contour"):  # a stable handle for the page's CSS and tests
         event = chart(PAGE.build_figure(name, scene, data, presenter=presenter, clickable=True),
                       key=f"contour@{x0:.6g},{y0:.6g}", on_select="rerun", selection_mode="points")
+    export_menu(PAGE, exportable, name, scene.surface)
     clicked = selected_point(event)
     if clicked and scene.with_start(*clicked) != scene:
         request_scene(PAGE.state_key, scene.with_start(*clicked))

@@ -83,9 +83,9 @@ def test_bad_link_values_get_a_notice():
 def test_units_identical_indicator():
     at = page({"scene": "constant_init", "width": "50", "batch": "100"})
     assert not at.exception
-    assert any("Units identical" in w.value for w in at.warning)
+    assert any("Units identical" in m.value and "layer(s) 1, 2, 3" in m.value for m in at.markdown)
     at = page({"width": "50", "batch": "100"})
-    assert not any("Units identical" in w.value for w in at.warning)
+    assert not any("Units identical" in m.value for m in at.markdown)
 
 
 def test_a_lesson_of_the_other_page_is_refused_with_a_notice():

@@ -80,7 +80,7 @@ def test_typed_learning_rate_is_used_exactly():
     at = page({"opt": "sgd"})
     at.number_input(key="traj.sgd.learning_rate#typed").set_value(0.0123).run()
     assert at.query_params["sgd.learning_rate"] == "0.0123"
-    assert at.select_slider(key="traj.sgd.learning_rate").value == pytest.approx(0.012)
+    assert at.select_slider(key="traj.sgd.learning_rate").value == 0.0123  # the slider shows it, not 0.012
 
 
 @pytest.mark.parametrize("optimizer", list(OPTIMIZERS))
@@ -176,3 +176,15 @@ def test_add_another_copy_adds_a_path_up_to_the_cap():
     at.selectbox(key="traj.copy").set_value("adam").run()
     assert not at.exception and len(at.multiselect(key="traj.optimizers").value) == 12
     assert any("At most 12 paths" in w.value for w in at.warning)
+
+
+def test_a_typed_learning_rate_is_what_the_slider_shows():
+    # 1.9 is just under SGD's stability limit 2 on the ravine: the slider must not round it to 2.
+    at = page({"scene": "sgd_zigzag"})
+    assert at.query_params["sgd.learning_rate"] == "1.9"
+    slider = at.select_slider(key="traj.sgd.learning_rate")
+    assert slider.value == 1.9 and at.number_input(key="traj.sgd.learning_rate#typed").value == 1.9
+    at.number_input(key="traj.sgd.learning_rate#typed").set_value(0.37).run()
+    assert at.select_slider(key="traj.sgd.learning_rate").value == 0.37 and at.query_params["sgd.learning_rate"] == "0.37"
+    at.select_slider(key="traj.sgd.learning_rate").set_value(0.5).run()
+    assert at.number_input(key="traj.sgd.learning_rate#typed").value == 0.5 and at.query_params["sgd.learning_rate"] == "0.5"

@@ -210,6 +210,79 @@ def test_presenter_mode_hides_the_sidebar_and_enlarges_figure_and_fonts(browser,
     page.assert_healthy()
 
 
+PROJECTOR = {"width": 1280, "height": 720}
+# The main chart's plotting area (the union of its subplots' axes rectangles) in viewport pixels,
+# and the chart's own width.
+_PLOT_AREA_JS = """(sel) => {
+  const gd = document.querySelector(sel), r = gd.getBoundingClientRect(), l = gd._fullLayout;
+  const xs = Object.keys(l).filter(k => /^xaxis\\d*$/.test(k)).map(k => l[k]);
+  const ys = Object.keys(l).filter(k => /^yaxis\\d*$/.test(k)).map(k => l[k]);
+  const left = Math.min(...xs.map(a => a._offset)), right = Math.max(...xs.map(a => a._offset + a._length));
+  const top = Math.min(...ys.map(a => a._offset)), bottom = Math.max(...ys.map(a => a._offset + a._length));
+  return {top: r.top + top, height: bottom - top, left: r.left + left, width: right - left, chart: r.width};
+}"""
+
+
+def _wordiest_lesson(page_key: str):
+    from optviz.pages import PAGES
+
+    return max(PAGES[page_key].lessons, key=lambda lesson: len(lesson.text) + len(lesson.look_for))
+
+
+def _first_screen_cases():
+    cases = []
+    for spec in chart_pages():
+        for query, what in (({}, "default"), ({"scene": _wordiest_lesson(spec.name).key}, "wordiest-lesson")):
+            for presenter in (False, True):
+                cases.append(pytest.param(spec, query, presenter, id=f"{spec.name}-{what}-{'presenter' if presenter else 'screen'}"))
+    return cases
+
+
+@pytest.mark.parametrize("spec, query, presenter", _first_screen_cases())
+def test_the_main_figure_is_on_the_first_screen_of_a_projector(browser, spec: PageSpec, query: dict, presenter: bool):
+    """At 1280x720 at least two-thirds of the main chart's plotting area is visible without scrolling,
+    with the page's wordiest lesson too, in both modes; the pages stay reachable in presenter mode."""
+    page = browser.new_page()
+    page.page.set_viewport_size(PROJECTOR)
+    page.goto(spec.path, {**query, **({"presenter": "1"} if presenter else {})}, charts=spec.charts, ready=spec.ready)
+    page.page.wait_for_timeout(300)  # plotly's last relayout
+    area = page.page.evaluate(_PLOT_AREA_JS, page.chart_selector(spec.main_chart))
+    visible = max(0.0, min(area["top"] + area["height"], PROJECTOR["height"]) - max(area["top"], 0.0))
+    assert visible >= 2 / 3 * area["height"], f"{visible:.0f} of {area['height']:.0f} px of the plot on the first screen"
+    assert area["width"] >= 0.6 * area["chart"], area  # and it uses the chart's width
+    if query:
+        assert page.page.get_by_test_id("stAlert").filter(has_text=_wordiest_lesson(spec.name).title).count() == 1
+    if presenter:  # the sidebar is hidden: every page is one click away in the top bar
+        for other in chart_pages():
+            if other is not spec:
+                assert page.page.get_by_role("link", name=other.heading).is_visible()
+    page.assert_healthy()
+
+
+def test_compare_mode_subplot_titles_never_overlap(browser):
+    """The histograms of A and B side by side at 1280x720: no two subplot titles' boxes overlap."""
+    from optviz.pages import LESSONS
+
+    lesson = next(lesson for lesson in LESSONS.values() if lesson.page == "layers" and "b.activation" in lesson.make_scene().to_query())
+    spec = next(s for s in chart_pages() if s.name == "layers")
+    for presenter in (False, True):
+        page = browser.new_page()
+        page.page.set_viewport_size(PROJECTOR)
+        query = {"scene": lesson.key, "view": "2", **({"presenter": "1"} if presenter else {})}
+        page.goto(spec.path, query, charts=2, ready=".st-key-histograms_b .js-plotly-plot")
+        page.page.wait_for_timeout(300)
+        boxes = page.page.evaluate("""() => [...document.querySelectorAll('.js-plotly-plot')].map(gd =>
+            [...gd.querySelectorAll('.annotation-text, .g-xtitle text, .g-ytitle text, .gtitle')].map(el => {
+                const r = el.getBoundingClientRect(); return [el.textContent, r.left, r.top, r.right, r.bottom]; }))""")
+        assert len(boxes) == 2 and all(len(b) >= 10 for b in boxes), boxes
+        for chart in boxes:
+            for i, (text_a, *a) in enumerate(chart):
+                for text_b, *b in chart[i + 1:]:
+                    overlap = min(a[2], b[2]) - max(a[0], b[0]) > 1 and min(a[3], b[3]) - max(a[1], b[1]) > 1
+                    assert not overlap, f"{'presenter' if presenter else 'screen'}: {text_a!r} overlaps {text_b!r}"
+        page.assert_healthy()
+
+
 @pytest.mark.parametrize("presenter", [False, True], ids=["screen", "presenter"])
 @pytest.mark.parametrize("spec", chart_pages(), ids=str)
 def test_main_chart_margins_already_hold_its_labels(browser, spec: PageSpec, presenter: bool):

@@ -57,4 +57,5 @@ PAGE = Page(
     widget_prefix="lay.",
     key_controls=(("Gain", "gain"),),
     has_figure=has_figure,
+    lesson_about=("activation", "init", "batchnorm", "compare", "b.activation", "b.init", "b.batchnorm"),
 )

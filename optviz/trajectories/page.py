@@ -45,4 +45,5 @@ PAGE = Page(
     state_key="trajectory_scene",
     widget_prefix="traj.",
     key_controls=(("Rotation angle (deg)", "angle"), ("Condition number κ", "condition_number")),
+    lesson_about=("surface", "opt"),
 )

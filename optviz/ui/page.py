@@ -77,20 +77,72 @@ def publish_scene(page_key: str, scene: Any, query: Mapping[str, str], presenter
         st.query_params.from_dict(wanted)
 
 
-def presenter_toggle() -> bool:
+def presenter_toggle(container: Any = None) -> bool:
     """The presenter-mode switch (kept in the URL as presenter=1 and across pages)."""
     if "presenter" not in st.session_state:
         st.session_state["presenter"] = parse_bool(st.query_params.get("presenter", False)) is True
     st.session_state["presenter"] = st.session_state["presenter"]  # keep the value when switching pages
-    return st.toggle("Presenter mode", key="presenter", help="Large fonts and thick lines for the projector; controls move into a menu.")
+    return (container or st).toggle("Presenter mode", key="presenter",
+                                    help="Large fonts and thick lines for the projector; controls move into a menu.")
 
 
-def apply_presenter_css(presenter: bool) -> None:
-    if presenter:
-        # The sidebar (navigation, controls) is hidden: the controls live in the page's menu.
-        st.html("<style>.block-container{padding-top:1.2rem;max-width:100%} h1, h1 span{font-size:3.4rem !important}"
-                " [data-testid=stMarkdownContainer] p{font-size:1.3rem}"
-                " section[data-testid=stSidebar], [data-testid=stSidebarCollapsedControl]{display:none}</style>")
+# The page's look: little space above the content, a compact title, and in presenter mode
+# larger text and no sidebar (its navigation and controls move into the top bar), so that the
+# main figure is on the first screen of a 1280x720 projector (tests/test_browser.py checks it).
+_CSS = (".block-container{padding-top:2.6rem;padding-bottom:2rem}"
+        " [data-testid=stMain] h1{font-size:2rem;padding:0 0 0.2rem 0}"
+        " [data-testid=stMain] [data-testid=stAlert] p{margin-bottom:0.2rem}"
+        " [data-testid=stMain] [data-testid=stAlertContainer]{padding:0.55rem 0.9rem}"
+        " .st-key-ov-topbar [data-testid=stPageLink] a{padding:0.2rem 0.5rem}")
+_PRESENTER_CSS = (".block-container{padding-top:2.4rem;max-width:100%}"
+                  " [data-testid=stMain] h1, [data-testid=stMain] h1 span{font-size:1.7rem !important;padding:0}"
+                  " [data-testid=stMarkdownContainer] p{font-size:1.3rem}"
+                  " [data-testid=stMain] [data-testid=stAlert] p{font-size:1.12rem}"
+                  " [data-testid=stMain] [data-testid=stCaptionContainer]{font-size:1.05rem}"
+                  " .st-key-descriptions [data-testid=stMarkdownContainer] p{font-size:1.05rem;margin-bottom:0}"
+                  " section[data-testid=stSidebar], [data-testid=stSidebarCollapsedControl]{display:none}")
+
+
+def apply_page_css(presenter: bool) -> None:
+    """The page's CSS (see _CSS), for the screen or the projector."""
+    st.html(f"<style>{_CSS}{_PRESENTER_CSS if presenter else ''}</style>")
+
+
+def top_bar(page: Page) -> tuple[bool, Any]:
+    """The presenter switch, the controls' container and, in presenter mode, the page navigation.
+
+    Returns (presenter, box): in presenter mode the sidebar is hidden, so the switch, a "⚙ Controls"
+    menu and a link to every page sit in one row at the top; otherwise the switch and the controls
+    are in the sidebar, under its navigation.
+    """
+    from optviz.pages import PAGES
+
+    if "presenter" not in st.session_state:
+        st.session_state["presenter"] = parse_bool(st.query_params.get("presenter", False)) is True
+    if not st.session_state["presenter"]:
+        presenter = presenter_toggle(st.sidebar)
+        apply_page_css(False)
+        return presenter, st.sidebar
+    bar = st.container(key="ov-topbar", horizontal=True, vertical_alignment="center", gap="small")
+    presenter = presenter_toggle(bar)
+    apply_page_css(True)
+    box = bar.popover("⚙ Controls")
+    bar.page_link("pages/home.py", label="Home", icon="🏠")
+    for other in PAGES.values():
+        if other.key == page.key:  # the page's own title, in the bar: the figure needs the height
+            bar.markdown(f"# {other.icon} {other.title}")
+        else:
+            bar.page_link(other.script, label=other.title, icon=other.icon)
+    return presenter, box
+
+
+def page_title(page: Page, subtitle: str = "") -> None:
+    """The page's title (compact) and one line under it; in presenter mode the title is in the top
+    bar (see top_bar), so only the line is shown."""
+    if not st.session_state.get("presenter"):
+        st.title(page.title, anchor=False)
+    if subtitle:
+        st.caption(subtitle)
 
 
 def show_notices(notices: Sequence[str]) -> None:
@@ -150,12 +202,32 @@ def lesson_picker(page: Page, container=None) -> None:
                 request_scene(page.state_key, lesson.make_scene())
 
 
-def lesson_banner(page: Page) -> None:
-    """The active lesson's title, text and what to look at (until the user changes the scene)."""
+def active_lesson(page: Page) -> Any:
+    """The lesson this page shows (chosen by a button or a lesson link), or None."""
     key = st.session_state.get(page.state_key + ".lesson")
-    lesson = next((lesson for lesson in page.lessons if lesson.key == key), None)
-    if lesson is not None:
-        st.info(f"**{lesson.title}.** {lesson.text}\n\n👀 *{lesson.look_for}*", icon="📚")
+    return next((lesson for lesson in page.lessons if lesson.key == key), None)
+
+
+def lesson_banner(page: Page, scene: Any) -> None:
+    """The active lesson's title, text and what to look at, compact, above the figure.
+
+    It stays while the student explores what the lesson invites (a learning rate, a start): then
+    it says that the scene was changed and offers the lesson's own scene back. A change of what
+    the lesson is about (the surface, the optimizers) ends the lesson (see scene_page).
+    """
+    lesson = active_lesson(page)
+    if lesson is None:
+        return
+    lesson_scene = lesson.make_scene()
+    text = f"**{lesson.title}.** {lesson.text} 👀 *{lesson.look_for}*"
+    if scene.to_query() == lesson_scene.to_query():
+        st.info(text, icon="📚")
+        return
+    left, right = st.columns([6, 1], vertical_alignment="center")
+    left.info(text + "\n\n✏️ *You changed the lesson's scene: the text describes the lesson's own settings.*", icon="📚")
+    if right.button("↺ Lesson", key=f"{page.state_key}.lesson_reset", help="Back to the lesson's own scene",
+                    width="stretch"):
+        request_scene(page.state_key, lesson_scene)
 
 
 def init_view(labels: Sequence[str], key: str, load: bool) -> None:
@@ -198,7 +270,7 @@ def scene_page(page: Page, controls: ModuleType) -> tuple[Any, list[str], bool, 
         `controls(scene, container) -> scene` renders the widgets, `WIDGET_KEY` is one of their
         keys (see incoming_scene).
     """
-    from optviz.pages import lesson_aware
+    from optviz.pages import lesson_applies, lesson_aware
 
     lesson_key = page.state_key + ".lesson"
     labels, view_key = [view.label for view in page.views], page.widget_prefix + "view"
@@ -209,14 +281,12 @@ def scene_page(page: Page, controls: ModuleType) -> tuple[Any, list[str], bool, 
         wanted = st.query_params.get("scene")
         if any(lesson.key == wanted for lesson in page.lessons):
             st.session_state[lesson_key] = wanted
-    presenter = presenter_toggle()
-    apply_presenter_css(presenter)
-    box = st.popover("⚙ Controls") if presenter else st.sidebar
+    presenter, box = top_bar(page)
     lesson_picker(page, box)
-    previous = scene
     scene = controls.controls(scene, box)
-    if scene != previous and not load:
-        st.session_state.pop(lesson_key, None)  # the user changed the lesson's scene: free play
+    lesson = active_lesson(page)
+    if lesson is not None and not lesson_applies(lesson, scene.to_query()):
+        st.session_state.pop(lesson_key, None)  # another surface or other optimizers: free play
     query = scene.to_query() | ({"scene": st.session_state[lesson_key]} if st.session_state.get(lesson_key) else {})
     init_view(labels, view_key, load)
     publish_scene(page.state_key, scene, query | view_query(labels, view_key), presenter)

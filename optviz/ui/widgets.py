@@ -28,8 +28,10 @@ def log_grid(param: Param) -> list[float]:
     return sorted(stops)
 
 
-def _nearest(grid: Sequence[float], value: float) -> float:
-    return min(grid, key=lambda g: abs(math.log10(g) - math.log10(max(value, 1e-300))))
+def _log_options(param: Param, value: float) -> list[float]:
+    """The log slider's stops with `value` among them, so the slider shows a typed 1.9 as 1.9, not
+    as the nearest stop (2 would read as past the stability limit of a ravine)."""
+    return sorted({*log_grid(param), float(value)})
 
 
 def _linear_step(param: Param) -> float:
@@ -39,9 +41,9 @@ def _linear_step(param: Param) -> float:
 
 def set_widget_value(param: Param, key: str, value: Any) -> None:
     """Write `value` into the widget state of `param` (before the widget renders)."""
-    if param.kind == "float" and param.log:
+    if param.kind == "float" and param.log:  # the slider shows the exact value (see _log_options)
         st.session_state[key + TYPED] = float(value)
-        st.session_state[key] = _nearest(log_grid(param), float(value))
+        st.session_state[key] = float(value)
     elif param.kind == "float":
         st.session_state[key] = float(value)
     elif param.kind == "int":
@@ -76,16 +78,17 @@ def param_widget(param: Param, key: str, fallback: Any, container=None) -> Any:
             return int(box.number_input(label, min_value=int(param.min), max_value=int(param.max), step=1, key=key, help=help_text))
         return int(box.slider(label, min_value=int(param.min), max_value=int(param.max), step=1, key=key, help=help_text))
     if param.log:
-        grid = log_grid(param)
-
         def slid():
             st.session_state[key + TYPED] = float(st.session_state[key])
 
         def typed():
-            st.session_state[key] = _nearest(grid, float(st.session_state[key + TYPED]))
+            st.session_state[key] = float(st.session_state[key + TYPED])
 
+        if st.session_state.get(key) != st.session_state[key + TYPED]:  # e.g. a value typed before this run
+            st.session_state[key] = float(st.session_state[key + TYPED])
         left, right = box.columns([3, 2], vertical_alignment="bottom")
-        left.select_slider(label, options=grid, key=key, help=help_text, on_change=slid, format_func=lambda v: f"{v:g}")
+        left.select_slider(label, options=_log_options(param, st.session_state[key]), key=key, help=help_text,
+                           on_change=slid, format_func=lambda v: f"{v:g}")
         right.number_input(f"{param.label} value", min_value=float(param.min), max_value=float(param.max),
                            key=key + TYPED, on_change=typed, format="%.6g", step=None, label_visibility="collapsed",
                            help=f"Type an exact value ({param.min:g} to {param.max:g}).")

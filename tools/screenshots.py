@@ -1,0 +1,94 @@
+"""Screenshots of optviz as the class sees it: every page and lesson at projector and laptop sizes.
+
+Starts the app (or uses --url), opens each (page, link) in headless Chromium at each viewport, in
+normal and presenter mode, waits for the charts, and saves what is on the first screen (PNG) plus
+a JSON line per shot with where the main chart's plotting area lies. Look at them before a release.
+
+    .venv/bin/python tools/screenshots.py OUT_DIR [--viewports 1280x720,1600x1000] [--lessons] [--url URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT))
+
+from browser_support import PLOT, Browser, app_pages  # noqa: E402
+from harness import AppServer  # noqa: E402
+
+# The main chart's plotting area (the rectangle of its first x/y axes) in viewport pixels.
+PLOT_AREA_JS = """(sel) => {
+  const gd = document.querySelector(sel);
+  if (!gd || !gd._fullLayout) return null;
+  const r = gd.getBoundingClientRect(), l = gd._fullLayout, xa = l.xaxis, ya = l.yaxis;
+  if (!xa || !ya) return {x: r.left, y: r.top, width: r.width, height: r.height};
+  return {x: r.left + xa._offset, y: r.top + ya._offset, width: xa._length, height: ya._length};
+}"""
+
+
+def shots(lessons: bool) -> list[tuple[str, object, dict]]:
+    """(name, spec, query) of every page's default scene, and of every lesson if asked."""
+    from optviz.pages import LESSONS
+
+    specs = {spec.name: spec for spec in app_pages()}
+    out = [(spec.name, spec, {}) for spec in specs.values()]
+    if lessons:
+        out += [(f"lesson-{key}", specs[lesson.page], {"scene": key}) for key, lesson in LESSONS.items()]
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out")
+    parser.add_argument("--viewports", default="1280x720,1600x1000")
+    parser.add_argument("--lessons", action="store_true", help="also every lesson scene")
+    parser.add_argument("--modes", default="presenter,normal")
+    parser.add_argument("--url", help="an optviz server already running (default: start one)")
+    parser.add_argument("--only", help="comma-separated shot names to take")
+    args = parser.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    server = None if args.url else AppServer().start(timeout=180)
+    url = args.url or server.url
+    browser = Browser(url)
+    records = []
+    try:
+        for name, spec, query in shots(args.lessons):
+            if args.only and name not in args.only.split(","):
+                continue
+            for viewport in args.viewports.split(","):
+                width, height = (int(v) for v in viewport.split("x"))
+                for mode in args.modes.split(","):
+                    page = browser.new_page()
+                    page.page.set_viewport_size({"width": width, "height": height})
+                    q = dict(query, **({"presenter": "1"} if mode == "presenter" else {}))
+                    page.goto(spec.path, q, charts=spec.charts or None, ready=spec.ready)
+                    page.page.wait_for_timeout(800)  # plotly's last redraws
+                    file = out / f"{name}-{viewport}-{mode}.png"
+                    page.page.screenshot(path=str(file))
+                    area = page.page.evaluate(PLOT_AREA_JS, page.chart_selector(spec.main_chart)) if spec.main_chart else None
+                    visible = None
+                    if area:
+                        top, bottom = max(area["y"], 0), min(area["y"] + area["height"], height)
+                        visible = round(max(0.0, bottom - top) / area["height"], 3) if area["height"] else 0.0
+                    record = {"shot": file.name, "viewport": viewport, "mode": mode, "plot_area": area,
+                              "first_screen_fraction": visible, "exceptions": len(page.exceptions())}
+                    records.append(record)
+                    print(json.dumps(record), flush=True)
+                    page.page.close()
+                    browser.pages.remove(page)
+    finally:
+        browser.close()
+        if server:
+            server.stop()
+    (out / "shots.json").write_text(json.dumps(records, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
