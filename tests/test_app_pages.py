@@ -48,3 +48,35 @@ def test_every_lesson_link_shows_its_scene_and_banner(key):
     scene = lesson.make_scene()
     assert {k: at.query_params[k] for k in scene.to_query()} == scene.to_query()
     assert at.query_params["scene"] == key
+
+
+def test_a_link_that_changes_what_the_lesson_is_about_drops_the_lesson():
+    # The momentum lesson's link with another surface and optimizer: Adam on a saddle is not that lesson.
+    page = PAGES["trajectories"]
+    at = run(page, {"scene": "momentum_overshoot", "surface": "saddle", "opt": "adam"})
+    assert not at.exception
+    assert "scene" not in at.query_params and at.query_params["surface"] == "saddle"
+    assert not any("Momentum" in info.value for info in at.info)  # no banner
+    assert not [w.value for w in at.warning if "adjusted" in w.value]  # the lesson's start is not blamed on the link
+
+
+@pytest.mark.parametrize("key, explore, leave", [
+    ("momentum_overshoot", {"traj.s.angle": 10.0}, {"traj.surface": "saddle"}),
+    ("relu_xavier", {"lay.a.gain": 1.5}, {"lay.a.activation": "tanh"}),
+])
+def test_the_lesson_box_stays_while_exploring_and_goes_when_the_lesson_is_left(key, explore, leave):
+    lesson = LESSONS[key]
+    at = run(PAGES[lesson.page], {"scene": key})
+    (name, value), = explore.items()
+    at.session_state[name] = value
+    at.run()
+    banner = [info.value for info in at.info if lesson.title in info.value]
+    assert banner and "You changed the lesson's scene" in banner[0]
+    assert at.query_params["scene"] == key and any(b.label == "↺ Lesson" for b in at.button)
+    at.button(key=f"{PAGES[lesson.page].state_key}.lesson_reset").click().run()
+    assert [info.value for info in at.info if lesson.title in info.value and "You changed" not in info.value]
+    (name, value), = leave.items()
+    at.session_state[name] = value
+    at.run()
+    assert not [info.value for info in at.info if lesson.title in info.value]
+    assert "scene" not in at.query_params
