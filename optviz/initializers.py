@@ -131,7 +131,7 @@ INITIALIZERS: dict[str, Initializer] = {
             formula=r"W_{ij} = g\,s,\ \mathrm{Var}(W) = 0",
             variance=lambda fan_in, fan_out, scale, gain: 0.0,
             sample=_constant,
-            lesson="Constant weights: every unit in a layer is identical, so they all get the same update forever.",
+            lesson="Constant weights: every hidden unit in a layer is identical and gets the same update, forever.",
         ),
         Initializer(
             key="normal",
@@ -161,7 +161,7 @@ INITIALIZERS: dict[str, Initializer] = {
             formula=r"\mathrm{Var}(W) = \frac{2 g^2}{\mathrm{fan_{in}} + \mathrm{fan_{out}}}\ \text{(truncated normal)}",
             variance=lambda fan_in, fan_out, scale, gain: 2.0 * gain**2 / (fan_in + fan_out),
             sample=_jax_sample(jax.nn.initializers.glorot_normal),
-            lesson="Xavier keeps the variance of tanh/linear layers constant forward and backward; with ReLU it halves every layer.",
+            lesson="Xavier keeps the variance of linear layers constant forward and backward (tanh still shrinks it a little per layer); with ReLU it halves every layer.",
         ),
         Initializer(
             key="glorot_uniform",

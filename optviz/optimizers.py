@@ -153,7 +153,7 @@ OPTIMIZERS: dict[str, Optimizer] = {
             params=(_learning_rate(0.1),),
             build=lambda h, lr: optax.sgd(lr),
             update_rule=r"x_{t+1} = x_t - \eta\, g_t",
-            lesson="Follows the steepest slope: zigzags in ravines, crawls on plateaus and near saddles.",
+            lesson="Follows the steepest slope: crawls along ravines (zigzagging across when η > 1/curvature), slows down on plateaus and near saddles.",
             color="#000000",
         ),
         Optimizer(
@@ -162,7 +162,7 @@ OPTIMIZERS: dict[str, Optimizer] = {
             params=(_learning_rate(0.1), _MOMENTUM),
             build=lambda h, lr: optax.sgd(lr, momentum=h["momentum"]),
             update_rule=r"v_{t+1} = \mu v_t - \eta\, g_t,\quad x_{t+1} = x_t + v_{t+1}",
-            lesson="A heavy ball: velocity builds along consistent directions and averages out zigzags, but it overshoots.",
+            lesson="A heavy ball: velocity builds along consistent directions and speeds up the crawl along a ravine, but it overshoots and swings across steep walls.",
             color="#D55E00",
         ),
         Optimizer(
@@ -185,7 +185,7 @@ OPTIMIZERS: dict[str, Optimizer] = {
             ),
             build=lambda h, lr: optax.adagrad(lr, initial_accumulator_value=h["initial_accumulator_value"], eps=h["eps"]),
             update_rule=r"G_t = G_{t-1} + g_t^2,\quad x_{t+1} = x_t - \eta\, g_t / \sqrt{G_t + \varepsilon}",
-            lesson="Per-coordinate steps that shrink with the sum of all past squared gradients: they shrink forever, so it stalls.",
+            lesson="Per-coordinate steps divided by the root of the sum of all past squared gradients: they shrink like η/√t, so with a small η it stalls short of the minimum.",
             color="#009E73",
         ),
         Optimizer(
@@ -221,7 +221,7 @@ OPTIMIZERS: dict[str, Optimizer] = {
                 r"\hat m_t = \frac{m_t}{1 - \beta_1^t},\ \hat v_t = \frac{v_t}{1 - \beta_2^t},\quad "
                 r"x_{t+1} = x_t - \eta\, \frac{\hat m_t}{\sqrt{\hat v_t} + \varepsilon}"
             ),
-            lesson="Momentum plus RMSProp plus bias correction: the default choice; each early step is about η long.",
+            lesson="Momentum plus RMSProp plus bias correction: the default choice; each early step is about η per coordinate.",
             color="#0072B2",
         ),
         Optimizer(

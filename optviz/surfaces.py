@@ -229,8 +229,8 @@ SURFACES: dict[str, Surface] = {
             domain=((-10.0, 10.0), (-10.0, 10.0)),
             default_start=(-9.0, 4.0),
             latex=r"f = \tfrac12\left(u^2/\kappa + v^2\right),\ (u, v) = R(-\theta)\,(x, y)",
-            lesson="A ravine: steep across, shallow along. SGD zigzags across and crawls along; "
-            "momentum averages the zigzag away.",
+            lesson="A ravine: steep across, shallow along. SGD's step must suit the steep walls, so it crawls along "
+            "the floor (and zigzags across when η > 1); momentum speeds up the crawl but swings across.",
             critical_points=_fixed((0.0, 0.0, "global minimum")),
             params=(
                 Param("condition_number", "Condition number κ", 20.0, 1.0, 1000.0, log=True,
@@ -246,7 +246,8 @@ SURFACES: dict[str, Surface] = {
             domain=((-2.0, 2.0), (-2.0, 2.0)),
             default_start=(-1.8, 0.001),
             latex=r"f = x^2 - y^2",
-            lesson="Near a saddle the gradient is tiny: gradient descent crawls; momentum and Adam escape downhill.",
+            lesson="Near a saddle the gradient is tiny: started close to its ridge (y ≈ 0), gradient descent lingers "
+            "there; momentum and Adam escape downhill much sooner.",
             critical_points=_fixed((0.0, 0.0, "saddle")),
         ),
         Surface(
@@ -266,8 +267,8 @@ SURFACES: dict[str, Surface] = {
             domain=((-2.5, 2.5), (-2.0, 2.0)),
             default_start=(2.0, 1.5),
             latex=r"f = (x^2 - 1)^2 + t\,x + \tfrac12 y^2",
-            lesson="Gradient descent stops in the first (shallow) well it meets; momentum carries "
-            "enough speed over the ridge into the deeper one.",
+            lesson="With a small step gradient descent stops in the first (shallow) well it meets; momentum falling "
+            "from high enough, or a large step, can carry it over the ridge into the deeper one.",
             critical_points=_double_well_points,
             params=(
                 Param("tilt", "Tilt t", 0.3, 0.0, 1.0,
@@ -281,7 +282,8 @@ SURFACES: dict[str, Surface] = {
             domain=((-2.0, 2.0), (-1.0, 3.0)),
             default_start=(-1.5, 2.5),
             latex=r"f = (a - x)^2 + b\,(y - x^2)^2",
-            lesson="A curved, flat-bottomed valley: easy to fall into, slow to follow to the minimum at (a, a²).",
+            lesson="A curved, flat-bottomed valley: at a stable step (η ≲ 0.001 for b = 100) gradient descent falls "
+            "in fast, then follows it slowly to the minimum at (a, a²).",
             critical_points=lambda p: [CriticalPoint(float(p["a"]), float(p["a"]) ** 2, "global minimum")],
             params=(
                 Param("a", "a", 1.0, -1.5, 1.5, help="The minimum sits at (a, a²)."),
@@ -324,7 +326,8 @@ SURFACES: dict[str, Surface] = {
             domain=((-5.12, 5.12), (-5.12, 5.12)),
             default_start=(3.1, 2.2),
             latex=r"f = 2A + \sum_i \left(x_i^2 - A\cos 2\pi x_i\right)",
-            lesson="A bowl covered in ripples: every ripple is a local minimum that traps plain gradient descent.",
+            lesson="A bowl covered in ripples: every ripple is a local minimum that traps plain gradient descent at "
+            "any stable step (η < 0.005 for A = 10).",
             critical_points=_rastrigin_points,
             params=(Param("A", "Ripple amplitude A", 10.0, 0.0, 20.0, help="Height of the ripples."),),
         ),
@@ -352,7 +355,8 @@ SURFACES: dict[str, Surface] = {
             domain=((-5.0, 5.0), (-5.0, 5.0)),
             default_start=(4.5, 4.5),
             latex=r"f = \tfrac12\sum_i \left(x_i^4 - 16x_i^2 + 5x_i\right)",
-            lesson="Four basins of different depth: the first one downhill is rarely the deepest.",
+            lesson="Four basins, only one of them the deepest: descent from a random start ends there only about "
+            "a quarter of the time.",
             critical_points=_fixed(
                 (-2.903534027771, -2.903534027771, "global minimum"),
                 (2.746802772, -2.903534027771, "local minimum"),
@@ -368,8 +372,9 @@ SURFACES: dict[str, Surface] = {
             domain=((-1.0, 3.0), (-1.0, 3.0)),
             default_start=(-0.5, -0.5),
             latex=r"f(w) = \tfrac{1}{2n}\lVert Xw - y\rVert^2",
-            lesson="Raw features on scales 100x apart make a long thin valley; standardized features "
-            "make it round, and gradient descent converges in far fewer steps.",
+            lesson="Raw features on scales 100x apart make a long thin valley: gradient descent needs η < 0.023 "
+            "and then crawls along it; standardized features make it round and it converges in far fewer steps "
+            "(adaptive methods rescale each feature themselves).",
             critical_points=_regression_points,
             params=(
                 Param("standardize", "Standardize features", False, kind="bool",
