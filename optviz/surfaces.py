@@ -56,6 +56,9 @@ class Surface:
       params: Param specs of the surface's own parameters.
       critical_points: function params -> list of CriticalPoint (NumPy, concrete values).
       log_contours: contour levels on a log scale (steep walls, flat valleys).
+      learning_rates: the learning rate each optimizer starts with on this surface, where its
+        registry default does not work (it diverges from the default start or most others);
+        a student who picks this surface gets them, and links without a rate use them.
     """
 
     key: str
@@ -68,6 +71,12 @@ class Surface:
     critical_points: Callable[[Mapping[str, Any]], list[CriticalPoint]]
     params: tuple[Param, ...] = field(default_factory=tuple)
     log_contours: bool = False
+    learning_rates: Mapping[str, float] = field(default_factory=dict)
+
+    def hparams_for(self, optimizer_key: str) -> dict[str, float]:
+        """The hyperparameters an optimizer starts with on this surface (besides its own defaults)."""
+        rate = self.learning_rates.get(optimizer_key)
+        return {} if rate is None else {"learning_rate": rate}
 
     def minima(self, params: Mapping[str, Any]) -> np.ndarray:
         """Known minima as an (K, 2) array (K may be 0: a saddle has none)."""
@@ -274,6 +283,7 @@ SURFACES: dict[str, Surface] = {
                 Param("tilt", "Tilt t", 0.3, 0.0, 1.0,
                       help="How much deeper the left well is than the right one."),
             ),
+            learning_rates={'sgd': 0.01, 'momentum': 0.01, 'nesterov': 0.01, 'newton': 0.3},
         ),
         Surface(
             key="rosenbrock",
@@ -290,6 +300,7 @@ SURFACES: dict[str, Surface] = {
                 Param("b", "b", 100.0, 1.0, 1000.0, log=True, help="Steepness of the valley walls."),
             ),
             log_contours=True,
+            learning_rates={'sgd': 0.002, 'momentum': 0.001, 'nesterov': 0.0005},
         ),
         Surface(
             key="beale",
@@ -301,6 +312,7 @@ SURFACES: dict[str, Surface] = {
             lesson="Sharp ridges and flat plateaus: step sizes that suit one region fail in another.",
             critical_points=_fixed((3.0, 0.5, "global minimum"), (0.0, 1.0, "saddle")),
             log_contours=True,
+            learning_rates={'sgd': 0.0002, 'momentum': 0.0001, 'nesterov': 0.0001, 'newton': 0.03},
         ),
         Surface(
             key="himmelblau",
@@ -318,6 +330,7 @@ SURFACES: dict[str, Surface] = {
                 (-0.270844590667, -0.923038556480, "maximum"),
             ),
             log_contours=True,
+            learning_rates={'sgd': 0.03, 'momentum': 0.015, 'nesterov': 0.01, 'newton': 0.7},
         ),
         Surface(
             key="rastrigin",
@@ -330,6 +343,7 @@ SURFACES: dict[str, Surface] = {
             "any stable step (η < 0.005 for A = 10).",
             critical_points=_rastrigin_points,
             params=(Param("A", "Ripple amplitude A", 10.0, 0.0, 20.0, help="Height of the ripples."),),
+            learning_rates={'sgd': 0.002, 'momentum': 0.001, 'nesterov': 0.001},
         ),
         Surface(
             key="six_hump_camel",
@@ -347,6 +361,7 @@ SURFACES: dict[str, Surface] = {
                 (1.60710475292, 0.568651454656, "local minimum"),
                 (-1.60710475292, -0.568651454656, "local minimum"),
             ),
+            learning_rates={'sgd': 0.07, 'momentum': 0.03, 'nesterov': 0.03},
         ),
         Surface(
             key="styblinski_tang",
@@ -364,6 +379,7 @@ SURFACES: dict[str, Surface] = {
                 (2.746802772, 2.746802772, "local minimum"),
                 (0.156731259, 0.156731259, "maximum"),
             ),
+            learning_rates={'sgd': 0.07, 'momentum': 0.03, 'nesterov': 0.02},
         ),
         Surface(
             key="linear_regression",
@@ -380,6 +396,7 @@ SURFACES: dict[str, Surface] = {
                 Param("standardize", "Standardize features", False, kind="bool",
                       help="Subtract the mean and divide by the standard deviation of each feature."),
             ),
+            learning_rates={'sgd': 0.02, 'momentum': 0.03, 'nesterov': 0.015},
         ),
     ]
 }

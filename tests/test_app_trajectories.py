@@ -7,6 +7,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from optviz.optimizers import OPTIMIZERS
+from optviz.surfaces import SURFACES
+from optviz.trajectories.scene import start_hparams
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 120  # the first run imports JAX and compiles
@@ -188,3 +190,14 @@ def test_a_typed_learning_rate_is_what_the_slider_shows():
     assert at.select_slider(key="traj.sgd.learning_rate").value == 0.37 and at.query_params["sgd.learning_rate"] == "0.37"
     at.select_slider(key="traj.sgd.learning_rate").set_value(0.5).run()
     assert at.number_input(key="traj.sgd.learning_rate#typed").value == 0.5 and at.query_params["sgd.learning_rate"] == "0.5"
+
+
+@pytest.mark.parametrize("surface", [s for s in SURFACES if s != "ill_conditioned"])
+def test_a_new_surface_starts_with_learning_rates_that_work_there(surface):
+    # The ravine's rates on Rosenbrock or Beale diverge in 1-3 steps; a switch must not keep them.
+    at = page({"opt": "sgd,momentum,adam", "sgd.learning_rate": "0.1"})
+    at.selectbox(key="traj.surface").set_value(surface).run()
+    assert not at.exception
+    expected = {name: start_hparams(surface, name)["learning_rate"] for name in ("sgd", "momentum", "adam")}
+    assert {name: float(at.query_params[f"{name}.learning_rate"]) for name in expected} == expected
+    assert not at.error, [e.value for e in at.error]  # nothing diverged

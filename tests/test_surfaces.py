@@ -129,3 +129,19 @@ def test_pair_of_arrays_gives_each_points_value_and_gradient(key, penalty):
     np.testing.assert_allclose(together, per_point, rtol=1e-5, atol=1e-5 * float(jnp.max(jnp.abs(per_point))))
     scale = 1e-5 * float(jnp.max(jnp.abs(per_grad)))
     np.testing.assert_allclose(np.column_stack([gx, gy]), per_grad, rtol=1e-5, atol=scale)
+
+
+@pytest.mark.parametrize("surface", list(SURFACES))
+def test_every_optimizer_starts_with_settings_that_work_on_every_surface(surface):
+    """From the surface's default start, with the learning rate it starts with there, no optimizer
+    diverges in the default 200 steps (a path leaving a surface unbounded below escapes: allowed)."""
+    from optviz.optimizers import OPTIMIZERS
+    from optviz.trajectories.compute import compute
+    from optviz.trajectories.scene import TrajectoryScene
+
+    scene = TrajectoryScene.build(surface, optimizers=list(OPTIMIZERS))
+    data = compute(scene)
+    stopped = [r for r in data.results if r.diverged_at is not None]
+    if data.view.unbounded:
+        stopped = [r for r in stopped if r.divergence != "out of bounds"]
+    assert not stopped, [(r.label, r.diverged_at, r.divergence) for r in stopped]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from optviz.optimizers import OPTIMIZERS
-from optviz.params import defaults
-from optviz.trajectories.scene import MAX_OPTIMIZERS, SCHEDULE_PARAM, SURFACE_PARAM, TrajectoryScene, next_instance, optimizer_of
+from optviz.trajectories.scene import (MAX_OPTIMIZERS, SCHEDULE_PARAM, SURFACE_PARAM, TrajectoryScene, next_instance,
+                                      optimizer_of, start_hparams)
 from optviz.schedules import SCHEDULES
 from optviz.surfaces import PENALTY_PARAMS, SURFACES
 from optviz.trajectories.runner import RUN_PARAMS
@@ -65,8 +65,13 @@ def controls(scene: TrajectoryScene, box) -> TrajectoryScene:
                              help=f"Up to {MAX_OPTIMIZERS}; each has its own hyperparameters below.")
     hparams = {}
     for name in chosen:
-        params = OPTIMIZERS[optimizer_of(name)].params
-        current = scene.hparams(name) if name in scene.optimizers else defaults(params)
+        key = optimizer_of(name)
+        params = OPTIMIZERS[key].params
+        current = scene.hparams(name) if name in scene.optimizers else start_hparams(surface_key, key)
+        if surface_key != scene.surface:  # a new surface starts each optimizer at a learning rate that works there
+            rate = {"learning_rate": start_hparams(surface_key, key)["learning_rate"]}
+            current = {**current, **rate}
+            load_into_widgets([p for p in params if p.name == "learning_rate"], f"{P}{name}.", rate)
         expander, is_open = lazy_expander(f"{_instance_label(name)} hyperparameters", f"{P}{name}.open",
                                              expanded=len(chosen) <= 2, container=box)
         if is_open:

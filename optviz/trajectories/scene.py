@@ -85,8 +85,9 @@ class TrajectoryScene(SceneFile):
         return {**defaults(SURFACES[self.surface].params), **dict(self.surface_values)}
 
     def hparams(self, optimizer: str) -> dict[str, Any]:
+        """An optimizer instance's hyperparameters: given ones, else the surface's, else its defaults."""
         given = dict(self.hparam_values).get(optimizer, ())
-        return {**defaults(OPTIMIZERS[optimizer_of(optimizer)].params), **dict(given)}
+        return {**start_hparams(self.surface, optimizer_of(optimizer)), **dict(given)}
 
     def label(self, instance: str) -> str:
         """Legend text: the optimizer's name, plus what sets this copy apart from its siblings."""
@@ -204,7 +205,10 @@ class TrajectoryScene(SceneFile):
         raw_hparams = mapping(data.get("hparams"), notices, "hparams")
         hparam_values = []
         for name in optimizers:
-            values, n = coerce_all(OPTIMIZERS[optimizer_of(name)].params, mapping(raw_hparams.get(name), notices, name), name)
+            given = mapping(raw_hparams.get(name), notices, name)
+            key = optimizer_of(name)
+            # Values the file or link leaves out start where they work on this surface.
+            values, n = coerce_all(OPTIMIZERS[key].params, {**SURFACES[surface].hparams_for(key), **given}, name)
             notices += n
             hparam_values.append((name, _frozen(values)))
 
@@ -279,6 +283,12 @@ class TrajectoryScene(SceneFile):
                 notices.append(f"link: unknown parameter {key!r} ignored")
         scene, more = TrajectoryScene.from_json(data)
         return scene, notices + more
+
+
+def start_hparams(surface: str, optimizer: str) -> dict[str, Any]:
+    """The hyperparameters an optimizer starts with on a surface: its defaults, with the surface's
+    learning rate where its default does not work there (optviz.surfaces.Surface.learning_rates)."""
+    return {**defaults(OPTIMIZERS[optimizer].params), **SURFACES[surface].hparams_for(optimizer)}
 
 
 def _symbol(param: Param) -> str:
