@@ -31,6 +31,8 @@ from typing import Callable, Sequence
 import jax
 import jax.numpy as jnp
 
+from optviz.params import shown
+
 VarianceFn = Callable[[int, int, float, float], float]
 SampleFn = Callable[[jax.Array, Sequence[int], "float | jax.Array", "float | jax.Array"], jax.Array]
 
@@ -258,6 +260,6 @@ def resolve_initializer(name: str) -> str:
     if text in ALIASES:
         return ALIASES[text]
     raise ValueError(
-        f"unknown initializer {name!r}: use one of {', '.join(INITIALIZERS)} "
+        f"unknown initializer {shown(name)}: use one of {', '.join(INITIALIZERS)} "
         f"(aliases: {ALIASES_TEXT})"
     )

@@ -115,7 +115,8 @@ class Optimizer:
       label: display name.
       params: Param specs (optax's names), learning_rate first.
       build: (hyperparameters, learning-rate schedule) -> optax GradientTransformation.
-      update_rule: LaTeX of the update as computed (g = gradient, eta = learning rate).
+      update_rule: LaTeX of the update as computed (g = gradient; eta_t = the learning rate times the
+        schedule's factor at step t, which is what optax applies).
       needs_hessian: whether update() takes `hessian=` (second-order methods).
       lesson: one line in the lecture's terms.
       color: its colour on every figure and export (Okabe & Ito's colour-blind-safe palette, and
@@ -152,7 +153,7 @@ OPTIMIZERS: dict[str, Optimizer] = {
             label="SGD",
             params=(_learning_rate(0.1),),
             build=lambda h, lr: optax.sgd(lr),
-            update_rule=r"x_{t+1} = x_t - \eta\, g_t",
+            update_rule=r"x_{t+1} = x_t - \eta_t\, g_t",
             lesson="Follows the steepest slope: crawls along ravines (zigzagging across when η > 1/curvature), slows down on plateaus and near saddles.",
             color="#000000",
         ),
@@ -161,7 +162,9 @@ OPTIMIZERS: dict[str, Optimizer] = {
             label="Momentum",
             params=(_learning_rate(0.1), _MOMENTUM),
             build=lambda h, lr: optax.sgd(lr, momentum=h["momentum"]),
-            update_rule=r"v_{t+1} = \mu v_t - \eta\, g_t,\quad x_{t+1} = x_t + v_{t+1}",
+            # optax's trace: the velocity sums raw gradients and the current step size scales it, so
+            # with a schedule eta_t multiplies all of the velocity (not only the newest gradient).
+            update_rule=r"v_{t+1} = \mu v_t + g_t,\quad x_{t+1} = x_t - \eta_t\, v_{t+1}",
             lesson="A heavy ball: velocity builds along consistent directions and speeds up the crawl along a ravine, but it overshoots and swings across steep walls.",
             color="#D55E00",
         ),
@@ -170,7 +173,7 @@ OPTIMIZERS: dict[str, Optimizer] = {
             label="Nesterov",
             params=(_learning_rate(0.1), _MOMENTUM),
             build=lambda h, lr: optax.sgd(lr, momentum=h["momentum"], nesterov=True),
-            update_rule=r"v_{t+1} = \mu v_t - \eta\, g_t,\quad x_{t+1} = x_t - \mu v_t + (1 + \mu)\, v_{t+1}",
+            update_rule=r"v_{t+1} = \mu v_t + g_t,\quad x_{t+1} = x_t - \eta_t\,(g_t + \mu v_{t+1})",
             lesson="Momentum with a look-ahead: the gradient is taken where the velocity is about to carry it, so it overshoots less.",
             color="#E69F00",
         ),
@@ -184,7 +187,7 @@ OPTIMIZERS: dict[str, Optimizer] = {
                 Param("eps", "ε", 1e-7, 1e-12, 1e-1, log=True, help="Added inside the square root."),
             ),
             build=lambda h, lr: optax.adagrad(lr, initial_accumulator_value=h["initial_accumulator_value"], eps=h["eps"]),
-            update_rule=r"G_t = G_{t-1} + g_t^2,\quad x_{t+1} = x_t - \eta\, g_t / \sqrt{G_t + \varepsilon}",
+            update_rule=r"G_t = G_{t-1} + g_t^2,\quad x_{t+1} = x_t - \eta_t\, g_t / \sqrt{G_t + \varepsilon}",
             lesson="Per-coordinate steps divided by the root of the sum of all past squared gradients: they shrink like η/√t, so with a small η it stalls short of the minimum.",
             color="#009E73",
         ),
@@ -197,7 +200,7 @@ OPTIMIZERS: dict[str, Optimizer] = {
                 _EPS,
             ),
             build=lambda h, lr: optax.rmsprop(lr, decay=h["decay"], eps=h["eps"]),
-            update_rule=r"s_t = \rho s_{t-1} + (1 - \rho)\, g_t^2,\quad x_{t+1} = x_t - \eta\, g_t / \sqrt{s_t + \varepsilon}",
+            update_rule=r"s_t = \rho s_{t-1} + (1 - \rho)\, g_t^2,\quad x_{t+1} = x_t - \eta_t\, g_t / \sqrt{s_t + \varepsilon}",
             lesson="AdaGrad with a leaky memory: recent gradients set the step, so it keeps going.",
             color="#56B4E9",
         ),
@@ -219,7 +222,7 @@ OPTIMIZERS: dict[str, Optimizer] = {
             update_rule=(
                 r"m_t = \beta_1 m_{t-1} + (1 - \beta_1) g_t,\quad v_t = \beta_2 v_{t-1} + (1 - \beta_2) g_t^2,\quad "
                 r"\hat m_t = \frac{m_t}{1 - \beta_1^t},\ \hat v_t = \frac{v_t}{1 - \beta_2^t},\quad "
-                r"x_{t+1} = x_t - \eta\, \frac{\hat m_t}{\sqrt{\hat v_t} + \varepsilon}"
+                r"x_{t+1} = x_t - \eta_t\, \frac{\hat m_t}{\sqrt{\hat v_t} + \varepsilon}"
             ),
             lesson="Momentum plus RMSProp plus bias correction: the default choice; each early step is about η per coordinate.",
             color="#0072B2",
@@ -236,7 +239,7 @@ OPTIMIZERS: dict[str, Optimizer] = {
             ),
             build=lambda h, lr: optax.adamw(lr, b1=h["b1"], b2=h["b2"], eps=h["eps"], weight_decay=h["weight_decay"]),
             update_rule=(
-                r"x_{t+1} = x_t - \eta\left(\frac{\hat m_t}{\sqrt{\hat v_t} + \varepsilon} + \lambda x_t\right)"
+                r"x_{t+1} = x_t - \eta_t\left(\frac{\hat m_t}{\sqrt{\hat v_t} + \varepsilon} + \lambda x_t\right)"
                 r"\quad(\hat m_t, \hat v_t \text{ as in Adam})"
             ),
             lesson="Adam with weight decay applied to the weights directly, not through the gradient.",
@@ -251,7 +254,7 @@ OPTIMIZERS: dict[str, Optimizer] = {
                       help="Adds λI to the Hessian; 0 is the pure Newton step, which is drawn to saddles."),
             ),
             build=lambda h, lr: optax.chain(scale_by_newton(h["damping"]), optax.scale_by_learning_rate(lr)),
-            update_rule=r"x_{t+1} = x_t - \eta\, (H_t + \lambda I)^{-1} g_t",
+            update_rule=r"x_{t+1} = x_t - \eta_t\, (H_t + \lambda I)^{-1} g_t",
             lesson="Second order: uses the curvature (Hessian) to jump to the minimum of the local quadratic model; no learning rate needed on a quadratic, but a saddle attracts it too.",
             color="#882255",
             needs_hessian=True,

@@ -11,6 +11,7 @@ from typing import Any, Callable, Mapping
 
 from optviz.layers.page import PAGE as LAYERS
 from optviz.page import Lesson, Page
+from optviz.params import shown
 from optviz.scenes import flat_query
 from optviz.trajectories.page import PAGE as TRAJECTORIES
 
@@ -55,7 +56,7 @@ def lesson_aware(from_query: Callable[[Mapping[str, Any]], tuple[Any, list[str]]
         if key not in LESSONS or LESSONS[key].page != page:
             known = ", ".join(k for k, lesson in LESSONS.items() if lesson.page == page)
             scene, notices = from_query(query)
-            return scene, [f"link: unknown scene {key!r} for this page ignored (known: {known})"] + notices
+            return scene, [f"link: unknown scene {shown(key)} for this page ignored (known: {known})"] + notices
         lesson_query = LESSONS[key].make_scene().to_query()
         user = {k: v for k, v in query.items() if k != "scene"}
         merged = {**lesson_query, **user}

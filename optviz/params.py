@@ -87,7 +87,7 @@ class Param:
         converted = self._convert(value)
         if self.kind in ("float", "int") and not self.min <= converted <= self.max:
             raise ValueError(
-                f"{self.name}={value!r} is out of range: allowed {_fmt(self.min)} to {_fmt(self.max)}"
+                f"{self.name}={shown(value)} is out of range: allowed {_fmt(self.min)} to {_fmt(self.max)}"
             )
         return converted
 
@@ -106,7 +106,7 @@ class Param:
             clamped = int(clamped) if self.kind == "int" else float(clamped)
             if clamped != converted:
                 return clamped, (
-                    f"{self.name}={self.format(converted)} is out of range "
+                    f"{self.name}={shown(converted if math.isfinite(converted) else value)} is out of range "
                     f"[{_fmt(self.min)}, {_fmt(self.max)}]; clamped to {self.format(clamped)}"
                 )
             return clamped, None
@@ -128,29 +128,33 @@ class Param:
         if self.kind == "bool":
             flag = parse_bool(value)
             if flag is None:
-                raise ValueError(f"{self.name}={value!r} is not a yes/no value (use true or false)")
+                raise ValueError(f"{self.name}={shown(value)} is not a yes/no value (use true or false)")
             return flag
         if self.kind == "point":
             return self._point(value)
         if self.kind == "choice":
-            text = str(value).strip()
+            text = str(value).strip() if isinstance(value, (str, int, float)) else None
             if text not in self.choices:
-                raise ValueError(f"{self.name}={value!r} is not one of {', '.join(self.choices)}")
+                raise ValueError(f"{self.name}={shown(value)} is not one of {', '.join(self.choices)}")
             return text
         if isinstance(value, bool):
-            raise ValueError(f"{self.name}={value!r} is not a number")
+            raise ValueError(f"{self.name}={shown(value)} is not a number")
         try:
             number = float(value)
+        except OverflowError:  # an integer past float range (a 400-digit step count): far out of range
+            return -math.inf if value < 0 else math.inf
         except (TypeError, ValueError):
-            raise ValueError(f"{self.name}={value!r} is not a number") from None
+            raise ValueError(f"{self.name}={shown(value)} is not a number") from None
         if not math.isfinite(number):
-            raise ValueError(f"{self.name}={value!r} is not a finite number")
+            # Digits too many for a float ("999...9") are far out of range; "inf" and "nan" are not numbers to clamp.
+            if isinstance(value, str) and math.isinf(number) and value.strip().lstrip("+-").lower() not in ("inf", "infinity"):
+                return number
+            raise ValueError(f"{self.name}={shown(value)} is not a finite number")
         if self.kind == "int":
             if number != int(number):
-                raise ValueError(f"{self.name}={value!r} is not a whole number")
+                raise ValueError(f"{self.name}={shown(value)} is not a whole number")
             return int(number)
         return number
-
 
     def _point(self, value: Any) -> tuple[float, float]:
         """(x, y) from "x,y" or a pair of numbers; "12" is not (1, 2) and [true, false] not (1, 0)."""
@@ -159,11 +163,38 @@ class Param:
             if isinstance(parts, (bytes, Mapping)) or len(parts) != 2 or any(isinstance(v, bool) for v in parts):
                 raise TypeError
             x, y = (float(v) for v in parts)
-        except (TypeError, ValueError):
-            raise ValueError(f"{self.name} expects X,Y (two finite numbers), got {value!r}") from None
+        except (TypeError, ValueError, OverflowError):
+            raise ValueError(f"{self.name} expects X,Y (two finite numbers), got {shown(value)}") from None
         if not (math.isfinite(x) and math.isfinite(y)):
-            raise ValueError(f"{self.name} expects X,Y (two finite numbers), got {value!r}")
+            raise ValueError(f"{self.name} expects X,Y (two finite numbers), got {shown(value)}")
         return x, y
+
+
+SHOWN_CHARACTERS = 40
+"""Most characters of an outside value that a message repeats (a notice must not carry a 5 MB string)."""
+
+
+def shown(value: Any, limit: int = SHOWN_CHARACTERS) -> str:
+    """An outside value as a message repeats it: short (a long text is cut, saying how long it
+    was), numbers readable (1e+308, not 309 digits), never a conversion that raises."""
+    if isinstance(value, bool) or value is None:
+        return repr(value)
+    if isinstance(value, int):
+        if abs(value) < 10**15:
+            return str(value)
+        try:
+            return f"{float(value):.6g}"  # 1e+308, not 309 digits
+        except OverflowError:  # past float range; str() itself refuses more than 4300 digits
+            return f"{'-' if value < 0 else ''}a {int(value.bit_length() * 0.30103) + 1}-digit number"
+    if isinstance(value, float):
+        return _fmt(value) if math.isfinite(value) and abs(value) < 1e15 else f"{value:.6g}"
+    if isinstance(value, str):
+        return repr(value) if len(value) <= limit else f"{value[:limit]!r}… ({len(value):,} characters)"
+    try:
+        text = repr(value) if not isinstance(value, (list, tuple, dict)) or len(value) <= 8 else f"a {type(value).__name__} of {len(value):,} items"
+    except (ValueError, RecursionError):  # a huge integer inside, or absurd nesting
+        text = f"a {type(value).__name__}"
+    return text if len(text) <= limit else f"{text[:limit]}… ({type(value).__name__})"
 
 
 def _fmt(number: float) -> str:
@@ -189,7 +220,7 @@ def coerce_all(
     for key, raw in values.items():
         spec = by_name.get(key)
         if spec is None:
-            notices.append(f"{prefix}unknown setting {key!r} ignored (known: {', '.join(by_name) or 'none'})")
+            notices.append(f"{prefix}unknown setting {shown(key)} ignored (known: {', '.join(by_name) or 'none'})")
             continue
         value, notice = spec.coerce(raw)
         result[key] = value
@@ -206,7 +237,7 @@ def parse_all(params: Sequence[Param], values: Mapping[str, Any], where: str = "
         spec = by_name.get(key)
         if spec is None:
             known = ", ".join(by_name) or "none"
-            raise ValueError(f"{where + ': ' if where else ''}unknown setting {key!r} (known: {known})")
+            raise ValueError(f"{where + ': ' if where else ''}unknown setting {shown(key)} (known: {known})")
         try:
             result[key] = spec.parse(raw)
         except ValueError as err:

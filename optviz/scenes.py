@@ -6,6 +6,11 @@ from __future__ import annotations
 import json
 from typing import Any, Mapping
 
+from optviz.params import shown
+
+MAX_LISTED = 5
+"""Most names one notice lists (a file with 30,000 unknown keys gets one short notice)."""
+
 VIEW_ONLY_KEYS = ("presenter", "view")
 """URL keys that change how, not what, a page shows: presenter mode and the open tab."""
 
@@ -30,9 +35,11 @@ def mapping(value: Any, notices: list[str], where: str) -> Mapping[str, Any]:
 
 def unknown_keys(data: Mapping[str, Any], known: Any, notices: list[str]) -> None:
     """Add a notice naming the keys of a scene file that `known` lacks (e.g. the other page's scene)."""
-    unknown = [str(key) for key in data if key not in known]
+    unknown = [key for key in data if key not in known]
     if unknown:
-        notices.append(f"scene file: unknown key(s) {', '.join(repr(k) for k in unknown)} ignored")
+        listed = ", ".join(shown(k) for k in unknown[:MAX_LISTED])
+        more = f" and {len(unknown) - MAX_LISTED:,} more" if len(unknown) > MAX_LISTED else ""
+        notices.append(f"scene file: unknown key(s) {listed}{more} ignored")
 
 
 class SceneFile:

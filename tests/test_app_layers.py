@@ -5,6 +5,8 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from app_support import warnings_text
+
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "layers.py")
 
 
@@ -76,7 +78,7 @@ def test_lesson_link_shows_banner_and_description():
 def test_bad_link_values_get_a_notice():
     at = page({"depth": "999", "activation": "swish", "width": "100", "batch": "200"})
     assert not at.exception
-    text = " ".join(w.value for w in at.warning)
+    text = warnings_text(at)
     assert "depth" in text and "swish" in text
 
 
@@ -91,7 +93,7 @@ def test_units_identical_indicator():
 def test_a_lesson_of_the_other_page_is_refused_with_a_notice():
     at = page({"scene": "sgd_zigzag", "width": "50", "batch": "100"})
     assert not at.exception
-    assert any("unknown scene 'sgd_zigzag' for this page" in w.value for w in at.warning)
+    assert "unknown scene 'sgd_zigzag' for this page" in warnings_text(at)
     assert "scene" not in at.query_params
 
 
@@ -103,7 +105,7 @@ def test_a_network_too_large_from_the_widgets_is_shrunk_and_the_widgets_follow()
     assert not at.exception
     width = at.session_state["lay.a.width"]
     assert width < 2000 and at.query_params["width"] == str(width)
-    assert any("too large" in w.value and f"width {width}" in w.value for w in at.warning)
+    assert "too large" in warnings_text(at) and f"width {width}" in warnings_text(at)
 
 
 def test_a_png_export_too_large_is_refused_with_a_message():

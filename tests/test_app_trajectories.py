@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from app_support import warnings_text
+
 from optviz.optimizers import OPTIMIZERS
 from optviz.surfaces import SURFACES
 from optviz.trajectories.scene import start_hparams
@@ -111,7 +113,7 @@ def test_shared_link_reproduces_scene():
 def test_bad_link_values_get_a_visible_notice():
     at = page({"surface": "volcano", "opt": "adam", "adam.learning_rate": "1e9", "steps": "abc"})
     assert not at.exception
-    warning = " ".join(w.value for w in at.warning)
+    warning = warnings_text(at)
     assert "volcano" in warning and "clamped" in warning and "steps" in warning
     assert at.query_params["adam.learning_rate"] == "10"
 

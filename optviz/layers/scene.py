@@ -11,7 +11,7 @@ from typing import Any, ClassVar, Mapping
 
 from optviz.initializers import INITIALIZERS
 from optviz.layers.network import NETWORK_PARAMS, NetworkConfig
-from optviz.params import parse_bool
+from optviz.params import parse_bool, shown
 from optviz.scenes import PAGE_KEYS, SceneFile, flat_query, mapping, unknown_keys
 
 SCENE_VERSION = 1
@@ -64,7 +64,7 @@ class LayersScene(SceneFile):
         if not isinstance(data, Mapping):
             return LayersScene(), ["scene file: expected a JSON object; using the default scene"]
         if data.get("kind", cls.KIND) != cls.KIND:
-            return LayersScene(), [f"scene file: kind {data.get('kind')!r} is not a layers scene; using the default scene"]
+            return LayersScene(), [f"scene file: kind {shown(data.get('kind'))} is not a layers scene; using the default scene"]
         notices: list[str] = []
         unknown_keys(data, ("kind", "version", "network", "compare"), notices)
         a, n = NetworkConfig.from_values(mapping(data.get("network"), notices, "network"), "network A")
@@ -96,7 +96,7 @@ class LayersScene(SceneFile):
             elif key.startswith(B_PREFIX) and key[len(B_PREFIX):] in names:
                 b_values[key[len(B_PREFIX):]] = value
             else:
-                notices.append(f"link: unknown parameter {key!r} ignored")
+                notices.append(f"link: unknown parameter {shown(key)} ignored")
         compare = parse_bool(flat.get(COMPARE_KEY, False)) is True
         if b_values and not compare:
             notices.append("link: b.* settings ignored (compare is off)")

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Any, ClassVar, Mapping
 
 from optviz.optimizers import OPTIMIZERS
-from optviz.params import Param, coerce_all, defaults
+from optviz.params import Param, coerce_all, defaults, shown
 from optviz.scenes import PAGE_KEYS, SceneFile, flat_query, mapping, unknown_keys
 from optviz.schedules import SCHEDULES
 from optviz.surfaces import PENALTY_PARAMS, SURFACES
@@ -175,7 +175,7 @@ class TrajectoryScene(SceneFile):
         if not isinstance(data, Mapping):
             return TrajectoryScene(), ["scene file: expected a JSON object; using the default scene"]
         if data.get("kind", cls.KIND) != cls.KIND:
-            return TrajectoryScene(), [f"scene file: kind {data.get('kind')!r} is not a trajectory scene; using the default scene"]
+            return TrajectoryScene(), [f"scene file: kind {shown(data.get('kind'))} is not a trajectory scene; using the default scene"]
         unknown_keys(data, _JSON_KEYS, notices)
 
         surface, note = SURFACE_PARAM.coerce(data.get("surface", SURFACE_PARAM.default))
@@ -195,11 +195,11 @@ class TrajectoryScene(SceneFile):
         for name in raw_optimizers:
             name = str(name)
             if optimizer_of(name) is None:
-                notices.append(f"optimizers: unknown optimizer {name!r} ignored (known: {', '.join(OPTIMIZERS)})")
+                notices.append(f"optimizers: unknown optimizer {shown(name)} ignored (known: {', '.join(OPTIMIZERS)})")
             elif name in optimizers:
-                notices.append(f"optimizers: {name!r} listed twice; kept once")
+                notices.append(f"optimizers: {shown(name)} listed twice; kept once")
             elif len(optimizers) >= MAX_OPTIMIZERS:
-                notices.append(f"optimizers: more than {MAX_OPTIMIZERS} paths; {name!r} ignored")
+                notices.append(f"optimizers: more than {MAX_OPTIMIZERS} paths; {shown(name)} ignored")
             else:
                 optimizers.append(name)
         raw_hparams = mapping(data.get("hparams"), notices, "hparams")
@@ -270,7 +270,7 @@ class TrajectoryScene(SceneFile):
                 name, _, param = key.partition(".")
                 data["hparams"].setdefault(name, {})[param] = value
                 if name not in optimizers:
-                    notices.append(f"link: {key} ignored ({name!r} is not among the chosen optimizers)")
+                    notices.append(f"link: {shown(key)} ignored ({shown(name)} is not among the chosen optimizers)")
             elif key in surface_names:
                 data["surface_params"][key] = value
             elif key in {p.name for p in PENALTY_PARAMS}:
@@ -280,7 +280,7 @@ class TrajectoryScene(SceneFile):
             elif key in schedule_names:
                 data["schedule_params"][key] = value
             else:
-                notices.append(f"link: unknown parameter {key!r} ignored")
+                notices.append(f"link: unknown parameter {shown(key)} ignored")
         scene, more = TrajectoryScene.from_json(data)
         return scene, notices + more
 
@@ -304,7 +304,7 @@ def _coerce_start(value: Any, surface: str) -> tuple[tuple[float, float] | None,
             raise ValueError  # a scene file holds [x, y]: "12" must not read as (1, 2)
         x, y = START_PARAM.parse(value)
     except ValueError:
-        return None, f"start={value!r} is not a point x,y; using the surface's default start"
+        return None, f"start={shown(value)} is not a point x,y; using the surface's default start"
     clamped = (min(max(x, x0), x1), min(max(y, y0), y1))
     if clamped != (x, y):
         return clamped, f"start ({x:g}, {y:g}) is outside the surface's domain; clamped to ({clamped[0]:g}, {clamped[1]:g})"

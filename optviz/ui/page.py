@@ -10,6 +10,7 @@ from the page's `optviz.page.Page` declaration and its controls module.
 
 from __future__ import annotations
 
+import re
 from types import ModuleType
 from typing import Any, Callable, Mapping, Sequence
 
@@ -17,7 +18,7 @@ import numpy as np
 import streamlit as st
 
 from optviz.page import Page
-from optviz.params import parse_bool
+from optviz.params import parse_bool, shown
 from optviz.scenes import VIEW_ONLY_KEYS
 
 
@@ -145,10 +146,32 @@ def page_title(page: Page, subtitle: str = "") -> None:
         st.caption(subtitle)
 
 
+MAX_NOTICES = 8
+"""Most notices shown at once; the rest are counted (30,000 duplicate optimizers give one line)."""
+MAX_NOTICE_CHARACTERS = 300
+
+
+def escape_markdown(text: str) -> str:
+    """`text` shown as written: every ASCII punctuation character backslash-escaped, so a value
+    from a link or a file cannot become a link, an image, a styled text or an auto-linked URL."""
+    return _MARKDOWN_SYNTAX.sub(r"\\\1", text)
+
+
+_MARKDOWN_SYNTAX = re.compile(r"([!-/:-@\[-`{-~])")
+
+
 def show_notices(notices: Sequence[str]) -> None:
-    """Visible, non-fatal messages about clamped or dropped values."""
-    if notices:
-        st.warning("Some settings were adjusted:\n\n" + "\n".join(f"- {n}" for n in notices), icon="⚠️")
+    """Visible, non-fatal messages about clamped or dropped values: escaped (they repeat outside
+    values), at most MAX_NOTICES, each cut to MAX_NOTICE_CHARACTERS, saying how much was left out."""
+    if not notices:
+        return
+    lines = []
+    for notice in notices[:MAX_NOTICES]:
+        cut = notice if len(notice) <= MAX_NOTICE_CHARACTERS else notice[:MAX_NOTICE_CHARACTERS] + f"… ({len(notice):,} characters)"
+        lines.append(f"- {escape_markdown(cut)}")
+    if len(notices) > MAX_NOTICES:
+        lines.append(f"- … and {len(notices) - MAX_NOTICES:,} more")
+    st.warning("Some settings were adjusted:\n\n" + "\n".join(lines), icon="⚠️")
 
 
 PLOTLY_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}, "scrollZoom": False}
@@ -230,21 +253,31 @@ def lesson_banner(page: Page, scene: Any) -> None:
         request_scene(page.state_key, lesson_scene)
 
 
-def init_view(labels: Sequence[str], key: str, load: bool) -> None:
-    """Select the tab named by the URL's `view` (1-based index or label) when a scene is loaded.
+def view_of(labels: Sequence[str], wanted: str) -> tuple[str | None, str | None]:
+    """(tab label, notice) for a link's `view` (a 1-based index or a tab's label); an unknown value
+    gives (None, a notice). Never raises: `int()` refuses "²" and numbers of 4301 digits."""
+    text = str(wanted).strip()
+    if text in labels:
+        return text, None
+    if text.isascii() and text.isdigit() and len(text) <= 3 and 1 <= int(text) <= len(labels):
+        return labels[int(text) - 1], None
+    return None, (f"link: view={shown(wanted)} is not a view of this page (1 to {len(labels)}: "
+                  f"{', '.join(labels)}); showing {labels[0]}")
 
-    Call before `publish_scene`, which rewrites the URL.
-    """
+
+def init_view(labels: Sequence[str], key: str, load: bool) -> str | None:
+    """Select the tab named by the URL's `view` when a scene is loaded; returns a notice for an
+    unknown one. Call before `publish_scene`, which rewrites the URL."""
+    notice = None
     if load:
         wanted = st.query_params.get("view")
         if wanted is not None:
-            # str.isdigit is also true for "²", which int() refuses: test the ASCII digits only
-            index = int(wanted) if wanted.isascii() and wanted.isdigit() else 0
-            chosen = labels[index - 1] if 1 <= index <= len(labels) else wanted
-            if chosen in labels:
+            chosen, notice = view_of(labels, wanted)
+            if chosen is not None:
                 st.session_state[key] = chosen
     if st.session_state.get(key) not in labels:
         st.session_state[key] = labels[0]
+    return notice
 
 
 def view_tabs(labels: Sequence[str], key: str) -> list:
@@ -288,7 +321,8 @@ def scene_page(page: Page, controls: ModuleType) -> tuple[Any, list[str], bool, 
     if lesson is not None and not lesson_applies(lesson, scene.to_query()):
         st.session_state.pop(lesson_key, None)  # another surface or other optimizers: free play
     query = scene.to_query() | ({"scene": st.session_state[lesson_key]} if st.session_state.get(lesson_key) else {})
-    init_view(labels, view_key, load)
+    notice = init_view(labels, view_key, load)
+    notices = notices + [notice] if notice else notices
     publish_scene(page.state_key, scene, query | view_query(labels, view_key), presenter)
     return scene, notices, load, presenter
 
