@@ -31,6 +31,8 @@ SEEDS = (0, 1, 2)
 # The lecture's network (10 layers of 500 units) on 500 inputs instead of 1000: the statistics
 # are averages over batch x width entries, so half the batch changes nothing visible.
 LECTURE = dict(depth=10, width=500, batch=500)
+# A deep, narrow network reaches underflow and overflow within a few layers (one small compile).
+DEEP = dict(depth=50, width=32, batch=64)
 
 
 def _stats(**changes) -> tuple[NetworkConfig, LayerStats]:
@@ -140,8 +142,10 @@ def test_lsuv_gives_unit_preactivation_variance(gain):
 
 
 def test_large_linear_network_overflows_without_error():
-    config, stats = _stats(activation="linear", init="normal", scale=10.0)
-    assert not np.isfinite(stats.std[-1])
+    # x 10 sqrt(32) ~ 57 per layer: past float32 by layer ~22 of 50 (its activations are inf there).
+    config = NetworkConfig(**DEEP, activation="linear", init="normal", scale=10.0)
+    stats = layer_stats(config)
+    assert not np.isfinite(stats.std[-1]) and np.isfinite(stats.std[:15]).all()
     assert describe(stats, config)[0].endswith("the network exploded")
     payload = layer_stats_json(config, stats)
     json.dumps(payload, allow_nan=False)  # non-finite numbers are written as null
@@ -151,8 +155,6 @@ def test_large_linear_network_overflows_without_error():
     assert not stats.identical.any()  # inf spreads are not "identical units"
 
 
-# A deep, narrow network reaches underflow and overflow within a few layers (one small compile).
-DEEP = dict(depth=50, width=32, batch=64)
 
 
 def test_nan_entries_are_counted_apart_not_binned():
@@ -410,3 +412,28 @@ def test_draw_cache_keeps_within_its_byte_budget():
     assert len(cache._entries) == 2 and ("k", 4) in cache._entries and ("k", 0) not in cache._entries
     big = cache.get("big", lambda: np.zeros(1000, np.float32))  # over budget: returned, not kept
     assert big.shape == (1000,) and "big" not in cache._entries
+
+
+def test_finite_activations_always_give_finite_statistics():
+    # Every activation here is finite (max |h| ~ 3e34 at layer 10): their float32 sum of squares is
+    # not, and the page said "layer 5: activations overflowed float32".
+    config = NetworkConfig(init="normal", scale=10.0, gain=10.0, activation="linear", depth=10, width=100, batch=200)
+    stats = layer_stats(config)
+    assert np.isfinite(stats.std).all() and np.isfinite(stats.mean).all() and np.isfinite(stats.grad_std).all()
+    ratios = stats.std[1:] / stats.std[:-1]  # W = 100 N(0,1) over 100 inputs: x1000 per layer
+    assert np.all((ratios > 500) & (ratios < 2000))
+    assert not any("overflowed" in s for s in describe(stats, config))
+    # Batch norm of such pre-activations is finite and normalised too.
+    bn = layer_stats(config.replace(batchnorm=True))
+    np.testing.assert_allclose(bn.std, 1.0, rtol=0.02)
+
+
+def test_compiled_variants_stay_bounded(monkeypatch):
+    # Every new width is a new compiled variant; past the bound the caches are emptied, not grown.
+    monkeypatch.setattr(netstats, "MAX_COMPILED", 4)
+    sizes = []
+    for width in range(20, 32):
+        layer_stats(NetworkConfig(depth=2, width=width, batch=8, activation="relu", init="he_normal"))
+        sizes.append(netstats.compiled_cache_size())
+    assert max(sizes) <= 4 + 3  # at most one structure's three stages over the bound
+    assert sizes[-1] >= 3  # the last structure is compiled and kept

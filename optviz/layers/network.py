@@ -240,11 +240,53 @@ def compiled_cache_size() -> int:
     return sum(stage._cache_size() for stage in (_draw_data, _draw_weights, _network_statistics))
 
 
+MAX_COMPILED = 24
+"""Most compiled variants the three stages keep: each holds 12-16 MB of executable and buffers,
+and every new (depth, width, batch, activation, init, batch norm) is one. A class trying 70
+widths grew a server by 1 GB; past this bound the stages' caches are emptied and the shapes in
+use compile again (a second or two), so memory stays bounded (benchmarks/bench_netstats.py)."""
+
+_COMPILED_LOCK = threading.Lock()
+
+
+def _bound_compiled() -> None:
+    """Empty the stages' compilation caches when they hold more than MAX_COMPILED variants."""
+    with _COMPILED_LOCK:
+        if compiled_cache_size() > MAX_COMPILED:
+            for stage in (_draw_data, _draw_weights, _network_statistics):
+                stage.clear_cache()
+
+
+def _scale_of(x: jax.Array, axis=None) -> jax.Array:
+    """max |x| (over `axis`) where it is finite and positive, else 1: dividing by it keeps every
+    sum of squares in float32 range, so finite data always gives a finite statistic."""
+    largest = jnp.max(jnp.abs(x), axis=axis, keepdims=axis is not None)
+    return jnp.where(jnp.isfinite(largest) & (largest > 0), largest, 1.0)
+
+
+def _mean_std(x: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """Mean and std of all entries of `x`, computed on x / max|x| and scaled back.
+
+    Plain float32 sums overflow for entries past ~1e19 (squares) or ~1e32 (sums of 1e6 entries):
+    a network whose activations are all finite (max |h| ~ 1.7e34) was reported as overflowed.
+    Entries that are themselves inf or NaN still give a non-finite statistic.
+    """
+    scale = _scale_of(x)
+    unit = x / scale
+    return jnp.mean(unit) * scale, jnp.std(unit) * scale
+
+
 def _batchnorm(z: jax.Array) -> jax.Array:
-    """(z - mean_b) / sqrt(var_b + eps), per unit over the batch, no learned affine."""
-    mean = jnp.mean(z, axis=0, keepdims=True)
-    var = jnp.mean(jnp.square(z - mean), axis=0, keepdims=True)
-    return (z - mean) * jax.lax.rsqrt(var + BATCHNORM_EPS)
+    """(z - mean_b) / sqrt(var_b + eps), per unit over the batch, no learned affine.
+
+    Computed on z / s with s = max |z| per unit, which is the same number ((z - m) / sqrt(v + eps)
+    = (z/s - m/s) / sqrt(v/s^2 + eps/s^2)) without overflowing the variance of huge pre-activations.
+    """
+    scale = _scale_of(z, axis=0)
+    unit = z / scale
+    mean = jnp.mean(unit, axis=0, keepdims=True)
+    var = jnp.mean(jnp.square(unit - mean), axis=0, keepdims=True)
+    return (unit - mean) * jax.lax.rsqrt(var + BATCHNORM_EPS / jnp.square(scale))
 
 
 def _histogram(values: jax.Array, low: float, high: float, bins: int) -> jax.Array:
@@ -322,16 +364,17 @@ def _network_statistics(
     def forward_layer(h_prev, w):
         z = h_prev @ w  # scaling the (batch, width) product, not W: one fused multiply, no copy of W
         if unit_variance:  # LSUV (Mishkin & Matas 2016): one rescale is exact for a linear map
-            z_std = jnp.std(z)
+            z_std = _mean_std(z)[1]
             factor = gain / jnp.where(z_std > 0, z_std, 1.0)
         else:
             factor = weight_factor
         z = z * factor
         h = nonlinearity(z)
+        h_mean, h_std = _mean_std(h)
         stats = dict(
-            mean=jnp.mean(h),
-            std=jnp.std(h),
-            preact_std=jnp.std(z),
+            mean=h_mean,
+            std=h_std,
+            preact_std=_mean_std(z)[1],
             saturated=jnp.mean(saturated_mask(activation, h).astype(jnp.float32)),
             zero=jnp.mean((h == 0).astype(jnp.float32)),
             dead=(
@@ -352,7 +395,7 @@ def _network_statistics(
         _, pullback = jax.vjp(nonlinearity, preacts[layer])
         (delta,) = pullback(signal)
         weight_grad = (h_prev.T @ delta) / batch
-        return delta, jnp.std(delta), jnp.std(weight_grad)
+        return delta, _mean_std(delta)[1], _mean_std(weight_grad)[1]
 
     def backward_layer(signal, layer):  # layers depth-1 .. 1 (0-based), top down
         h_prev = nonlinearity(preacts[layer - 1])  # recomputed: cheaper than storing every h
@@ -461,6 +504,7 @@ def layer_stats(config: NetworkConfig, bins: int = HISTOGRAM_BINS) -> LayerStats
     activation = ACTIVATIONS[config.activation]
     initializer = INITIALIZERS[config.init]
     seed = np.int32(config.seed)
+    _bound_compiled()
     inputs, projection = _DRAWS.get(("data", config.seed, config.batch, config.width),
                                     lambda: _draw_data(seed, batch=config.batch, width=config.width))
     weights = _DRAWS.get(("weights", config.seed, config.depth, config.width, config.init),
