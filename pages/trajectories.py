@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from optviz.memo import RESULTS_BYTES, ByteCache
 from optviz.optimizers import OPTIMIZERS
 from optviz.surfaces import SURFACES
 from optviz.trajectories import controls
@@ -13,9 +14,9 @@ from optviz.ui.page import (chart, draw_views, lesson_banner, page_title, reques
                             show_notices)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def computed(scene):
-    return compute(scene)
+@st.cache_resource
+def results() -> ByteCache:  # one for the server: every session's scenes, bounded by bytes
+    return ByteCache(RESULTS_BYTES)
 
 
 scene, notices, load, presenter = scene_page(PAGE, controls)
@@ -26,7 +27,7 @@ lesson_banner(PAGE, scene)
 if not scene.optimizers:
     st.info("Choose at least one optimizer in the controls to draw its path.")
 
-data = computed(scene)
+data = results().get(scene, lambda: compute(scene))
 exportable = PAGE.exportable(scene, data)
 for kind, message in stop_messages(scene, data.results, data.view):
     (st.info if kind == "escaped" else st.error)(message, icon="🏃" if kind == "escaped" else "💥")

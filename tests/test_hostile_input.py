@@ -107,3 +107,31 @@ def test_thirty_thousand_duplicate_optimizers_give_a_short_warning():
     text = warnings_text(at)
     assert len(text) < 2_000 and "more" in text
     assert text.count("listed twice") == MAX_NOTICES
+
+
+def test_one_scene_costs_at_most_max_points():
+    from optviz.optimizers import OPTIMIZERS
+    from optviz.trajectories.scene import MAX_POINTS
+
+    many = [*OPTIMIZERS, "sgd-2", "sgd-3", "adam-2", "adam-3"]
+    scene, notices = TrajectoryScene.from_json({"optimizers": many, "run": {"steps": 5000, "noise": 1.0, "paths": 32}})
+    run = scene.run
+    assert len(scene.optimizers) * (run["paths"] + 1) * (run["steps"] + 1) <= MAX_POINTS
+    assert run["paths"] >= 1 and any("paths reduced" in n for n in notices)
+    quiet, notices = TrajectoryScene.from_json({"optimizers": many, "run": {"steps": 5000, "paths": 32}})
+    assert not notices and quiet.run["paths"] == 32  # without noise there is no fan to bound
+
+
+def test_the_result_cache_is_bounded_by_bytes():
+    from optviz.memo import ByteCache, size_of
+    from optviz.trajectories.compute import compute
+
+    scene = TrajectoryScene.build(run={"steps": 500})
+    data = compute(scene)
+    size = size_of(data)
+    assert size > sum(r.positions.nbytes for r in data.results)  # paths, gradients, losses and the grid count
+    cache = ByteCache(budget=int(2.5 * size))
+    for seed in range(4):
+        other = TrajectoryScene.build(run={"steps": 500, "noise": 0.1, "seed": seed})
+        cache.get(other, lambda other=other: compute(other))
+    assert cache.bytes <= cache.budget and len(cache._entries) <= 2

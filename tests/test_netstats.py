@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from optviz.layers import network as netstats
+from optviz.memo import ByteCache
 from optviz.activations import ACTIVATIONS
 from optviz.initializers import INITIALIZERS
 from optviz.layers.network import (
@@ -406,7 +407,7 @@ def test_gain_and_scale_changes_reuse_the_draws_and_a_new_seed_does_not():
 
 
 def test_draw_cache_keeps_within_its_byte_budget():
-    cache = netstats._DrawCache(budget=1000)
+    cache = ByteCache(budget=1000)
     for key in range(5):
         cache.get(("k", key), lambda: np.zeros(100, np.float32))  # 400 bytes each
     assert len(cache._entries) == 2 and ("k", 4) in cache._entries and ("k", 0) not in cache._entries

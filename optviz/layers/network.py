@@ -59,10 +59,9 @@ from __future__ import annotations
 import dataclasses
 import math
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 import jax
 import jax.numpy as jnp
@@ -71,6 +70,7 @@ import numpy as np
 from optviz.activations import ACTIVATIONS, Activation, saturated_mask, saturation_rule
 from optviz.initializers import ALIASES_TEXT, INITIALIZERS, resolve_initializer
 from optviz.layers.results import LayerStats
+from optviz.memo import ByteCache
 from optviz.params import Param, coerce_all
 
 HISTOGRAM_BINS = 40
@@ -247,14 +247,22 @@ widths grew a server by 1 GB; past this bound the stages' caches are emptied and
 use compile again (a second or two), so memory stays bounded (benchmarks/bench_netstats.py)."""
 
 _COMPILED_LOCK = threading.Lock()
+_STRUCTURES: set = set()  # the structures compiled since the caches were last emptied
 
 
-def _bound_compiled() -> None:
-    """Empty the stages' compilation caches when they hold more than MAX_COMPILED variants."""
+def _bound_compiled(structure: tuple) -> None:
+    """Before a new structure compiles: empty the stages' compilation caches (and the draws, which
+    would otherwise spare a draw stage its compile now and cost it later) when they hold more than
+    MAX_COMPILED variants. A structure already compiled never triggers it: moving a slider stays free."""
     with _COMPILED_LOCK:
+        if structure in _STRUCTURES:
+            return
         if compiled_cache_size() > MAX_COMPILED:
             for stage in (_draw_data, _draw_weights, _network_statistics):
                 stage.clear_cache()
+            _DRAWS.clear()
+            _STRUCTURES.clear()
+        _STRUCTURES.add(structure)
 
 
 def _scale_of(x: jax.Array, axis=None) -> jax.Array:
@@ -429,36 +437,7 @@ DRAW_CACHE_BYTES = 128 * 2**20
 """Bytes of draws (inputs, projections, unit weights) kept for reuse; the default network's are 14 MB."""
 
 
-class _DrawCache:
-    """The most recently used draws, up to `budget` bytes, shared by every session of the server."""
-
-    def __init__(self, budget: int) -> None:
-        self.budget = budget
-        self._entries: OrderedDict[Any, tuple[Any, int]] = OrderedDict()  # key -> (draw, bytes)
-        self._bytes = 0
-        self._lock = threading.Lock()
-        self.misses = 0  # draws made (tests read it)
-
-    def get(self, key: Any, draw: Callable[[], Any]) -> Any:
-        """The draw cached under `key`, or `draw()` (kept if it fits, the oldest entries evicted)."""
-        with self._lock:
-            if key in self._entries:
-                self._entries.move_to_end(key)
-                return self._entries[key][0]
-            self.misses += 1
-        value = draw()  # outside the lock: two sessions may draw the same thing once each, never wait
-        size = sum(leaf.nbytes for leaf in jax.tree_util.tree_leaves(value))
-        with self._lock:
-            if size <= self.budget and key not in self._entries:
-                self._entries[key] = (value, size)
-                self._bytes += size
-                while self._bytes > self.budget:
-                    _, (_, evicted) = self._entries.popitem(last=False)
-                    self._bytes -= evicted
-        return value
-
-
-_DRAWS = _DrawCache(DRAW_CACHE_BYTES)
+_DRAWS = ByteCache(DRAW_CACHE_BYTES)
 
 
 def _identical_units(unit_spread: np.ndarray, max_abs: np.ndarray, first_symmetric: bool) -> np.ndarray:
@@ -504,7 +483,7 @@ def layer_stats(config: NetworkConfig, bins: int = HISTOGRAM_BINS) -> LayerStats
     activation = ACTIVATIONS[config.activation]
     initializer = INITIALIZERS[config.init]
     seed = np.int32(config.seed)
-    _bound_compiled()
+    _bound_compiled((config.depth, config.width, config.batch, config.activation, config.init, config.batchnorm, int(bins)))
     inputs, projection = _DRAWS.get(("data", config.seed, config.batch, config.width),
                                     lambda: _draw_data(seed, batch=config.batch, width=config.width))
     weights = _DRAWS.get(("weights", config.seed, config.depth, config.width, config.init),

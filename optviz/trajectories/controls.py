@@ -10,7 +10,7 @@ from optviz.trajectories.scene import (MAX_OPTIMIZERS, SCHEDULE_PARAM, SURFACE_P
 from optviz.schedules import SCHEDULES
 from optviz.surfaces import PENALTY_PARAMS, SURFACES
 from optviz.trajectories.runner import RUN_PARAMS
-from optviz.ui.page import lazy_expander
+from optviz.ui.page import lazy_expander, request_scene
 from optviz.ui.widgets import load_into_widgets, param_widget, param_widgets, set_widget_value
 from optviz.trajectories.page import PAGE
 
@@ -104,7 +104,11 @@ def controls(scene: TrajectoryScene, box) -> TrajectoryScene:
     if is_open:
         with expander:
             penalty = param_widgets(PENALTY_PARAMS, P, scene.penalty)
-    return TrajectoryScene.build(surface_key, surface_params, chosen, hparams, start, run, schedule, schedule_params, penalty)
+    scene, notices = TrajectoryScene.from_values(surface_key, surface_params, chosen, hparams, start, run, schedule,
+                                                 schedule_params, penalty)
+    if notices:  # the widgets asked for more than a scene may compute: show the scene computed
+        request_scene(PAGE.state_key, scene, notices)
+    return scene
 
 
 def _instance_label(instance: str) -> str:

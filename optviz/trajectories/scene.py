@@ -25,6 +25,15 @@ from optviz.trajectories.runner import RUN_PARAMS
 SCENE_VERSION = 1
 DEFAULT_OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
 MAX_OPTIMIZERS = 12  # paths on one figure; more is unreadable
+MAX_POINTS = 400_000
+"""Most path points one scene may compute and keep (optimizers x (noisy paths + 1) x (steps + 1)):
+about 25 MB of results. A class shares one server: 12 optimizers x 32 noisy paths x 5000 steps
+was an 80 MB cache entry and a 68 MB figure."""
+
+
+def max_paths(optimizers: int, steps: int) -> int:
+    """The most noisy paths per optimizer that keep a scene within MAX_POINTS (at least 1)."""
+    return max(1, MAX_POINTS // (max(1, optimizers) * (int(steps) + 1)) - 1)
 # The keys of a scene file (TrajectoryScene.to_json); others get a notice.
 _JSON_KEYS = ("kind", "version", "surface", "surface_params", "penalty", "optimizers", "hparams", "start", "run",
               "schedule", "schedule_params")
@@ -137,14 +146,24 @@ class TrajectoryScene(SceneFile):
         """A scene from plain values (trusted: registry code and lesson scenes); full values are stored.
 
         Raises ValueError naming every value that had to be adjusted."""
-        scene, notices = cls.from_json({
+        scene, notices = cls.from_values(surface, surface_params, optimizers, hparams, start, run, schedule,
+                                         schedule_params, penalty)
+        if notices:
+            raise ValueError("; ".join(notices))
+        return scene
+
+    @classmethod
+    def from_values(cls, surface: str = SURFACE_PARAM.default, surface_params: Mapping[str, Any] | None = None,
+                    optimizers=DEFAULT_OPTIMIZERS, hparams: Mapping[str, Mapping[str, Any]] | None = None, start=None,
+                    run: Mapping[str, Any] | None = None, schedule: str = SCHEDULE_PARAM.default,
+                    schedule_params: Mapping[str, Any] | None = None,
+                    penalty: Mapping[str, Any] | None = None) -> tuple["TrajectoryScene", list[str]]:
+        """`build`'s arguments read leniently (the widgets): (scene, notices), e.g. too many paths reduced."""
+        return cls.from_json({
             "surface": surface, "surface_params": dict(surface_params or {}), "optimizers": list(optimizers),
             "hparams": {k: dict(v) for k, v in (hparams or {}).items()}, "start": start, "run": dict(run or {}),
             "schedule": schedule, "schedule_params": dict(schedule_params or {}), "penalty": dict(penalty or {}),
         })
-        if notices:
-            raise ValueError("; ".join(notices))
-        return scene
 
     def with_start(self, x: float, y: float) -> "TrajectoryScene":
         """The same scene started at (x, y), clamped to the domain."""
@@ -219,6 +238,12 @@ class TrajectoryScene(SceneFile):
 
         run_values, n = coerce_all(RUN_PARAMS, mapping(data.get("run"), notices, "run"))
         notices += n
+        paths = max_paths(len(optimizers), run_values["steps"]) if run_values["noise"] > 0 else run_values["paths"]
+        if run_values["paths"] > paths:
+            notices.append(f"run: {len(optimizers)} optimizers x {run_values['paths']} noisy paths x "
+                           f"{run_values['steps']} steps is more than one scene may draw ({MAX_POINTS:,} points); "
+                           f"paths reduced to {paths}")
+            run_values["paths"] = paths
         schedule, note = SCHEDULE_PARAM.coerce(data.get("schedule", SCHEDULE_PARAM.default))
         notices += [note] if note else []
         schedule_values, n = coerce_all(SCHEDULES[schedule].params, mapping(data.get("schedule_params"), notices, "schedule_params"), schedule)
