@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from optviz.params import Param, parse_all, to_json
+from optviz.params import Param, parse_all, shown, to_json
 
 EXIT_USAGE = 2
 
@@ -62,7 +62,7 @@ def _pairs(items: Sequence[str] | None, flag_name: str) -> dict[str, str]:
     for item in items or []:
         name, sep, value = item.partition("=")
         if not sep or not name:
-            raise UsageError(f"{flag_name} expects name=value, got {item!r}")
+            raise UsageError(f"{flag_name} expects name=value, got {shown(item)}")
         pairs[name.strip()] = value.strip()
     return pairs
 
@@ -232,28 +232,37 @@ def cmd_layers(args) -> int:
 def _load_scene(args):
     """(page, scene) to export: a lesson preset or a scene file, validated like a link."""
     from optviz.pages import PAGES, page_of_kind, resolve_lesson
+    from optviz.scenes import parse_file
 
     if bool(args.scene) == bool(args.preset):
         raise UsageError("give exactly one of --scene FILE.json or --preset NAME")
     if args.preset:
         lesson = _resolved(resolve_lesson, args.preset)
         return PAGES[lesson.page], lesson.make_scene()
-    path = Path(args.scene)
-    if not path.is_file():
-        raise UsageError(f"scene file {args.scene!r} not found")
+    try:  # "-" or /dev/stdin read standard input; bytes, so a BOM or UTF-16 is read as the page reads it
+        raw = sys.stdin.buffer.read() if args.scene == "-" else Path(args.scene).read_bytes()
+    except FileNotFoundError:
+        raise UsageError(f"scene file {shown(args.scene)} not found") from None
+    except IsADirectoryError:
+        raise UsageError(f"scene file {shown(args.scene)} is a folder") from None
+    except OSError as err:
+        raise UsageError(f"cannot read scene file {shown(args.scene)}: {err.strerror or err}") from None
     try:
-        data = json.loads(path.read_text())
-    except (ValueError, UnicodeDecodeError, RecursionError) as err:  # RecursionError: absurdly deep nesting
-        raise UsageError(f"scene file {args.scene!r} is not valid JSON: {err}") from None
+        data = parse_file(raw)
+    except (ValueError, RecursionError) as err:  # RecursionError: absurdly deep nesting
+        raise UsageError(f"scene file {shown(args.scene)} is not valid JSON: {shown(str(err), 120)}") from None
+    if not isinstance(data, dict):
+        raise UsageError(f"scene file {shown(args.scene)} holds {shown(data)}, not a JSON object of settings")
     first = next(iter(PAGES.values()))
-    kind = data.get("kind", first.kind) if isinstance(data, dict) else None
+    kind = data.get("kind", first.kind)
     page = page_of_kind(kind) if isinstance(kind, str) else None
     if page is None:
         known = ", ".join(p.kind for p in PAGES.values())
-        raise UsageError(f"scene file {args.scene!r}: unknown kind {kind!r} (known: {known})")
+        raise UsageError(f"scene file {shown(args.scene)}: unknown kind {shown(kind)} (known: {known})")
     scene, notices = page.scene_type.from_json(data)
     if notices:
-        raise UsageError(f"scene file {args.scene!r}: " + "; ".join(notices))
+        more = f" (and {len(notices) - 5} more)" if len(notices) > 5 else ""
+        raise UsageError(f"scene file {shown(args.scene)}: " + "; ".join(notices[:5]) + more)
     return page, scene
 
 
@@ -344,7 +353,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_layers)
 
     p = sub.add_parser("export", help="a figure or the data of a scene, as a file (batch slides)")
-    p.add_argument("--scene", metavar="FILE.json", help="a scene file downloaded from the app")
+    p.add_argument("--scene", metavar="FILE.json", help="a scene file downloaded from the app (- for standard input)")
     p.add_argument("--preset", metavar="NAME", help="a lesson scene (see `list --json`, key scenes)")
     p.add_argument("--figure", help="which figure (default: the page's main figure)")
     p.add_argument("--format", required=True, choices=list(FORMATS))

@@ -42,6 +42,15 @@ def unknown_keys(data: Mapping[str, Any], known: Any, notices: list[str]) -> Non
         notices.append(f"scene file: unknown key(s) {listed}{more} ignored")
 
 
+def parse_file(raw: str | bytes) -> Any:
+    """A scene file's JSON, read as the page and the CLI both read it: bytes in UTF-8 (with or
+    without a byte-order mark) or UTF-16/32, a leading byte-order mark ignored.
+
+    Raises ValueError (bad JSON or text), RecursionError (absurd nesting)."""
+    text = raw.decode(json.detect_encoding(raw)) if isinstance(raw, (bytes, bytearray)) else raw
+    return json.loads(text.lstrip("\ufeff"))
+
+
 class SceneFile:
     """Scene files for a Scene type that has `to_json` and a lenient `from_json` (see optviz.page.Scene)."""
 
@@ -50,10 +59,23 @@ class SceneFile:
         return json.dumps(self.to_json(), indent=2)
 
     @classmethod
-    def loads(cls, text: str | bytes) -> tuple[Any, list[str]]:
-        """Parse a scene file's text; bad JSON gives the default scene and a notice."""
+    def read(cls, text: str | bytes) -> tuple[Any, list[str]]:
+        """Parse a scene file (UTF-8, with or without a BOM, or UTF-16/32): (scene, notices), or
+        (None, [why]) when it is no scene of this kind at all (bad JSON, not an object, another kind)."""
         try:
-            data = json.loads(text)
-        except (ValueError, UnicodeDecodeError, RecursionError) as err:  # RecursionError: absurdly deep nesting
-            return cls(), [f"scene file is not valid JSON ({err}); using the default scene"]
+            data = parse_file(text)
+        except (ValueError, RecursionError) as err:  # RecursionError: absurdly deep nesting
+            return None, [f"the scene file is not valid JSON ({shown(str(err), 120)})"]
+        if not isinstance(data, Mapping):
+            return None, [f"the scene file holds {shown(data)}, not a JSON object of settings"]
+        if data.get("kind", cls.KIND) != cls.KIND:
+            return None, [f"the scene file is a {shown(data.get('kind'))} scene, not a {cls.KIND} scene"]
         return cls.from_json(data)
+
+    @classmethod
+    def loads(cls, text: str | bytes) -> tuple[Any, list[str]]:
+        """Parse a scene file's text; a file that is no scene gives the default scene and a notice."""
+        scene, notices = cls.read(text)
+        if scene is None:
+            return cls(), [f"{notices[0]}; using the default scene"]
+        return scene, notices

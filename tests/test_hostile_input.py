@@ -135,3 +135,44 @@ def test_the_result_cache_is_bounded_by_bytes():
         other = TrajectoryScene.build(run={"steps": 500, "noise": 0.1, "seed": seed})
         cache.get(other, lambda other=other: compute(other))
     assert cache.bytes <= cache.budget and len(cache._entries) <= 2
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+@pytest.mark.parametrize("text, why", [("{nope", "not valid JSON"), ("[1, 2, 3]", "not a JSON object"),
+                                       ('{"kind": "volcano"}', "not a"), ("[" * 100_000, "not valid JSON")])
+def test_a_file_that_is_no_scene_is_refused_whole(page, text, why):
+    scene_type = PAGES[page].scene_type
+    scene, notices = scene_type.read(text)
+    assert scene is None and why in notices[0] and len(notices[0]) < 300
+    fallback, notices = scene_type.loads(text)  # the lenient reading still gives a scene
+    assert fallback.to_json() == scene_type().to_json() and "using the default scene" in notices[0]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "utf-32"])
+def test_scene_files_read_in_every_unicode_encoding(encoding, tmp_path, capsys):
+    from optviz.cli import main
+
+    text = json.dumps({"kind": "layers", "network": {"depth": 3, "width": 20, "batch": 20}})
+    raw = text.encode(encoding)
+    if encoding == "utf-16":  # an editor that kept the UTF-8 byte-order mark when converting
+        raw = ("\ufeff" + text).encode("utf-16")
+    scene, notices = PAGES["layers"].scene_type.read(raw)
+    assert not notices and scene.a.depth == 3
+    path = tmp_path / "scene.json"
+    path.write_bytes(raw)
+    assert main(["export", "--scene", str(path), "--format", "csv", "-o", str(tmp_path / "x.csv")]) == 0
+
+
+def test_the_cli_reads_a_scene_from_standard_input_and_says_what_is_wrong(tmp_path, monkeypatch, capsys):
+    import io
+
+    from optviz.cli import main
+
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"[1, 2, 3]")))
+    assert main(["export", "--scene", "-", "--format", "csv", "-o", str(tmp_path / "x.csv")]) == 2
+    assert "holds [1, 2, 3], not a JSON object" in capsys.readouterr().err
+    huge = {"kind": "trajectory", "hparams": {"sgd": {"learning_rate": "1" * 1_000_000}}, "optimizers": ["sgd"] * 30_000}
+    (tmp_path / "huge.json").write_text(json.dumps(huge))
+    assert main(["export", "--scene", str(tmp_path / "huge.json"), "--format", "csv", "-o", str(tmp_path / "x.csv")]) == 2
+    err = capsys.readouterr().err
+    assert len(err) < 2_000 and "more" in err and "Traceback" not in err

@@ -69,5 +69,7 @@ def scene_file_controls(page: Page, scene: Any) -> None:
             token = (uploaded.name, uploaded.size, getattr(uploaded, "file_id", ""))
             if st.session_state.get(f"{state}.scene_token") != token:
                 st.session_state[f"{state}.scene_token"] = token
-                new_scene, notices = page.scene_type.loads(uploaded.getvalue())
+                new_scene, notices = page.scene_type.read(uploaded.getvalue())
+                if new_scene is None:  # no scene at all: keep the one shown, say why
+                    new_scene, notices = scene, [f"{notices[0]}; the scene is unchanged"]
                 request_scene(state, new_scene, notices)
