@@ -53,9 +53,11 @@ def median_ms(fn, repeat: int) -> tuple[float, float, object]:
 def rerun_work(repeat: int) -> None:
     scene = TrajectoryScene()  # the page's default scene: 6 optimizers x 200 steps on the ravine
     t = time.perf_counter()
-    results, view = compute.trajectories(scene), compute.surface_view(scene)
+    results = compute.trajectories(scene)
+    view = compute.surface_view(scene, results)
     cold = (time.perf_counter() - t) * 1e3
-    ms, worst, (results, view) = median_ms(lambda: (compute.trajectories(scene), compute.surface_view(scene)), repeat)
+    ms, worst, data = median_ms(lambda: compute.compute(scene), repeat)
+    results, view = list(data.results), data.view
     print(f"default scene ({len(scene.optimizers)} optimizers x {scene.run['steps']} steps, {scene.surface}):")
     print(f"  compute (trajectories + surface_view): cold {cold:.0f} ms (JIT), warm median {ms:.1f} ms (max {worst:.1f}) "
           f"over {repeat}")
@@ -77,10 +79,9 @@ def rerun_work(repeat: int) -> None:
 
 def warm_compute_500(repeat: int, blocks: int = 3) -> None:
     scene = TrajectoryScene.build(run={"steps": 500})
-    compute.trajectories(scene)
-    compute.surface_view(scene)
+    compute.compute(scene)
     medians = [median_ms(lambda: compute.trajectories(scene), repeat)[0] for _ in range(blocks)]
-    both = median_ms(lambda: (compute.trajectories(scene), compute.surface_view(scene)), repeat)[0]
+    both = median_ms(lambda: compute.compute(scene), repeat)[0]
     print(f"warm compute, default scene at 500 steps ({len(scene.optimizers)} optimizers): trajectories median "
           f"{statistics.median(medians):.1f} ms (medians of {blocks} blocks of {repeat}: "
           f"{', '.join(f'{m:.1f}' for m in medians)}); with surface_view {both:.1f} ms; target < 20 ms")
@@ -167,7 +168,7 @@ def recompilations(changes: int = 50, seed: int = 0) -> None:
     surface = SURFACES[base.surface]
     before = BACKEND_COMPILES["n"]
     compute.trajectories(base)
-    compute.surface_view(base)  # warm-up: every variant of the default scene compiled
+    compute.compute(base)  # warm-up: every variant of the default scene compiled
     cold = TrajectoryScene.build(run={"steps": 1000})  # a new step bucket: the counter must see it
     trace0 = trajectory.TRACE_COUNT["paths"]
     compute.trajectories(cold)
@@ -193,8 +194,7 @@ def recompilations(changes: int = 50, seed: int = 0) -> None:
         (lx, hx), (ly, hy) = surface.domain
         start = (float(rng.uniform(lx, hx)), float(rng.uniform(ly, hy))) if rng.random() < 0.3 else None
         scene = TrajectoryScene.build(base.surface, surface_params, base.optimizers, hparams, start, base.run_values and dict(base.run_values))
-        compute.trajectories(scene)
-        compute.surface_view(scene)
+        compute.compute(scene)
     ms = (time.perf_counter() - t) * 1e3 / changes
     print(f"recompilations over {changes} random hyperparameter/surface/start changes after warm-up: "
           f"TRACE_COUNT +{trajectory.TRACE_COUNT['paths'] - traces0}, XLA backend compiles +{BACKEND_COMPILES['n'] - compiles0} "

@@ -87,24 +87,32 @@ def test_a_minimum_found_numerically_keeps_the_log_loss_axis_without_clipping():
     assert ("lowest loss reached" in fig.layout.yaxis.title.text) == (lowest < view.minimum_value)
 
 
-def test_a_single_noisy_path_gets_the_plain_message():
+def test_a_single_noisy_path_and_its_full_batch_path_get_one_message():
     s = TrajectoryScene.build("ill_conditioned", optimizers=("sgd",), hparams={"sgd": {"learning_rate": 5.0}},
                               run={"noise": 0.01, "paths": 1})
     results, view = compute.trajectories(s), compute.surface_view(s)
     messages = compute.stop_messages(s, results, view)
-    assert len(messages) == 2 and all("Try a smaller learning rate" in m for _, m in messages)
-    assert not any("of 1" in m for _, m in messages)
+    assert [kind for kind, _ in messages] == ["diverged"]
+    (_, message), = messages
+    assert "**2 paths diverged**" in message and "SGD (full batch) at step" in message and "SGD (seed 0) at step" in message
+    assert message.count("learning rate") == 1 and "gradient noise (σ = 0.01)" in message  # the advice once
+    assert "of 1" not in message
 
 
-def test_a_noisy_fan_gets_one_message_per_optimizer():
-    s = TrajectoryScene.build("rastrigin", optimizers=("sgd", "adam"), run={"noise": 10.0, "paths": 16})
+def test_a_noisy_fan_is_one_entry_of_one_message():
+    s = TrajectoryScene.build("rastrigin", optimizers=("sgd", "adam"), hparams={k: {"learning_rate": 0.1} for k in ("sgd", "adam")},
+                              run={"noise": 10.0, "paths": 16})
     results, view = compute.trajectories(s), compute.surface_view(s)
     stopped = [r for r in results if r.diverged_at is not None and r.seed is not None]
     assert len(stopped) > 2
     messages = compute.stop_messages(s, results, view)
-    fan_messages = [m for _, m in messages if "noisy" in m]
-    assert len(fan_messages) == len({r.optimizer for r in stopped}) <= 2
-    assert any(f"{sum(r.optimizer == 'sgd' for r in stopped)} of 16 noisy SGD paths" in m for m in fan_messages)
+    assert len(messages) == 1 and messages[0][0] == "diverged"
+    message = messages[0][1]
+    sgd = [r for r in stopped if r.optimizer == "sgd"]
+    assert f"{len(sgd)} of 16 noisy SGD paths (step" in message
+    first, last = min(r.diverged_at for r in sgd), max(r.diverged_at for r in sgd)
+    assert (f"steps {first}–{last}" if first != last else f"step {first}") in message
+    assert message.count("try smaller learning rates") == 1
 
 
 def test_the_page_survives_these_links():

@@ -140,16 +140,16 @@ class _Overlay:
     legend: _TextBox | None
 
     @staticmethod
-    def build(width: int, height: int, labels: Sequence[str] | None, total: int) -> "_Overlay":
+    def build(width: int, height: int, labels: Sequence[str | None] | None, total: int) -> "_Overlay":
         s = min(width, height)
         font = load_font(max(11, int(round(s * 0.027))))
         pad = max(4, int(round(s * 0.01)))
         line_w = max(2, int(round(s / 200)))
         counter = _TextBox(((f"step {total} / {total}", None),), font, pad, border=False)
         legend = None
-        if labels:
+        if labels and any(lab is not None for lab in labels):
             max_w = 0.28 * width - 6 * pad - 2 * font.getmetrics()[0]
-            legend = _TextBox(tuple((_fit_label(str(lab), font, max_w), i) for i, lab in enumerate(labels)),
+            legend = _TextBox(tuple((_fit_label(str(lab), font, max_w), i) for i, lab in enumerate(labels) if lab is not None),
                               font, pad)
         return _Overlay(font, pad, line_w, max(3, int(round(2.2 * line_w))), counter, legend)
 
@@ -202,7 +202,7 @@ def iter_frames(
     colors: Sequence[str],
     *,
     frames: int,
-    labels: Sequence[str] | None = None,
+    labels: Sequence[str | None] | None = None,
     steps: int | None = None,
 ) -> Iterator[Image.Image]:
     """The animation's frames ("P" images sharing one palette) over the RGB background `base`
@@ -256,10 +256,10 @@ def iter_frames(
             if not len(pts):
                 continue
             x, y = pts[min(step, len(pts) - 1)]
-            if -dot_r <= x <= area.width + dot_r and -dot_r <= y <= area.height + dot_r:
-                x, y = x + area.left, y + area.top
-                fdraw.ellipse([x - dot_r, y - dot_r, x + dot_r, y + dot_r],
-                              fill=pal.paths[i], outline=pal.text, width=max(1, lw // 2))
+            # A path outside the plot keeps its dot on the edge, toward where it went.
+            x, y = min(max(x, 0.0), float(area.width)) + area.left, min(max(y, 0.0), float(area.height)) + area.top
+            fdraw.ellipse([x - dot_r, y - dot_r, x + dot_r, y + dot_r],
+                          fill=pal.paths[i], outline=pal.text, width=max(1, lw // 2))
         counter = counters.get(step)
         if counter is None:
             box = _TextBox(((f"step {step:>{digits}d} / {total}", None),), ov.font, pad, border=False)
@@ -320,7 +320,7 @@ def animation_layout(
     yrange: Sequence[float],
     width: int = 800,
     height: int = 600,
-    labels: Sequence[str] | None = None,
+    labels: Sequence[str | None] | None = None,
     steps: int | None = None,
 ) -> tuple[go.Figure, PlotArea]:
     """The background figure `animate_paths` renders and its plot area (where data points
@@ -343,15 +343,16 @@ def animate_paths(
     fmt: AnimationFormat = "gif",
     width: int = 800,
     height: int = 600,
-    labels: Sequence[str] | None = None,
+    labels: Sequence[str | None] | None = None,
     steps: int | None = None,
     renderer: BackgroundRenderer = "auto",
 ) -> bytes:
     """A GIF or MP4 of the optimizer paths racing over the surface.
 
     Frame k (of `frames`) shows every path up to step round(k * T / (frames - 1)), its current
-    point as a dot, "step s / T" above the plot's top-right corner and, given `labels`, a
-    legend right of the plot (outside the plot area, so neither hides a path). A path shorter than T + 1 points (diverged early) stays at its last
+    point as a dot (on the plot's edge while the path is outside it), "step s / T" above the plot's
+    top-right corner and, given `labels`, a legend right of the plot (outside the plot area, so
+    neither hides a path). A path shorter than T + 1 points (diverged early) stays at its last
     point; rows after a non-finite point are dropped.
 
     Args:
@@ -363,7 +364,8 @@ def animate_paths(
       fps: frames per second.
       fmt: "gif" (Pillow, loops forever, adapted palette) or "mp4" (H.264, yuv420p).
       width, height: pixels.
-      labels: legend entries, one per path.
+      labels: legend entries, one per path (None: the path has no entry of its own, e.g. the
+        second and later paths of a noisy fan).
       steps: T; default the longest path's length - 1.
       renderer: background by "kaleido", by the NumPy "raster" fallback, or "auto"
         (kaleido when a Chromium is found).

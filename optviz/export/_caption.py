@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import textwrap
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import plotly.graph_objects as go
 
@@ -100,26 +100,81 @@ def _fmt(value: Any) -> str:
 
 
 def trajectory_caption(surface: str, results: Iterable[Any], steps: int | None = None,
-                       extra: Mapping[str, Any] | None = None) -> str:
-    """One caption for a trajectory figure: surface, each optimizer with its hyperparameters, steps.
+                       extra: Mapping[str, Any] | None = None, *, details: Sequence[str] = (),
+                       describe: Callable[[Any], str] | None = None, start: Sequence[float] | None = None,
+                       escapes: bool = False) -> str:
+    """One caption for a trajectory figure: surface, start, steps, each optimizer with its hyperparameters.
 
     `results` are trajectory results (attributes `label`, `optimizer`, `hparams`, optional
-    `diverged_at`). Example: "Rosenbrock · 200 steps · SGD (learning_rate=0.001) · Adam
-    (learning_rate=0.01, b1=0.9) diverged at step 37".
+    `diverged_at`, `seed`, `instance`, `full_batch`). Example: "Rosenbrock · 200 steps · SGD
+    (learning_rate=0.001) · Adam (learning_rate=0.01, b1=0.9) diverged at step 37". A noisy fan
+    (paths with a seed) is one entry: "SGD (η = 0.2): 12 noisy paths (3 diverged) and the full-batch path".
+
+    Args:
+      surface: the surface, with its parameters if any ("Ravine (κ = 50, rotation angle 0°)").
+      results: the paths, in the scene's order.
+      steps: the number of steps.
+      extra: more settings, written "name=value".
+      details: more phrases, written as given (a schedule, the gradient noise, a penalty).
+      describe: a path's name and settings, e.g. "SGD (η = 0.1)" (default: its label and every
+        hyperparameter, "name=value"); for a noisy fan, of the fan's first path.
+      start: the start point.
+      escapes: the surface is unbounded below: a path that left the bounds ("out of bounds")
+        escaped downhill rather than diverged.
     """
     parts = [surface]
+    if start is not None:
+        parts.append(f"start ({', '.join(_number(v) for v in start)})")
     if steps is not None:
         parts.append(f"{steps} steps")
     if extra:
         parts.append(", ".join(f"{k}={_fmt(v)}" for k, v in extra.items()))
-    for r in results:
-        name = getattr(r, "label", None) or getattr(r, "optimizer", "?")
+    parts += [d for d in details if d]
+
+    def described(r: Any, name: str) -> str:
+        if describe is not None:
+            return describe(r)
         hp = getattr(r, "hparams", None) or {}
-        item = f"{name} ({', '.join(f'{k}={_fmt(v)}' for k, v in hp.items())})" if hp else str(name)
+        return f"{name} ({', '.join(f'{k}={_fmt(v)}' for k, v in hp.items())})" if hp else name
+
+    results = list(results)
+    fans: dict[str, list[Any]] = {}
+    for r in results:
+        if getattr(r, "seed", None) is not None:
+            fans.setdefault(_group(r), []).append(r)
+    done = set()
+    for r in results:
+        fan = fans.get(_group(r), [])
+        name = getattr(r, "label", None) or getattr(r, "optimizer", "?")
+        if len(fan) > 1 and (getattr(r, "seed", None) is not None or getattr(r, "full_batch", False)):
+            if _group(r) in done:
+                continue
+            done.add(_group(r))
+            base = str(name).split(" (seed ")[0].removesuffix(" (full batch)")
+            stopped = sum(getattr(f, "diverged_at", None) is not None for f in fan)
+            full = [f for f in results if _group(f) == _group(r) and getattr(f, "full_batch", False)]
+            item = f"{described(r, base)}: {len(fan)} noisy paths" + (f" ({stopped} diverged)" if stopped else "")
+            if full:
+                item += " and the full-batch path"
+                if getattr(full[0], "diverged_at", None) is not None:
+                    item += f" (diverged at step {full[0].diverged_at})"
+            parts.append(item)
+            continue
+        item = described(r, str(name))
         if getattr(r, "diverged_at", None) is not None:
-            item += f" diverged at step {r.diverged_at}"
+            escaped = escapes and getattr(r, "divergence", None) == "out of bounds"
+            item += f" {'escaped downhill' if escaped else 'diverged'} at step {r.diverged_at}"
         parts.append(item)
     return " · ".join(parts)
+
+
+def _group(result: Any) -> str:
+    return getattr(result, "instance", "") or getattr(result, "optimizer", "")
+
+
+def _number(value: float) -> str:
+    """A coordinate for a caption: up to 4 significant digits, a true minus sign."""
+    return f"{float(value):.4g}".replace("-", "−")
 
 
 def _escape(text: str) -> str:

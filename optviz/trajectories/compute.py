@@ -12,8 +12,9 @@ from typing import Sequence
 import numpy as np
 
 from optviz import palette
+from optviz.optimizers import OPTIMIZERS
 from optviz.surfaces import SURFACES, CriticalPoint
-from optviz.trajectories.results import SurfaceView, TrajectoryData, TrajectoryResult
+from optviz.trajectories.results import SurfaceGrid, SurfaceView, TrajectoryData, TrajectoryResult, cover, grow
 from optviz.trajectories.scene import TrajectoryScene, optimizer_of
 from optviz.trajectories.runner import RUN_PARAMS, dispatch_paths, hessians_at, losses_at, run_end_points, surface_grid
 
@@ -23,7 +24,12 @@ _SEED = next(p for p in RUN_PARAMS if p.name == "seed")
 
 def trajectories(scene: TrajectoryScene) -> list[TrajectoryResult]:
     """Every chosen optimizer's path, in the scene's order. With noise on, each optimizer draws a
-    fan of noisy paths (seeds seed, seed+1, ..., wrapping to 0 past the largest seed) plus its noise-free (full-batch) path."""
+    fan of noisy paths (seeds seed, seed+1, ..., wrapping to 0 past the largest seed) plus its noise-free (full-batch) path.
+
+    Each path carries its colour and dash: its optimizer's registry colour, whatever its place in
+    the scene; a second or third copy of one optimizer gets a darker (or, for black, grey) shade and
+    its own dash; a noisy fan and its full-batch path share their optimizer's colour, the
+    full-batch path dashed."""
     run = scene.run
     noisy = run["noise"] > 0
     # The fan's seeds wrap past the seed slider's maximum, so every label names a seed one can type in.
@@ -32,56 +38,125 @@ def trajectories(scene: TrajectoryScene) -> list[TrajectoryResult]:
     common = dict(steps=run["steps"], surface_params=scene.surface_params, schedule=scene.schedule,
                   schedule_params=scene.schedule_params, penalty=scene.penalty["penalty"], strength=scene.penalty["strength"])
     pending = []  # dispatch every optimizer before waiting for any: they overlap on the cores
+    styles = instance_styles(scene.optimizers)
     for instance in scene.optimizers:
         label = scene.label(instance)
         key, hparams = optimizer_of(instance), scene.hparams(instance)
+        color, dash = styles[instance]
         if noisy:
-            pending.append(dispatch_paths(scene.surface, key, [scene.start_point], instance=instance, hparams=hparams,
-                                          labels=[f"{label} (full batch)"], **common))
+            pending.append((dispatch_paths(scene.surface, key, [scene.start_point], instance=instance, hparams=hparams,
+                                           labels=[f"{label} (full batch)"], **common),
+                            dict(color=color, dash=palette.FULL_BATCH_DASH, full_batch=True)))
         labels = [f"{label} (seed {s})" if noisy else label for s in seeds]
-        pending.append(dispatch_paths(scene.surface, key, [scene.start_point], instance=instance, hparams=hparams,
-                                      noise=run["noise"], seeds=seeds, labels=labels, **common))
-    results = [result for p in pending for result in p.collect()]
-    return [replace(r, color=c) for r, c in zip(results, palette.path_colors(results))]
+        pending.append((dispatch_paths(scene.surface, key, [scene.start_point], instance=instance, hparams=hparams,
+                                       noise=run["noise"], seeds=seeds, labels=labels, **common),
+                        dict(color=color, dash="solid" if noisy else dash)))
+    return [replace(result, **style) for p, style in pending for result in p.collect()]
+
+
+def instance_styles(instances: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """{instance: (colour, dash)}: each optimizer's registry colour; its k-th copy in `instances`
+    (sgd, sgd-2, sgd-3: k = 0, 1, 2) a shade of it and a dash of its own (optviz.palette.copy_style)."""
+    seen: dict[str, int] = {}
+    styles = {}
+    for instance in instances:
+        key = optimizer_of(instance)
+        copy = seen[key] = seen.get(key, -1) + 1
+        styles[instance] = palette.copy_style(OPTIMIZERS[key].color, copy)
+    return styles
 
 
 def stop_messages(scene: TrajectoryScene, results: Sequence[TrajectoryResult], view: SurfaceView) -> list[tuple[str, str]]:
-    """What the page says about paths that stopped early: [(kind, markdown)], kind "escaped" or "diverged".
+    """What the page says about paths that stopped early: [(kind, markdown)], kind "diverged" or "escaped".
 
-    One message per noise-free path; a fan of noisy paths gets one summary per optimizer (how many of
-    its seeds stopped, and the first step), not one box per seed.
+    At most one message of each kind, however many paths stopped: which paths (a noisy fan as one
+    entry: how many of its seeds, at which steps), at which steps, and the advice once. "escaped":
+    the path left the bounds on a surface unbounded below (downhill goes on forever), which is no
+    divergence.
     """
-    messages: list[tuple[str, str]] = []
-    fans: dict[str, list[TrajectoryResult]] = {}
-    for r in results:
-        if r.seed is not None:
-            fans.setdefault(r.instance or r.optimizer, []).append(r)
-        elif r.diverged_at is not None:
-            messages.append(_stop_message(r, view))
-    for instance, fan in fans.items():
-        stopped = [r for r in fan if r.diverged_at is not None]
-        if len(fan) == 1:
-            messages += [_stop_message(r, view) for r in stopped]
-        elif stopped:
-            kinds = {_stop_message(r, view)[0] for r in stopped}
-            verb = {frozenset({"escaped"}): "escaped downhill and left the plot",
-                    frozenset({"diverged"}): "diverged"}.get(frozenset(kinds), "stopped (some diverged, some escaped downhill)")
-            first = min(stopped, key=lambda r: r.diverged_at)
-            advice = ("the surface is unbounded below" if kinds == {"escaped"} else
-                      "the noise adds to every step: try a smaller learning rate or less noise")
-            messages.append(("escaped" if kinds == {"escaped"} else "diverged",
-                             f"**{len(stopped)} of {len(fan)} noisy {scene.label(instance)} paths {verb}** (first "
-                             f"{first.label}, at step {first.diverged_at}; gradient noise σ = {scene.run['noise']:g}): "
-                             f"{advice}. Each ends at its last good point (✗)."))
+    stopped = [r for r in results if r.diverged_at is not None]
+    downhill = _went_downhill(scene, stopped) if view.unbounded else [False] * len(stopped)
+    escaped = [r for r, down in zip(stopped, downhill) if down]
+    diverged = [r for r, down in zip(stopped, downhill) if not down]
+    messages = []
+    if diverged:
+        messages.append(("diverged", _diverged_message(scene, results, diverged)))
+    if escaped:
+        messages.append(("escaped", _escaped_message(results, escaped)))
     return messages
 
 
-def _stop_message(r: TrajectoryResult, view: SurfaceView) -> tuple[str, str]:
-    if view.unbounded and r.divergence == "out of bounds":
-        return "escaped", (f"**{r.stop_text(True)}**: this surface is unbounded below (no global minimum in view), "
-                           "so downhill goes on forever. The path is drawn up to its last point (✗).")
-    return "diverged", (f"**{r.stop_text(False)}**: the step was too large for this surface. The path ends at its "
-                        "last good point (✗). Try a smaller learning rate.")
+def _went_downhill(scene: TrajectoryScene, stopped: Sequence[TrajectoryResult]) -> list[bool]:
+    """Whether each path left the bounds downhill (its rejected point lower than its last one): on a
+    surface unbounded below that is an escape; a step that overshoots uphill (a learning rate too
+    large for the bounded direction of a saddle) is still a divergence."""
+    out = [r.divergence == "out of bounds" and r.attempted is not None and len(r.losses) > 0 for r in stopped]
+    rows = [i for i, ok in enumerate(out) if ok]
+    if rows:
+        attempted = np.array([stopped[i].attempted for i in rows], float)
+        losses = losses_at(scene.surface, attempted, scene.surface_params, penalty=scene.penalty["penalty"],
+                           strength=scene.penalty["strength"])
+        for i, loss in zip(rows, losses):
+            out[i] = bool(loss < stopped[i].losses[-1])
+    return out
+
+
+def _steps(paths: Sequence[TrajectoryResult]) -> str:
+    first, last = min(r.diverged_at for r in paths), max(r.diverged_at for r in paths)
+    return f"step {first}" if first == last else f"steps {first}–{last}"
+
+
+def _entries(results: Sequence[TrajectoryResult], stopped: Sequence[TrajectoryResult]) -> list[str]:
+    """One entry per stopped path, a noisy fan as one entry ("7 of 12 noisy SGD paths (steps 5–31)"), in scene order."""
+    fans: dict[str, list[TrajectoryResult]] = {}
+    for r in results:
+        if r.seed is not None:
+            fans.setdefault(r.group, []).append(r)
+    ids = {id(r) for r in stopped}
+    entries, done = [], set()
+    for r in results:
+        if id(r) not in ids:
+            continue
+        fan = fans.get(r.group, []) if r.seed is not None else []
+        if len(fan) > 1:
+            if r.group not in done:
+                done.add(r.group)
+                gone = [f for f in fan if id(f) in ids]
+                entries.append(f"{len(gone)} of {len(fan)} noisy {r.base_label} paths ({_steps(gone)})")
+        else:
+            entries.append(f"{r.label} at step {r.diverged_at}")
+    return entries
+
+
+def _count(n: int) -> str:
+    return "1 path" if n == 1 else f"{n} paths"
+
+
+def _joined(entries: Sequence[str]) -> str:
+    return entries[0] if len(entries) == 1 else ", ".join(entries[:-1]) + " and " + entries[-1]
+
+
+def _diverged_message(scene: TrajectoryScene, results, diverged: Sequence[TrajectoryResult]) -> str:
+    noise = scene.run["noise"]
+    if len(diverged) == 1 and not any(r.seed is not None and r.group == diverged[0].group for r in results if r is not diverged[0]):
+        r = diverged[0]
+        advice = "Try a smaller learning rate" + (f" or less gradient noise (σ = {noise:g})" if noise > 0 else "")
+        return (f"**{r.stop_text(False)}**: the step was too large for this surface. {advice}. "
+                "The path ends at its last good point (✗).")
+    entries = _entries(results, diverged)
+    advice = "try smaller learning rates" + (f" or less gradient noise (σ = {noise:g}): the noise adds to every step"
+                                             if noise > 0 else "")
+    return (f"**{_count(len(diverged))} diverged**: {_joined(entries)}. The steps were too large for this surface: "
+            f"{advice}. Each path ends at its last good point (✗), on the edge where it leaves the view.")
+
+
+def _escaped_message(results, escaped: Sequence[TrajectoryResult]) -> str:
+    reason = ("this surface is unbounded below (no global minimum in view), so downhill goes on forever")
+    if len(escaped) == 1 and escaped[0].seed is None:
+        return f"**{escaped[0].stop_text(True)}**: {reason}. The path is drawn up to where it leaves the view (✗)."
+    entries = _entries(results, escaped)
+    return (f"**{_count(len(escaped))} escaped downhill and left the plot** ({_joined(entries)}): {reason}. "
+            "Each path is drawn up to where it leaves the view (✗).")
 
 
 def critical_points(scene: TrajectoryScene, grid=None) -> list[CriticalPoint]:
@@ -134,20 +209,57 @@ def critical_points(scene: TrajectoryScene, grid=None) -> list[CriticalPoint]:
             for p, v in unique]
 
 
-def surface_view(scene: TrajectoryScene) -> SurfaceView:
+# Points of the surface grid the figures draw from (over the region any view of the scene may
+# show: results.cover). A fixed count: one compiled shape for every scene of a surface.
+VIEW_GRID = 201
+# The action is padded by this fraction of its larger side, and is at least this fraction of
+# the domain's larger side (a path that barely moves still shows its neighbourhood).
+FRAME_PAD = 0.07
+FRAME_MIN = 0.2
+
+
+def action_box(scene: TrajectoryScene, results: Sequence[TrajectoryResult], points: Sequence[CriticalPoint]):
+    """(xrange, yrange) of what the views must show: the start, every path's points inside the
+    domain, the minima (or, on a surface without any, its other critical points), padded."""
+    domain = SURFACES[scene.surface].domain
+    (dx0, dx1), (dy0, dy1) = domain
+    minima = [p for p in points if p.is_minimum] or list(points)
+    chosen = [np.asarray([scene.start_point], float), np.array([[p.x, p.y] for p in minima], float).reshape(-1, 2)]
+    for r in results:
+        xy = r.positions
+        chosen.append(xy[(xy[:, 0] >= dx0) & (xy[:, 0] <= dx1) & (xy[:, 1] >= dy0) & (xy[:, 1] <= dy1)])
+    xy = np.concatenate(chosen)
+    lo, hi = xy.min(axis=0), xy.max(axis=0)
+    extent = max(dx1 - dx0, dy1 - dy0)
+    ranges = [grow(lo[k], hi[k], FRAME_MIN * extent, domain[k]) for k in (0, 1)]
+    pad = FRAME_PAD * max(r[1] - r[0] for r in ranges)
+    return tuple((r[0] - pad, r[1] + pad) for r in ranges)
+
+
+def surface_view(scene: TrajectoryScene, results: Sequence[TrajectoryResult] | None = None) -> SurfaceView:
+    """The surface as the figures draw it, framed on the action: `results` (default: the scene's
+    trajectories, computed here), the start and the minima; the grid covers every frame of it."""
     surface = SURFACES[scene.surface]
-    grid = surface_grid(scene.surface, scene.surface_params, penalty=scene.penalty["penalty"],
-                        strength=scene.penalty["strength"], resolution=GRID_RESOLUTION)
+    penalty, strength = scene.penalty["penalty"], scene.penalty["strength"]
+    grid = surface_grid(scene.surface, scene.surface_params, penalty=penalty, strength=strength, resolution=GRID_RESOLUTION)
     points = critical_points(scene, grid)
     minima = np.array([[p.x, p.y] for p in points if p.is_minimum], float).reshape(-1, 2)
     lowest = None
     if len(minima):
-        lowest = float(losses_at(scene.surface, minima, scene.surface_params, penalty=scene.penalty["penalty"],
-                                 strength=scene.penalty["strength"]).min())
-    return SurfaceView(grid=grid, domain=surface.domain, critical_points=points, log_scale=surface.log_contours,
-                            title=surface.label, minimum_value=lowest)
+        lowest = float(losses_at(scene.surface, minima, scene.surface_params, penalty=penalty, strength=strength).min())
+    if results is None:
+        results = trajectories(scene)
+    xrange, yrange = action_box(scene, results, points)
+    (cx0, cx1), (cy0, cy1) = cover(xrange, yrange, surface.domain)
+    xs, ys = np.linspace(cx0, cx1, VIEW_GRID), np.linspace(cy0, cy1, VIEW_GRID)
+    z = losses_at(scene.surface, np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2), scene.surface_params,
+                  penalty=penalty, strength=strength).reshape(VIEW_GRID, VIEW_GRID)
+    return SurfaceView(grid=SurfaceGrid(xs, ys, z), domain=surface.domain, critical_points=points,
+                       log_scale=surface.log_contours, title=surface.label, minimum_value=lowest,
+                       xrange=xrange, yrange=yrange, falls_off=grid.falls_off_the_edge)
 
 
 def compute(scene: TrajectoryScene) -> TrajectoryData:
     """What the trajectory page draws for `scene`: every path and the surface view."""
-    return TrajectoryData(results=tuple(trajectories(scene)), view=surface_view(scene))
+    results = tuple(trajectories(scene))
+    return TrajectoryData(results=results, view=surface_view(scene, results))

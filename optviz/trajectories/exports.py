@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from optviz import export, palette
 from optviz.export.source import Exportable, ExportRequest
-from optviz.surfaces import SURFACES
-from optviz.trajectories.figures import build_figure
-from optviz.trajectories.results import TrajectoryData
-from optviz.trajectories.scene import TrajectoryScene
+from optviz.optimizers import OPTIMIZERS
+from optviz.params import Param
+from optviz.schedules import SCHEDULES
+from optviz.surfaces import PENALTY_PARAMS, SURFACES
+from optviz.trajectories.figures import build_figure, contour_figure
+from optviz.trajectories.results import TrajectoryData, TrajectoryResult
+from optviz.trajectories.runner import RUN_PARAMS
+from optviz.trajectories.scene import TrajectoryScene, _symbol
 
 
 def exportable(scene: TrajectoryScene, data: TrajectoryData) -> Exportable:
@@ -15,16 +21,20 @@ def exportable(scene: TrajectoryScene, data: TrajectoryData) -> Exportable:
     results, view = list(data.results), data.view
 
     def animate(request: ExportRequest) -> bytes:
-        background = build_figure("contour", scene, TrajectoryData((), view))
-        background.update_layout(showlegend=False)
-        (x0, x1), (y0, y1) = view.domain
-        return export.animate_paths(background, [r.positions for r in results], palette.path_colors(results),
-                                    xrange=(x0, x1), yrange=(y0, y1), frames=request.frames, fmt=request.fmt,
-                                    width=request.width, height=request.height, labels=[r.label for r in results])
+        # The frame of the GIF: the view's action grown to the animation's plot area, at equal scales.
+        paths, colors = [r.positions for r in results], palette.path_colors(results)
+        labels = animation_labels(results)
+        options = dict(width=request.width, height=request.height, labels=labels)
+        background = contour_figure(view, [], scene.start_point, clickable=False, frame=view.box)
+        _, area = export.animation_layout(background, paths, xrange=view.box[0], yrange=view.box[1], **options)
+        xrange, yrange = view.frame(area.width / area.height)
+        background = contour_figure(view, [], scene.start_point, clickable=False, frame=(xrange, yrange))
+        return export.animate_paths(background, paths, colors, xrange=xrange, yrange=yrange, frames=request.frames,
+                                    fmt=request.fmt, **options)
 
     return Exportable(
         figure=lambda name: build_figure(name, scene, data),
-        caption=export.trajectory_caption(SURFACES[scene.surface].label, results, steps=scene.run["steps"]),
+        caption=caption(scene, results, escapes=view.unbounded),
         records=lambda: export.trajectory_records(results),
         data=lambda: {"scene": scene.to_json(), "trajectories": [
             {"label": r.label, "optimizer": r.optimizer, "hparams": r.hparams, "seed": r.seed,
@@ -33,3 +43,80 @@ def exportable(scene: TrajectoryScene, data: TrajectoryData) -> Exportable:
         animate=animate,
         animated_figures=("contour", "playback"),
     )
+
+
+def animation_labels(results: list[TrajectoryResult]) -> list[str | None]:
+    """The GIF legend's entry of each path: its label; a noisy fan one entry (None for its other paths)."""
+    labels: list[str | None] = []
+    fans = {}
+    for r in results:
+        if r.seed is not None:
+            fans.setdefault(r.group, []).append(r)
+    seen = set()
+    for r in results:
+        fan = fans.get(r.group, [])
+        if r.seed is not None and len(fan) > 1:
+            labels.append(None if r.group in seen else f"{r.base_label} ({len(fan)} noisy paths)")
+            seen.add(r.group)
+        else:
+            labels.append(r.label)
+    return labels
+
+
+def term(param: Param, value: Any) -> str:
+    """A setting as a caption writes it: "η = 0.2", "κ = 50", "rotation angle 0°", "bias correction off"."""
+    if param.kind == "bool":
+        return f"{param.label.lower()} {'on' if value else 'off'}"
+    if param.kind == "choice":
+        labels = dict(zip(param.choices, param.choice_labels or param.choices))
+        return f"{param.label.lower()} {labels.get(value, value)}"
+    unit = "°" if param.unit == "deg" else f" {param.unit}" if param.unit else ""
+    text = param.format(value).replace("-", "−") + unit
+    symbol = _symbol(param)
+    if symbol == param.name:  # no symbol at the label's end: one inside it ("Decay every s steps"), or the label
+        symbol = next((w for w in param.label.split() if len(w) == 1), None)
+        if symbol is None:
+            return f"{param.label.lower()} {text}"
+    return f"{symbol} = {text}"
+
+
+def _described(result: TrajectoryResult) -> str:
+    """"SGD (η = 0.1)": the optimizer, its learning rate and every hyperparameter not at its default
+    (a copy's label, "SGD (η=2.1)", says no more than that; "SGD #2" says which copy)."""
+    spec = OPTIMIZERS[result.optimizer]
+    settings = ", ".join(term(p, result.hparams[p.name]) for p in spec.params
+                         if p.name in result.hparams and (p.name == "learning_rate" or not _same(result.hparams[p.name], p.default)))
+    name = spec.label if result.base_label.startswith(spec.label + " (") else result.base_label
+    return f"{name} ({settings})" if settings else name
+
+
+def _same(value: Any, default: Any) -> bool:
+    if isinstance(default, float) and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return abs(value - default) <= 1e-6 * max(1.0, abs(default))  # float32 round trips
+    return value == default
+
+
+def caption(scene: TrajectoryScene, results: list[TrajectoryResult], escapes: bool = False) -> str:
+    """The caption of an exported trajectory figure: the surface with its parameters, the start,
+    the steps, the schedule (if not constant), the gradient noise and penalty (if any), and each
+    optimizer with its learning rate and changed hyperparameters (symbols, as on the sliders)."""
+    surface = SURFACES[scene.surface]
+    values = scene.surface_params
+    text = ", ".join([surface.label, *(term(p, values[p.name]) for p in surface.params)])
+    details = []
+    if scene.schedule != "constant":
+        schedule = SCHEDULES[scene.schedule]
+        settings = ", ".join(term(p, scene.schedule_params[p.name]) for p in schedule.params)
+        details.append(schedule.label.lower() + (f" ({settings})" if settings else ""))
+    run = scene.run
+    if run["noise"] > 0:
+        noise = next(p for p in RUN_PARAMS if p.name == "noise")
+        seeds = f"seed {run['seed']}" if run["paths"] == 1 else f"seeds from {run['seed']}"
+        details.append(f"gradient noise {term(noise, run['noise'])} ({seeds})")
+    penalty = scene.penalty
+    if penalty["penalty"] != "none" and penalty["strength"] > 0:
+        kind, strength = PENALTY_PARAMS
+        label = dict(zip(kind.choices, kind.choice_labels))[penalty["penalty"]]
+        details.append(f"{label} penalty, {term(strength, penalty['strength'])}")
+    return export.trajectory_caption(text, results, steps=run["steps"], details=details, describe=_described,
+                                     start=scene.start_point, escapes=escapes)

@@ -32,7 +32,10 @@ class TrajectoryResult:
       seed: noise seed of this path (None without noise).
       instance: which copy of the optimizer (scenes may hold several); "" = the optimizer itself.
       attempted: the rejected point (why the path stopped), or None.
-      color: the path's colour (see optviz.palette.path_colors).
+      color: the path's colour: its optimizer's registry colour, a shade of it for a second or
+        third copy (see optviz.palette.copy_style); a noisy fan shares its optimizer's colour.
+      dash: the path's dash: solid, another dash for each further copy, "dash" for a full-batch path.
+      full_batch: the noise-free path drawn with a noisy fan (the fan's paths have a `seed`).
     """
 
     label: str
@@ -48,6 +51,21 @@ class TrajectoryResult:
     instance: str = ""
     attempted: np.ndarray | None = field(default=None, repr=False)
     color: str | None = None
+    dash: str = "solid"
+    full_batch: bool = False
+
+    @property
+    def group(self) -> str:
+        """The optimizer instance this path belongs to (a fan and its full-batch path share it)."""
+        return self.instance or self.optimizer
+
+    @property
+    def base_label(self) -> str:
+        """The label without the seed or full-batch suffix: the instance's own label."""
+        for suffix in (" (full batch)",):
+            if self.label.endswith(suffix):
+                return self.label[: -len(suffix)]
+        return self.label.split(" (seed ")[0] if self.seed is not None else self.label
 
     def stop_text(self, escapes: bool) -> str:
         """How a stopped path ended, in words: diverged, or (on a surface unbounded below) escaped."""
@@ -58,7 +76,7 @@ class TrajectoryResult:
 
 @dataclass(frozen=True)
 class SurfaceGrid:
-    """f sampled on a regular grid over the surface's domain: z[i, j] = f(xs[j], ys[i])."""
+    """f sampled on a regular grid (over the domain, or the region a view shows): z[i, j] = f(xs[j], ys[i])."""
 
     xs: np.ndarray
     ys: np.ndarray
@@ -75,16 +93,106 @@ class SurfaceGrid:
         return self.z.shape[0] > 2 and self.z.shape[1] > 2 and self.border_below(float(np.nanmin(self.z[1:-1, 1:-1])))
 
 
+Range = tuple[float, float]
+Domain = tuple[Range, Range]
+
+# The aspect ratios (plot width / height in px) at which the figures frame the view, and how much
+# wider or narrower than that a browser's plot may be: with equal scales on x and y and plotly's
+# constrain="range", the browser widens one range to fill its plot. The surface grid covers all
+# of that (`cover`), so no blank band appears; GIF/MP4 plot areas take ANIMATION_ASPECTS.
+FIGURE_ASPECTS: Range = (1.4, 2.6)
+BROWSER_SLACK = 1.6
+ANIMATION_ASPECTS: Range = (0.6, 4.0)
+
+
+def grow(lo: float, hi: float, size: float, within: Range) -> Range:
+    """[lo, hi] grown to `size`: into `within` first (evenly while both sides have room there),
+    then evenly beyond it. A larger size gives a range containing the smaller one's."""
+    need = size - (hi - lo)
+    if need <= 0:
+        return float(lo), float(hi)
+    room_lo, room_hi = max(0.0, lo - within[0]), max(0.0, within[1] - hi)
+    below = min(room_lo, max(need / 2, need - room_hi))
+    above = min(room_hi, need - below)
+    rest = (need - below - above) / 2
+    return float(lo - below - rest), float(hi + above + rest)
+
+
+def framed(xrange: Range, yrange: Range, aspect: float, domain: Domain | None = None) -> tuple[Range, Range]:
+    """(x, y) ranges holding `xrange` x `yrange` whose width / height is `aspect` (equal scales
+    on a plot area of that aspect): the short side grows, into `domain` first."""
+    (x0, x1), (y0, y1) = xrange, yrange
+    dx, dy = domain if domain is not None else (xrange, yrange)
+    width, height = x1 - x0, y1 - y0
+    if width < aspect * height:
+        return grow(x0, x1, aspect * height, dx), (float(y0), float(y1))
+    return (float(x0), float(x1)), grow(y0, y1, width / aspect, dy)
+
+
+def widened(xrange: Range, yrange: Range, aspects: Range) -> tuple[Range, Range]:
+    """The region a browser may show of a plot whose ranges are `xrange` x `yrange`, at equal
+    scales, when its plot area's aspect is anywhere in `aspects` (constrain="range" grows one
+    range about its centre)."""
+    (x0, x1), (y0, y1) = xrange, yrange
+    cx, cy, width, height = (x0 + x1) / 2, (y0 + y1) / 2, x1 - x0, y1 - y0
+    half_w = max(width, aspects[1] * height) / 2
+    half_h = max(height, width / aspects[0]) / 2
+    return (cx - half_w, cx + half_w), (cy - half_h, cy + half_h)
+
+
+def _bounding(ranges) -> tuple[Range, Range]:
+    ranges = list(ranges)
+    return ((min(r[0][0] for r in ranges), max(r[0][1] for r in ranges)),
+            (min(r[1][0] for r in ranges), max(r[1][1] for r in ranges)))
+
+
+def cover(xrange: Range, yrange: Range, domain: Domain) -> tuple[Range, Range]:
+    """The region the surface grid must cover so that no figure of this view shows a blank band:
+    every frame at FIGURE_ASPECTS widened by a browser (BROWSER_SLACK), and every animation frame."""
+    regions = []
+    for aspect in np.geomspace(*FIGURE_ASPECTS, 7):
+        x, y = framed(xrange, yrange, aspect, domain)
+        regions.append(widened(x, y, (aspect / BROWSER_SLACK, aspect * BROWSER_SLACK)))
+    regions += [framed(xrange, yrange, aspect, domain) for aspect in ANIMATION_ASPECTS]
+    (x0, x1), (y0, y1) = _bounding(regions)
+    pad = 0.01 * max(x1 - x0, y1 - y0)
+    return (x0 - pad, x1 + pad), (y0 - pad, y1 + pad)
+
+
 @dataclass(frozen=True)
 class SurfaceView:
-    """What the surface figures need besides the paths."""
+    """What the surface figures need besides the paths.
+
+    `xrange` x `yrange` is the action (compute frames it: the start, the paths inside the domain,
+    the minima, padded); every figure shows at least that, grown to its plot's aspect at equal
+    scales (`frame`). The grid covers every such frame (`cover`), possibly beyond the domain.
+    """
 
     grid: SurfaceGrid
-    domain: tuple[tuple[float, float], tuple[float, float]]
+    domain: Domain
     critical_points: Sequence[CriticalPoint]
     log_scale: bool  # colour by log10(f - f_min) instead of f
     title: str = ""
     minimum_value: float | None = None  # loss at the lowest known minimum (None: the surface has none)
+    xrange: Range | None = None  # the action to frame (None: the domain)
+    yrange: Range | None = None
+    falls_off: bool | None = None  # f lowest on the domain's border (None: judge by the grid)
+
+    @property
+    def box(self) -> tuple[Range, Range]:
+        """(xrange, yrange): what every view shows at least."""
+        (x0, x1), (y0, y1) = self.domain
+        return (self.xrange or (x0, x1)), (self.yrange or (y0, y1))
+
+    def frame(self, aspect: float) -> tuple[Range, Range]:
+        """The (x, y) ranges a plot area of width / height `aspect` shows at equal scales: the
+        action, its short side grown into the domain first."""
+        return framed(*self.box, aspect, self.domain)
+
+    def shown_points(self, xrange: Range, yrange: Range) -> list[CriticalPoint]:
+        """The critical points inside `xrange` x `yrange` (the others are not drawn)."""
+        (x0, x1), (y0, y1) = xrange, yrange
+        return [p for p in self.critical_points if x0 <= p.x <= x1 and y0 <= p.y <= y1]
 
     @property
     def floor(self) -> float:
@@ -99,9 +207,10 @@ class SurfaceView:
 
     @property
     def unbounded(self) -> bool:
-        """No global minimum and f lowest on the plot's border (a saddle): paths that leave the
+        """No global minimum and f lowest on the domain's border (a saddle): paths that leave the
         plot escaped downhill rather than diverged."""
-        return not any(p.kind == "global minimum" for p in self.critical_points) and self.grid.falls_off_the_edge
+        falls_off = self.grid.falls_off_the_edge if self.falls_off is None else self.falls_off
+        return not any(p.kind == "global minimum" for p in self.critical_points) and falls_off
 
     def distance_targets(self) -> tuple[np.ndarray, str]:
         """(points (K, 2), what they are): the minima if the surface has any, otherwise its other
