@@ -17,10 +17,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import jax
 import jax.numpy as jnp
+
+from optviz.params import Param
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,11 @@ def _linear(x: jax.Array) -> jax.Array:
     return x
 
 
+def _leaky_relu(x: jax.Array, negative_slope: Any = 0.01) -> jax.Array:
+    """max(x, a x) for 0 < a < 1, `a` a Python number or a traced array (jax.nn.leaky_relu's formula)."""
+    return jnp.where(x >= 0, x, negative_slope * x)
+
+
 @dataclass(frozen=True)
 class Activation:
     """One nonlinearity a = f(z) applied elementwise to pre-activations z.
@@ -86,6 +93,10 @@ class Activation:
         covers the function's typical output range so that collapse (a spike at 0) and
         saturation (spikes at the ends) look the same in every layer and every init;
         values outside are counted separately, not clipped into the edge bins.
+      params: the function's own settings (leaky ReLU's slope), as Params: the page that uses
+        the entry gives each a slider, a link key, JSON and a CLI flag. `fn` uses their defaults.
+      with_params: f(z, **values), the function of those settings (values may be traced arrays).
+      label_template: the label for other values ("leaky ReLU (slope {negative_slope:g})").
     """
 
     key: str
@@ -96,6 +107,31 @@ class Activation:
     can_die: bool
     lesson: str
     histogram_range: tuple[float, float]
+    params: tuple[Param, ...] = ()
+    with_params: Callable[..., jax.Array] | None = None
+    label_template: str = ""
+
+    def apply(self, x: jax.Array, values: Mapping[str, Any] | None = None) -> jax.Array:
+        """f(x) with this entry's Params set from `values` (defaults for the missing; other keys ignored).
+
+        Args:
+          x: pre-activations z.
+          values: {param name: value}; a value may be a traced array (a slider never recompiles).
+
+        Returns:
+          f(z), shaped like `x`; `apply(x)` equals `fn(x)`.
+        """
+        if not self.params:
+            return self.fn(x)
+        given = values or {}
+        return self.with_params(x, **{p.name: given.get(p.name, p.default) for p in self.params})
+
+    def label_for(self, values: Mapping[str, Any] | None = None) -> str:
+        """The label with this entry's Params set from `values` ("leaky ReLU (slope 0.2)")."""
+        if not self.label_template:
+            return self.label
+        given = values or {}
+        return self.label_template.format(**{p.name: float(given.get(p.name, p.default)) for p in self.params})
 
 
 ACTIVATIONS: dict[str, Activation] = {
@@ -145,11 +181,17 @@ ACTIVATIONS: dict[str, Activation] = {
             key="leaky_relu",
             label="leaky ReLU (slope 0.01)",
             fn=partial(jax.nn.leaky_relu, negative_slope=0.01),
-            latex=r"f(z) = \max(0.01\,z, z)",
+            latex=r"f(z) = \max(a\,z, z),\ a = 0.01 \text{ by default}",
             saturation=None,
             can_die=False,
             lesson="Leaky ReLU keeps a small slope for z < 0, so units cannot die.",
             histogram_range=(-1.0, 4.0),
+            params=(
+                Param("negative_slope", "leaky ReLU slope", 0.01, 1e-3, 1.0, log=True,
+                      help="Leaky ReLU's slope a for z < 0 (PReLU learns it as alpha; 1 is the identity)."),
+            ),
+            with_params=_leaky_relu,
+            label_template="leaky ReLU (slope {negative_slope:g})",
         ),
         Activation(
             key="elu",
@@ -206,3 +248,23 @@ def saturated_mask(activation: Activation, outputs: jax.Array) -> jax.Array:
 def saturation_rule(activation: Activation) -> str:
     """Plain text of what counts as saturated for this activation ("" if it cannot saturate)."""
     return activation.saturation.rule if activation.saturation is not None else ""
+
+
+def _activation_params() -> tuple[Param, ...]:
+    """Every entry's Params, each name once (a page's settings hold them all: one slider each)."""
+    found: dict[str, Param] = {}
+    for activation in ACTIVATIONS.values():
+        for param in activation.params:
+            if param.name in found:
+                raise ValueError(f"activation Param {param.name!r} is declared twice")
+            found[param.name] = param
+    return tuple(found.values())
+
+
+ACTIVATION_PARAMS: tuple[Param, ...] = _activation_params()
+"""The Params of every ACTIVATIONS entry (leaky ReLU's `negative_slope`), in registry order."""
+
+
+def activation_of_param(name: str) -> str:
+    """The ACTIVATIONS key whose Param is called `name`."""
+    return next(key for key, a in ACTIVATIONS.items() if any(p.name == name for p in a.params))

@@ -17,7 +17,7 @@ def computed(config: NetworkConfig):  # per network: changing B leaves A's entry
 
 scene, notices, load, presenter = scene_page(PAGE, controls)
 page_title(PAGE, "Forward: how activations evolve layer by layer. Backward: how gradients reach each layer. "
-                 "Inputs are N(0, 1); no biases, as in the lecture.")
+                 "Inputs are N(0, 1) and there are no biases, as in the lecture, unless set under 'Biases, inputs, residual'.")
 show_notices(notices)
 lesson_banner(PAGE, scene)
 

@@ -11,7 +11,8 @@ PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "layers.py")
 
 
 # Expanders build their content only while open; AppTest opens them through their state keys.
-SECTIONS = ["lay.a.size.open", "lay.b.size.open", "layers_scene.lessons_open", "layers_scene.file_open"]
+SECTIONS = ["lay.a.size.open", "lay.b.size.open", "lay.a.extras.open", "lay.b.extras.open", "layers_scene.lessons_open",
+            "layers_scene.file_open"]
 
 
 def page(query: dict | None = None, open_sections: bool = True) -> AppTest:
@@ -119,3 +120,29 @@ def test_a_png_export_too_large_is_refused_with_a_message():
     at.select_slider(key="x.stats.scale").set_value(2.0).run()  # 64 million: allowed
     assert not any("million pixels" in w.value for w in at.warning)
     assert [b for b in at.get("download_button") if b.proto.label == "Download PNG"]
+
+
+def test_the_new_settings_are_widgets_and_link_keys():
+    # Residual blocks, bias, input mean, batch norm's gamma/beta and leaky ReLU's slope: generated from
+    # NETWORK_PARAMS, each a widget and a link key; settings of a switch that is off are not drawn.
+    at = page({"depth": "4", "width": "50", "batch": "100", "activation": "leaky_relu", "negative_slope": "0.2"})
+    assert not at.exception
+    assert at.session_state["lay.a.negative_slope"] == 0.2
+    keys = {w.key for w in [*at.slider, *at.toggle, *at.select_slider]}
+    assert {"lay.a.bias", "lay.a.input_mean", "lay.a.residual"} <= keys
+    assert not {"lay.a.branch_scale", "lay.a.zero_last", "lay.a.bn_gamma"} & keys  # residual and batch norm are off
+    at.toggle(key="lay.a.residual").set_value(True).run()
+    at.slider(key="lay.a.bias").set_value(-0.5).run()
+    assert not at.exception and at.query_params["residual"] == "true" and at.query_params["bias"] == "-0.5"
+    at.toggle(key="lay.a.zero_last").set_value(True).run()
+    assert not at.exception and at.query_params["zero_last"] == "true"
+    assert any("leaky_relu 0.2" in m.value for m in at.markdown)  # the network's label follows the slope
+
+
+def test_bad_values_of_the_new_settings_get_a_notice():
+    at = page({"depth": "4", "width": "50", "batch": "100", "bias": "-99", "bn_gamma": "abc", "residual": "maybe",
+               "negative_slope": "0"})
+    assert not at.exception
+    text = warnings_text(at)
+    assert all(name in text for name in ("bias", "bn_gamma", "residual", "negative_slope"))
+    assert at.query_params["bias"] == "-3" and at.query_params["bn_gamma"] == "1"

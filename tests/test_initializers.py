@@ -178,3 +178,34 @@ def test_activation_functions_values():
     np.testing.assert_allclose(ACTIVATIONS["relu"].fn(z), [0.0, 0.0, 2.0])
     np.testing.assert_allclose(ACTIVATIONS["linear"].fn(z), z)
     np.testing.assert_allclose(ACTIVATIONS["sigmoid"].fn(jnp.array(0.0)), 0.5)
+
+
+@pytest.mark.parametrize("key_name", list(ACTIVATIONS))
+def test_activation_apply_with_defaults_is_fn(key_name):
+    activation = ACTIVATIONS[key_name]
+    z = jnp.linspace(-4.0, 4.0, 81)
+    np.testing.assert_allclose(activation.apply(z), activation.fn(z), rtol=1e-6)
+    np.testing.assert_allclose(activation.apply(z, {"unrelated": 3.0}), activation.fn(z), rtol=1e-6)
+    assert activation.label_for() == activation.label  # the registry label is the default's
+
+
+def test_leaky_relu_slope_is_a_traced_param():
+    from optviz.activations import ACTIVATION_PARAMS
+    from optviz.layers.network import NETWORK_PARAMS
+
+    leaky = ACTIVATIONS["leaky_relu"]
+    (slope,) = leaky.params
+    assert slope.name == "negative_slope" and slope.default == 0.01 and slope in ACTIVATION_PARAMS
+    assert slope in NETWORK_PARAMS  # a slider, a link key, JSON and a CLI flag on the layers page
+    traces = []
+
+    @jax.jit
+    def f(z, a):
+        traces.append(1)
+        return leaky.apply(z, {"negative_slope": a})
+
+    z = jnp.array([-2.0, 0.0, 2.0])
+    np.testing.assert_allclose(f(z, 0.2), [-0.4, 0.0, 2.0], rtol=1e-6)
+    np.testing.assert_allclose(f(z, 0.5), [-1.0, 0.0, 2.0], rtol=1e-6)
+    assert len(traces) == 1  # a new slope does not recompile
+    assert leaky.label_for({"negative_slope": 0.2}) == "leaky ReLU (slope 0.2)"

@@ -17,6 +17,8 @@ from optviz.layers.figures import (
     GRID_X_TITLE,
     KIND_COLOR,
     LOG_FLOOR,
+    RATIO_NAME,
+    RULE_NAME,
     activation_figure,
     histogram_y_top,
     histograms_figure,
@@ -40,12 +42,17 @@ def synthetic_stats(activation: str = "tanh", depth: int = 10, seed: int = 0, **
         **activation_fields(activation),
         mean=rng.normal(0, 0.01, depth),
         std=0.6 * 0.8 ** np.arange(depth),
+        preact_mean=np.zeros(depth),
         preact_std=np.ones(depth),
         saturated=rng.random(depth) if ACTIVATIONS[activation].saturation else np.zeros(depth),
         dead=rng.random(depth) * 0.1 if ACTIVATIONS[activation].can_die else np.zeros(depth),
         zero=np.full(depth, 0.5) if ACTIVATIONS[activation].can_die else np.zeros(depth),
         grad_std=1.2 ** np.arange(depth),
         weight_grad_std=np.full(depth, 0.01),
+        weight_std=np.full(depth, 0.045),
+        grad_weight_ratio=np.full(depth, 0.01 / 0.045),
+        sign_agreement=rng.random(depth),
+        block_output=np.zeros(depth, dtype=bool),
         unit_spread=np.ones(depth),
         identical=np.zeros(depth, dtype=bool),
         histogram=histogram,
@@ -130,18 +137,21 @@ def test_stats_figure_layout():
     fig = stats_figure([first, second], ["Xavier", "He"])
     data = fig.to_plotly_json()
     drawn = [trace for trace in data["data"] if _drawn(trace)]
-    assert len(drawn) == 8  # mean, std, dL/dz, dL/dW per configuration
+    drawn, band = drawn[:-1], drawn[-1]
+    assert len(drawn) == 10  # mean, std, dL/dz, dL/dW, dL/dW ÷ W per configuration
     layout = data["layout"]
     assert layout["yaxis2"]["type"] == "log" and layout["yaxis3"]["type"] == "log"
     assert "type" not in layout["yaxis"] or layout["yaxis"]["type"] == "linear"
     titles = _axis_titles(fig)
     assert titles["xaxis"] == titles["xaxis2"] == titles["xaxis3"] == "layer"
     assert "mean" in titles["yaxis"] and "std" in titles["yaxis2"] and "gradient" in titles["yaxis3"]
-    # The gradient kinds are said once, in the legend: dL/dz solid with filled markers, dL/dW dashed with open ones.
+    # The gradient kinds are said once, in the legend: dL/dz solid with filled markers, dL/dW dashed with
+    # open ones, the ratio dotted with open markers with a dot.
     kinds = {trace["name"]: trace for trace in data["data"] if not _drawn(trace)}
-    assert set(kinds) == {"dL/dz", "dL/dW"}
+    assert set(kinds) == {"dL/dz", "dL/dW", RATIO_NAME}
     assert kinds["dL/dz"]["line"]["dash"] == "solid" and not kinds["dL/dz"]["marker"]["symbol"].endswith("-open")
     assert kinds["dL/dW"]["line"]["dash"] == "dash" and kinds["dL/dW"]["marker"]["symbol"].endswith("-open")
+    assert kinds[RATIO_NAME]["line"]["dash"] == "dot" and kinds[RATIO_NAME]["marker"]["symbol"].endswith("-open-dot")
     assert {kind["line"]["color"] for kind in kinds.values()} == {KIND_COLOR}
     colours = {trace["name"]: trace["line"]["color"] for trace in drawn if trace["showlegend"] is not False}
     assert colours == {"Xavier": PALETTE[0], "He": PALETTE[1]}
@@ -149,7 +159,22 @@ def test_stats_figure_layout():
     assert [trace["name"] for trace in dashed] == ["Xavier: dL/dW", "He: dL/dW"]
     assert all(trace["marker"]["symbol"].endswith("-open") for trace in dashed)
     assert all(trace["xaxis"] == "x3" for trace in dashed)
+    dotted = [trace for trace in drawn if trace["line"]["dash"] == "dot"]
+    assert [trace["name"] for trace in dotted] == [f"Xavier: {RATIO_NAME}", f"He: {RATIO_NAME}"]
+    np.testing.assert_allclose(_values(dotted[0]["y"]), first.grad_weight_ratio, rtol=1e-6)
     np.testing.assert_allclose(_values(data["data"][1]["y"]), first.std, rtol=1e-6)
+    # The rule of thumb: a labelled band at update/weight 1e-3 across the gradient panel, last in the legend.
+    assert band["name"] == RULE_NAME and band["showlegend"] and band["xaxis"] == "x3"
+    assert list(_values(band["y"])) == [1e-3, 1e-3] and data["data"][-1] is band
+    low, high = sorted(_values(band["x"]))
+    assert low <= 1 and high >= first.depth
+
+
+def test_ratio_is_not_drawn_where_w_is_zero():
+    stats = synthetic_stats(grad_weight_ratio=np.array([np.nan, 0.2] * 5), weight_std=np.array([0.0, 0.045] * 5))
+    (ratio,) = [t for t in stats_figure([stats], ["zero-init last"]).data if t.name == f"zero-init last: {RATIO_NAME}"]
+    assert ratio.y[0] is None and "std(W) = 0" in ratio.customdata[0][0]
+    assert "learning rate near 0.005" in ratio.customdata[1][0]
 
 
 def test_log_axes_floor_zeros_and_skip_overflow():
@@ -238,13 +263,25 @@ def test_histograms_any_depth(depth, rows, columns):
 def test_saturation_figure_says_not_applicable():
     tanh, relu = synthetic_stats("tanh"), synthetic_stats("relu")
     fig = saturation_figure([tanh, relu], ["tanh", "relu"])
-    assert len(fig.data) == 4
+    assert len(fig.data) == 6  # saturated, dead, sign agreement per network
     assert "|a| > 0.97" in fig.data[0].customdata[0][0]
-    assert "does not saturate" in fig.data[2].customdata[0][0]
+    assert "does not saturate" in fig.data[3].customdata[0][0]
     assert "cannot die" in fig.data[1].customdata[0][0]
     np.testing.assert_allclose(fig.data[0].y, 100 * tanh.saturated)
+    np.testing.assert_allclose(fig.data[2].y, 100 * tanh.sign_agreement)
+    assert fig.data[2].xaxis == "x3" and "%: the weights into a unit move" in fig.data[2].customdata[0][0]
     titles = _axis_titles(fig)
-    assert "%" in titles["yaxis"] and "%" in titles["yaxis2"]
+    assert "%" in titles["yaxis"] and "%" in titles["yaxis2"] and "sign agreement" in titles["yaxis3"]
+
+
+def test_block_outputs_say_they_are_sums():
+    blocks = np.array([False, True] * 5)
+    stats = synthetic_stats("relu", block_output=blocks)
+    fig = saturation_figure([stats], ["residual"])
+    assert all(("sum, not an activation" in note[0]) == block for note, block in zip(fig.data[1].customdata, blocks))
+    histograms = histograms_figure(stats)
+    assert "h + F(h)" in _grid_x_title(histograms) and "block output" in histograms.data[1].hovertemplate
+    assert "block output" not in histograms.data[0].hovertemplate
 
 
 @pytest.mark.parametrize("activation", list(ACTIVATIONS))
@@ -362,7 +399,7 @@ def test_legend_has_one_entry_per_network_and_curve_kind(key, presenter):
     for name in LAYERS.figure_names(scene):
         fig = LAYERS.build_figure(name, scene, data, presenter=presenter)
         entries = [t.name for t in fig.data if t.showlegend is not False]
-        expected = {"stats": [*data.labels, "dL/dz", "dL/dW"], "saturation": list(data.labels),
+        expected = {"stats": [*data.labels, "dL/dz", "dL/dW", RATIO_NAME, RULE_NAME], "saturation": list(data.labels),
                     "activation": [f"f(z) = {data.curve.label}", "f'(z) (local gradient)"]}.get(name, [])
         assert entries == expected, name
         if entries:  # outside the plot, above it, in the figure's (projector) font

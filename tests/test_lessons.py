@@ -473,6 +473,88 @@ def check_batchnorm(scene):
             "100": [float(np.median(a.weight_grad_std / b.weight_grad_std)), float(np.median(a.grad_std / b.grad_std))]}
 
 
+def check_wide_6x4096(scene):
+    assert (scene.a.depth, scene.a.width, scene.a.batch) == (6, 4096, 16)  # the notes' x = randn(16, 4096)
+    assert scene.b.scale == pytest.approx(1 / math.sqrt(scene.b.width))  # the notes' Xavier: randn / sqrt(D_in)
+    for a, b in networks(scene):
+        gain = a.preact_std[1:] / a.std[:-1]  # std(h W) / std(h): 0.01 sqrt(4096) = 0.64 (0.637-0.643)
+        assert np.all(np.abs(gain - 0.64) < 0.03) and np.all(np.diff(a.std) < 0)  # shrinks layer by layer
+        assert 0.45 < a.std[0] < 0.53 and 0.04 < a.std[-1] < 0.06  # 0.49 -> 0.046
+        assert a.std[0] / a.std[-1] > 8  # a decade on the log axis
+        gain = b.preact_std[1:] / b.std[:-1]  # W keeps the variance (0.99-1.01)
+        assert np.all(np.abs(gain - 1) < 0.03) and np.all(np.diff(b.std) < 0)  # only tanh shrinks it
+        assert 1.7 < b.std[0] / b.std[-1] < 2.5 and 0.27 < b.std[-1] < 0.33  # 0.63 -> 0.29: 2.1x
+        assert a.saturated.max() < 0.01 and b.saturated.max() < 0.1
+    a, b = networks(scene, (0,))[0]
+    return {"6": [scene.a.depth, 6], "4096": [scene.a.width] * 3, "16": scene.a.batch, "0.01": [scene.a.scale] * 2,
+            "0.64": float(np.median(a.preact_std[1:] / a.std[:-1])), "0": a.std[-1], "0.49": a.std[0],
+            "0.05": a.std[-1], "2": b.std[0] / b.std[-1], "0.63": b.std[0], "0.30": b.std[-1]}
+
+
+def check_residual_growth(scene):
+    for a, b in networks(scene):
+        assert np.all(a.block_output == [False, True] * 5)  # 5 blocks of two layers
+        outs = a.std[a.block_output]
+        growth = outs / np.concatenate([[1.0], outs[:-1]])  # the input has std 1
+        assert np.all((growth > 1.6) & (growth < 1.9))  # x1.69-1.85 per block, sqrt(3) = 1.73
+        assert np.all(np.abs(growth**2 - 1 - 2) < 0.5)  # Var(F(h)) / Var(h): 1.86-2.41
+        assert 13 < outs[-1] < 19  # 15.1-17.4 at layer 10: past a decade on the log axis
+        assert np.all(np.abs(b.std[b.block_output] - 1) < 0.02)  # B: the identity, std 1.00
+        assert b.std[b.block_output].max() < outs[0] / 1.5  # visibly apart from A's first block
+    a, b = networks(scene, (0,))[0]
+    outs = a.std[a.block_output]
+    growth = outs / np.concatenate([[1.0], outs[:-1]])
+    return {"2": float(np.median(growth**2 - 1)), "1.7": float(np.exp(np.log(growth).mean())), "15": outs[-1],
+            "10": a.depth, "1.0": float(np.median(b.std[b.block_output]))}
+
+
+def check_dead_relu_bias(scene):
+    for a, b in networks(scene):
+        assert np.all(a.dead[5:] == 1) and np.all(a.dead[:4] < 0.05) and 0.3 < a.dead[4] < 0.7  # dies at layer 6
+        assert np.all(np.diff(a.zero[:6]) > 0)  # each layer more negative than the last, until all are 0
+        assert a.grad_std.max() == 0 and a.weight_grad_std.max() == 0  # no gradient flows anywhere
+        assert 0.07 < b.dead[-1] < 0.15  # B: 10-11 % at layer 10
+        assert 1.3 < np.median(b.preact_std) < 1.7  # 0.01 against std 1.44-1.59
+    for seed in range(3):  # +0.01 changes nothing visible: B's curves are those of bias 0
+        b = stats_of(scene.b.replace(seed=scene.b.seed + seed))
+        plain = stats_of(scene.b.replace(bias=0.0, seed=scene.b.seed + seed))
+        assert np.all(np.abs(b.dead - plain.dead) <= 0.01) and np.all(np.abs(np.log(b.std / plain.std)) < 0.1)
+        assert np.all(np.abs(np.log(b.grad_std / plain.grad_std)) < 0.1)
+    a, b = networks(scene, (0,))[0]
+    return {"−0.5": scene.a.bias, "0": 0.0, "6": 1 + int(np.argmax(a.dead == 1)), "0.01": scene.b.bias,
+            "1.5": float(np.median(b.preact_std)), "100": 100 * a.dead[5], "11": 100 * b.dead[-1], "10": b.depth}
+
+
+def check_not_zero_centred(scene):
+    for a, b in networks(scene):
+        assert a.mean.min() > 0.45  # sigmoid's outputs: all positive, mean 0.5
+        assert a.sign_agreement[0] < 0.06  # layer 1: zero-centred data, random signs (0.035)
+        assert np.all(a.sign_agreement[1:] > 0.7) and np.all(a.sign_agreement[4:] > 0.98)  # 0.74 ... 1.0
+        assert 0.6 < b.sign_agreement[0] < 0.8  # 0.69-0.74
+        assert np.all(b.sign_agreement[1:] < 0.07)  # tanh's outputs are zero-centred again: a few %
+        assert np.all(np.abs(b.mean[1:]) < 0.05)
+    a, b = networks(scene, (0,))[0]
+    return {"2": [2, scene.b.input_mean], "1": 1, "100": 100 * a.sign_agreement[4:].min(), "5": 5, "10": a.depth,
+            "70": 100 * b.sign_agreement[0]}
+
+
+def check_batchnorm_affine(scene):
+    for a, b in networks(scene):
+        assert scene.a.batchnorm and not scene.b.batchnorm
+        assert np.all(np.abs(scene.a.bn_gamma / a.preact_std - 1) < 0.03)  # gamma = std(z): 21.9-22.4
+        assert np.all(np.abs(a.preact_mean) < 0.1 * a.preact_std)  # beta = 0 = mean(z)
+        for name in ("mean", "std", "saturated", "dead", "sign_agreement"):
+            assert np.all(np.abs(getattr(a, name) - getattr(b, name)) < 0.01), name  # the curves coincide
+        for name in ("grad_std", "weight_grad_std", "grad_weight_ratio"):  # within 10 % on log axes
+            assert np.all(np.abs(np.log(getattr(a, name) / getattr(b, name))) < np.log(1.15)), name
+        assert a.saturated.min() > 0.9 and b.saturated.min() > 0.9
+        normalised = stats_of(scene.a.replace(bn_gamma=1.0, seed=scene.a.seed))
+        assert normalised.saturated.max() < 0.1  # without the scale, batch norm's healthy network
+    a, b = networks(scene, (0,))[0]
+    return {"22": [scene.a.bn_gamma, float(np.median(a.preact_std))], "0": [scene.a.bn_beta, float(np.median(a.preact_mean))],
+            "92": [100 * a.saturated.mean(), 100 * b.saturated.mean()]}
+
+
 CHECKS = {name[len("check_"):]: fn for name, fn in globals().items() if name.startswith("check_")}
 _measured: dict = {}
 

@@ -212,6 +212,75 @@ def test_a_slow_deep_shrink_is_described():
     assert any("std shrinks by" in s for s in describe(stats, config))
 
 
+# -- the rest of the lecture's experiment: residual blocks, biases, inputs, batch norm's affine ----------
+
+
+@pytest.mark.parametrize("seed", SEEDS[:2])
+def test_residual_blocks_grow_and_zeroed_last_layers_keep_the_identity(seed):
+    config, stats = _stats(activation="relu", init="he_normal", residual=True, seed=seed)
+    outs = stats.std[stats.block_output]
+    growth = outs / np.concatenate([[1.0], outs[:-1]])
+    assert np.all((growth > 1.55) & (growth < 1.95))  # sqrt(1 + Var(F)/Var(h)) = sqrt(3) with He
+    assert describe(stats, config)[0].startswith("residual blocks: std grows by ~1.7")
+    config, stats = _stats(activation="relu", init="he_normal", residual=True, zero_last=True, seed=seed)
+    np.testing.assert_allclose(stats.std[stats.block_output], 1.0, atol=0.02)
+    assert np.all(np.isnan(stats.grad_weight_ratio[stats.block_output]))  # std(W) = 0: no ratio
+    assert np.all(stats.weight_grad_std[~stats.block_output] == 0)  # no signal through W2 = 0 yet
+    assert np.all(stats.weight_grad_std[stats.block_output] > 0)  # but W2 itself learns
+    sentences = describe(stats, config)
+    assert any("every block starts as the identity" in s for s in sentences)
+    assert "dL/dW = 0 in layers 1, 3, 5, 7, 9 (the blocks' first layers) until the zeroed last layers move, one step later" in sentences
+    assert not any("vanish" in s or "will not learn" in s for s in sentences)
+    _, scaled = _stats(activation="relu", init="he_normal", residual=True, branch_scale=0.5, seed=seed)
+    scaled_growth = (scaled.std[scaled.block_output][-1] / scaled.std[scaled.block_output][0]) ** 0.25
+    assert 1.1 < scaled_growth < 1.35  # sqrt(1 + 2 s^2) = 1.22 at s = 0.5
+
+
+def test_a_negative_bias_kills_relus_and_says_why():
+    config, stats = _stats(activation="relu", init="he_normal", bias=-0.5)
+    assert np.all(stats.dead[5:] == 1) and stats.weight_grad_std.max() == 0
+    assert "ReLU: 100% of units dead (zero on every input) in layers 6-10: the bias -0.5 pushes pre-activations below 0" \
+        in describe(stats, config)
+    config, stats = _stats(activation="relu", init="he_normal", batchnorm=True, bn_beta=-4.0)
+    assert stats.dead[0] > 0.9 and stats.dead.min() > 0.1  # batch norm removes a bias, but beta shifts after it: z_hat - 4
+    assert any("beta -4 shifts pre-activations below 0" in s for s in describe(stats, config))
+
+
+def test_inputs_that_are_not_zero_centred_give_same_sign_gradients():
+    config, stats = _stats(activation="sigmoid", init="glorot_normal")
+    assert stats.sign_agreement[0] < 0.06 and np.all(stats.sign_agreement[1:] > 0.7)
+    sentences = describe(stats, config)
+    assert any(s.startswith("dL/dW of a unit has one sign in layers 2-10") and "all positive" in s for s in sentences)
+    assert any(s.startswith("std(dL/dW) / std(W) spans") for s in sentences)  # 3e-7 to 0.09: vanishing gradients
+    config, stats = _stats(activation="tanh", init="glorot_normal", input_mean=2.0)
+    assert stats.sign_agreement[0] > 0.6 and np.all(stats.sign_agreement[1:] < 0.07)
+    assert any(s.startswith("dL/dW of a unit has one sign in layer 1 ") and "the data has mean 2" in s
+               for s in describe(stats, config))
+    config, stats = _stats(activation="tanh", init="glorot_normal")
+    assert np.all(stats.sign_agreement < 0.06)  # independent signs: ~sqrt(2 / (pi 500)) = 0.036
+    assert not any("one sign" in s for s in describe(stats, config))
+    ratio = next(s for s in describe(stats, config) if s.startswith("std(dL/dW) / std(W) is"))
+    assert "a learning rate near 0.00" in ratio and "the rule of thumb" in ratio  # ratios 0.1-0.3
+
+
+def test_batchnorm_gamma_and_beta_set_the_std_and_mean_and_can_undo_it():
+    config, stats = _stats(activation="linear", init="glorot_normal", batchnorm=True, bn_gamma=2.5, bn_beta=0.7)
+    np.testing.assert_allclose(stats.std, 2.5, rtol=1e-3)  # linear: h = gamma z_hat + beta exactly
+    np.testing.assert_allclose(stats.mean, 0.7, atol=1e-3)
+    config, stats = _stats(activation="tanh", init="normal", scale=1.0, batchnorm=True, bn_gamma=22.0)
+    _, plain = _stats(activation="tanh", init="normal", scale=1.0)
+    np.testing.assert_allclose(stats.std, plain.std, atol=0.01)
+    assert any("the scale and shift undo the normalisation" in s for s in describe(stats, config))
+
+
+def test_leaky_relu_slope_is_a_setting_and_names_the_curve():
+    config, stats = _stats(activation="leaky_relu", init="he_normal", negative_slope=0.3)
+    _, default = _stats(activation="leaky_relu", init="he_normal")
+    assert stats.activation_label == "leaky ReLU (slope 0.3)" and default.activation_label == "leaky ReLU (slope 0.01)"
+    assert stats.mean[0] < default.mean[0]  # more of the negative half passes
+    assert NetworkConfig().activation_label == "tanh"
+
+
 # -- every registry entry runs ------------------------------------------------------------------
 # On the LECTURE network, paired so that most runs reuse a compile from the tests above.
 
@@ -257,6 +326,22 @@ def test_every_initializer_runs(init):
 # -- compilation -----------------------------------------------------------------------------
 
 
+def test_numbers_of_the_new_settings_do_not_recompile(monkeypatch):
+    # bias, input mean, batch norm's gamma and beta, branch scale, zeroed last layers and leaky ReLU's
+    # slope are traced: only the structure (residual, batch norm, activation, shapes) compiles.
+    monkeypatch.setattr(netstats, "MAX_COMPILED", 10**6)  # two structures: no emptying of a full cache in between
+    plain = NetworkConfig(depth=4, width=24, batch=32, activation="leaky_relu", init="he_normal", residual=True)
+    normed = plain.replace(batchnorm=True)
+    cases = [(plain, dict(bias=-0.5)), (plain, dict(input_mean=2.0)), (plain, dict(branch_scale=0.2)),
+             (plain, dict(zero_last=True)), (plain, dict(negative_slope=0.3)), (plain, dict(seed=7, gain=2.0)),
+             (normed, dict(bn_gamma=3.0)), (normed, dict(bn_beta=-1.0))]
+    first = {config: layer_stats(config) for config in (plain, normed)}
+    traces, cache = netstats.trace_count(), netstats.compiled_cache_size()
+    results = [(layer_stats(config.replace(**change)), first[config]) for config, change in cases]
+    assert netstats.trace_count() == traces and netstats.compiled_cache_size() == cache
+    assert all(not np.allclose(new.std, old.std) for new, old in results)  # every value did change something
+
+
 def test_seed_scale_gain_do_not_recompile():
     config = NetworkConfig(**LECTURE, activation="tanh", init="normal")
     layer_stats(config)
@@ -286,7 +371,8 @@ def test_same_seed_is_reproducible():
 
 def test_params_and_defaults():
     names = [p.name for p in NETWORK_PARAMS]
-    assert names == ["depth", "width", "batch", "activation", "init", "scale", "gain", "batchnorm", "seed"]
+    assert names == ["depth", "width", "batch", "activation", "init", "scale", "gain", "batchnorm", "seed",
+                     "negative_slope", "residual", "branch_scale", "zero_last", "bias", "input_mean", "bn_gamma", "bn_beta"]
     assert NetworkConfig().values() == defaults(NETWORK_PARAMS)
     by_name = {p.name: p for p in NETWORK_PARAMS}
     assert by_name["init"].choices == tuple(INITIALIZERS)
@@ -320,7 +406,20 @@ def test_from_values_is_lenient_and_says_so():
     assert netstats.network_elements(config.depth, config.width, config.batch) <= MAX_ELEMENTS
     assert config.depth == 50 and config.batch == 100 and any("too large" in n for n in notices)
     config, notices = NetworkConfig.from_values({"depth": 10, "width": 2000, "batch": 5000})
-    assert (config.width, config.batch) == (2000, 3000) and notices
+    assert (config.width, config.batch) == (2000, 4000) and notices
+    # Residual blocks keep every layer's activations: the same network gets half the batch.
+    config, notices = NetworkConfig.from_values({"depth": 10, "width": 2000, "batch": 5000, "residual": True})
+    assert (config.width, config.batch) == (2000, 2000) and "residual" in notices[0]
+    assert netstats.network_elements(10, 2000, 2000, residual=True) <= MAX_ELEMENTS
+    config, notices = NetworkConfig.from_values({"depth": 50, "width": 4096, "batch": 5000, "residual": True})
+    assert netstats.network_elements(config.depth, config.width, config.batch, True) <= MAX_ELEMENTS and notices
+
+
+def test_the_notes_wide_network_fits():
+    # EECS 498's 6 layers x 4096 units (the notes' experiment) on 256 inputs, with or without residual blocks.
+    for residual in (False, True):
+        config, notices = NetworkConfig.from_values({"depth": 6, "width": 4096, "batch": 256, "residual": residual})
+        assert notices == [] and (config.width, config.batch) == (4096, 256)
 
 
 def test_json_format():
@@ -330,12 +429,17 @@ def test_json_format():
     assert payload["config"] == {p.name: getattr(config, p.name) for p in NETWORK_PARAMS}
     assert len(payload["layers"]) == LECTURE["depth"]
     for layer in payload["layers"]:
-        assert {"mean", "std", "saturated", "dead", "grad_std", "weight_grad_std"} <= set(layer)
+        assert {"mean", "std", "saturated", "dead", "grad_std", "weight_grad_std", "weight_std", "grad_weight_ratio",
+                "sign_agreement", "block_output"} <= set(layer)
         assert all(isinstance(layer[k], float) for k in ("mean", "std", "grad_std"))
     text = json.dumps(payload, allow_nan=False)
     assert json.loads(text) == payload
     stats = layer_stats(config)
     assert payload["layers"][0]["std"] == pytest.approx(float(stats.std[0]))
+    ratio = payload["layers"][0]["grad_weight_ratio"]
+    assert ratio == pytest.approx(float(stats.weight_grad_std[0] / stats.weight_std[0]), rel=1e-5)
+    zeroed = layer_stats_json(config.replace(residual=True, zero_last=True))
+    assert zeroed["layers"][1]["grad_weight_ratio"] is None and zeroed["layers"][1]["block_output"]  # std(W) = 0
 
 
 def test_records_are_flat_rows():
@@ -394,6 +498,88 @@ def test_statistics_match_a_numpy_network(init):
     again, reference = layer_stats(changed), _numpy_statistics(changed)
     for name, expected in reference.items():
         np.testing.assert_allclose(getattr(again, name), expected, rtol=2e-3, atol=1e-6, err_msg=name)
+
+
+_NUMPY_F = {
+    "tanh": (np.tanh, lambda z, a: 1 - np.tanh(z) ** 2),
+    "sigmoid": (lambda z: 1 / (1 + np.exp(-z)), lambda z, a: np.exp(-z) / (1 + np.exp(-z)) ** 2),
+    "relu": (lambda z: np.maximum(z, 0), lambda z, a: (z > 0).astype(float)),
+}
+
+
+def _numpy_network(config: NetworkConfig) -> dict[str, np.ndarray]:
+    """The module doc's whole network in float64 NumPy, written out layer by layer: bias, input mean,
+    batch norm with gamma and beta, residual blocks h + s N(u W2 + b) (zeroed W2 with zero_last), leaky
+    ReLU's slope; the backward pass by hand (batch norm's too), the ratio and the sign agreement."""
+    import jax
+
+    a = config.negative_slope
+    if config.activation == "leaky_relu":
+        f, df = (lambda z: np.where(z >= 0, z, a * z)), (lambda z, a: np.where(z >= 0, 1.0, a))
+    else:
+        f, df = _NUMPY_F[config.activation]
+    inputs, projection = (np.asarray(v, np.float64) for v in netstats._draw_data(np.int32(config.seed), batch=config.batch,
+                                                                                 width=config.width))
+    keys = jax.random.split(jax.random.fold_in(jax.random.key(config.seed), netstats._WEIGHT_STREAM), config.depth)
+    roles = netstats.layer_roles(config.depth, config.residual)
+    weights = [np.asarray(INITIALIZERS[config.init].sample(k, (config.width, config.width), config.scale, config.gain),
+                          np.float64) * (0.0 if config.zero_last and role == 2 else 1.0) for k, role in zip(keys, roles)]
+    eps, gamma, beta, s, b = netstats.BATCHNORM_EPS, config.bn_gamma, config.bn_beta, config.branch_scale, config.bias
+    h = skip = inputs + config.input_mean
+    hs, zs, ns, caches = [h], [], [], []
+    for w, role in zip(weights, roles):
+        z = h @ w + b
+        if config.batchnorm:
+            sigma = np.sqrt(z.var(axis=0) + eps)
+            x_hat = (z - z.mean(axis=0)) / sigma
+            n, cache = gamma * x_hat + beta, (x_hat, sigma)
+        else:
+            n, cache = z, None
+        h = skip + s * n if role == 2 else f(n)
+        skip = skip if role == 1 else h
+        zs.append(z), ns.append(n), caches.append(cache), hs.append(h)
+    signal, skip_signal = projection, 0.0
+    grad_std, weight_grad_std, agreement = [], [], []
+    for layer in reversed(range(config.depth)):
+        role = roles[layer]
+        dn = s * signal if role == 2 else signal * df(ns[layer], a)
+        if config.batchnorm:
+            x_hat, sigma = caches[layer]
+            dx = gamma * dn
+            dz = (dx - dx.mean(axis=0) - x_hat * (dx * x_hat).mean(axis=0)) / sigma
+        else:
+            dz = dn
+        grad = hs[layer].T @ dz / config.batch
+        grad_std.append(dz.std())
+        weight_grad_std.append(grad.std())
+        signs = np.sign(grad)
+        agreement.append(np.mean(np.abs(signs.sum(axis=0)) / np.maximum(np.abs(signs).sum(axis=0), 1)))
+        below = dz @ weights[layer].T + (skip_signal if role == 1 else 0.0)
+        skip_signal = signal if role == 2 else 0.0
+        signal = below
+    weight_std = np.array([w.std() for w in weights])
+    weight_grad_std = np.array(weight_grad_std[::-1])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(weight_std > 0, weight_grad_std / weight_std, np.nan)
+    return dict(mean=np.array([v.mean() for v in hs[1:]]), std=np.array([v.std() for v in hs[1:]]),
+                preact_std=np.array([z.std() for z in zs]), grad_std=np.array(grad_std[::-1]),
+                weight_grad_std=weight_grad_std, weight_std=weight_std, grad_weight_ratio=ratio,
+                sign_agreement=np.array(agreement[::-1]))
+
+
+@pytest.mark.parametrize("changes", [
+    dict(activation="relu", init="he_normal", residual=True),
+    dict(activation="relu", init="he_normal", residual=True, zero_last=True, bias=0.1, depth=5),
+    dict(activation="tanh", init="glorot_normal", residual=True, branch_scale=0.4, batchnorm=True, bn_gamma=1.7,
+         bn_beta=-0.3),
+    dict(activation="sigmoid", init="glorot_normal", input_mean=1.5, bias=-0.2),
+    dict(activation="leaky_relu", init="he_normal", negative_slope=0.3, batchnorm=True, bn_gamma=0.5, bn_beta=0.4),
+], ids=["residual", "zero-last", "residual-bn-affine", "sigmoid-offset", "leaky-bn"])
+def test_every_new_setting_matches_a_numpy_network(changes):
+    config = NetworkConfig(**{**dict(depth=4, width=24, batch=32, seed=3), **changes})
+    stats, reference = layer_stats(config), _numpy_network(config)
+    for name, expected in reference.items():
+        np.testing.assert_allclose(getattr(stats, name), expected, rtol=3e-3, atol=1e-6, err_msg=name)
 
 
 def test_gain_and_scale_changes_reuse_the_draws_and_a_new_seed_does_not():

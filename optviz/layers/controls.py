@@ -16,10 +16,20 @@ from optviz.layers.page import PAGE
 
 P = PAGE.widget_prefix  # "lay.": the widget-key prefix of this page
 WIDGET_KEY = P + "a.activation"  # one of the page's widgets (see optviz.ui.page.incoming_scene)
-_LABELS = {"activation": tuple(a.label for a in ACTIVATIONS.values()), "init": tuple(i.label for i in INITIALIZERS.values())}
+# A select's labels stay fixed (an activation with its own Params, leaky ReLU, is named without their
+# values: its slope slider shows right under it); the figures' labels follow the values.
+_LABELS = {"activation": tuple(a.label.split(" (")[0] if a.params else a.label for a in ACTIVATIONS.values()),
+           "init": tuple(i.label for i in INITIALIZERS.values())}
 # The page's widgets: NETWORK_PARAMS with display labels for the choices.
 PARAMS = tuple(dataclasses.replace(p, label=p.label[:1].upper() + p.label[1:], choice_labels=_LABELS.get(p.name, ()))
                for p in NETWORK_PARAMS)
+_BY_NAME = {p.name: p for p in PARAMS}
+MAIN = ("activation", "init", "scale", "gain", "batchnorm")
+SIZE = ("depth", "width", "batch", "seed")
+EXTRAS = ("residual", "branch_scale", "zero_last", "bias", "input_mean", "bn_gamma", "bn_beta")
+"""The lazy expander "Biases, inputs, residual, batch-norm affine": the rest of the lecture's experiment."""
+ONLY_WITH = {"branch_scale": "residual", "zero_last": "residual", "bn_gamma": "batchnorm", "bn_beta": "batchnorm"}
+"""Settings shown only while the switch they belong to is on (their values live on in the scene)."""
 
 
 def load(scene: LayersScene) -> None:
@@ -31,17 +41,25 @@ def load(scene: LayersScene) -> None:
 
 
 def _network(prefix: str, current: NetworkConfig, box) -> tuple[NetworkConfig, list[str]]:
-    main = [p for p in PARAMS if p.name in ("activation", "init", "scale", "gain", "batchnorm")]
-    shape = [p for p in PARAMS if p.name not in {q.name for q in main}]
-    values = param_widgets(main, prefix, current.values(), box)
+    values = current.values()  # every setting not drawn now keeps its value
+    values.update(param_widgets([_BY_NAME["activation"]], prefix, values, box))
+    own = [_BY_NAME[p.name] for p in ACTIVATIONS[values["activation"]].params]  # leaky ReLU: its slope
+    values.update(param_widgets(own, prefix, values, box))
+    values.update(param_widgets([_BY_NAME[name] for name in MAIN[1:]], prefix, values, box))
     if not INITIALIZERS[values["init"]].uses_scale:
         box.caption(f"Init scale is not used by {INITIALIZERS[values['init']].label}.")
-    expander, is_open = lazy_expander("Network size and seed", prefix + "size.open", container=box)
-    if is_open:
+    for label, names, key in (("Network size and seed", SIZE, "size.open"),
+                              ("Biases, inputs, residual, batch-norm affine", EXTRAS, "extras.open")):
+        expander, is_open = lazy_expander(label, prefix + key, container=box)
+        if not is_open:
+            continue
         with expander:
-            values.update(param_widgets(shape, prefix, current.values()))
-    else:
-        values.update({p.name: current.values()[p.name] for p in shape})
+            for name in names:
+                switch = ONLY_WITH.get(name)
+                if switch is None or values[switch]:
+                    values.update(param_widgets([_BY_NAME[name]], prefix, values))
+            if not values["batchnorm"]:
+                st.caption("Batch norm's gamma and beta show when batch norm is on.")
     config, notices = NetworkConfig.from_values(values)
     return config, notices if config.values() != values else []
 

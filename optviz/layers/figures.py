@@ -74,7 +74,20 @@ GRID_X_TITLE = "x title"
 """`name` of the histogram grid's x title (an annotation centred under the grid, as make_subplots' x_title)."""
 
 KIND_COLOR = "#555555"
-"""Colour of the legend's curve-kind entries (solid dL/dz, dashed dL/dW): no network's colour."""
+"""Colour of the legend's curve-kind entries (solid dL/dz, dashed dL/dW, dotted ratio): no network's colour."""
+
+RATIO_NAME = "dL/dW \u00f7 W"
+"""Legend name of the gradient/weight ratio std(dL/dW) / std(W) (dotted, open markers with a dot)."""
+
+UPDATE_RULE = 1e-3
+"""The rule of thumb's update/weight ratio, drawn on the gradient panel (at learning rate 1 the
+ratio std(dL/dW) / std(W) is the update's size relative to the weights)."""
+
+RULE_NAME = "update/weight 1e-3 (lr 1)"
+"""Legend name of the rule of thumb's reference band."""
+
+RULE_COLOR = "rgba(0, 0, 0, 0.13)"
+"""The reference band: a wide, pale line no curve is drawn like."""
 
 _SYMBOLS = ("circle", "diamond", "square", "triangle-up", "x")
 
@@ -106,13 +119,15 @@ def _network_look(index: int, count: int, style: Style) -> dict:
                 open_width=_open_marker_width(style))
 
 
-def _kind_entry(name: str, style: Style, *, hollow: bool) -> go.Scatter:
+def _kind_entry(name: str, style: Style, *, hollow: bool, dotted: bool = False) -> go.Scatter:
     """A legend entry for a curve kind (no data), in a neutral colour: solid line and filled
-    markers, or (`hollow`) dashed line and open markers."""
+    markers, (`hollow`) dashed line and open markers, or (`dotted`) dotted line and open markers with a dot."""
+    dash = "dot" if dotted else "dash" if hollow else "solid"
+    symbol = "circle-open-dot" if dotted else "circle-open" if hollow else "circle"
     return Scatter(x=[None], y=[None], mode="lines+markers", name=name, legendgroup="kind " + name, showlegend=True,
-                   line=dict(color=KIND_COLOR, width=style.line_width, dash="dash" if hollow else "solid"),
-                   marker=dict(color=KIND_COLOR, size=style.marker_size, symbol="circle-open" if hollow else "circle",
-                               line=dict(color=KIND_COLOR, width=_open_marker_width(style) if hollow else 0)),
+                   line=dict(color=KIND_COLOR, width=style.line_width, dash=dash),
+                   marker=dict(color=KIND_COLOR, size=style.marker_size, symbol=symbol,
+                               line=dict(color=KIND_COLOR, width=_open_marker_width(style) if hollow or dotted else 0)),
                    hoverinfo="skip")
 
 
@@ -159,11 +174,13 @@ def _linear_values(values: np.ndarray) -> tuple[list[float | None], list[str]]:
     return ys, [_fmt(float(v)) for v in np.asarray(values, dtype=float)]
 
 
-def _line(x, ys, notes, name, what, look, *, hollow=False, showlegend=True, group=None):
-    """A network's curve: its colour, width and marker symbol (`look`); `hollow`: dashed with open markers."""
+def _line(x, ys, notes, name, what, look, *, hollow=False, dotted=False, showlegend=True, group=None):
+    """A network's curve: its colour, width and marker symbol (`look`); `hollow`: dashed with open
+    markers; `dotted`: dotted with open markers that have a dot."""
     marker = dict(look["marker"])
-    if hollow:
-        marker.update(symbol=marker["symbol"] + "-open", line=dict(color=marker["color"], width=look["open_width"]))
+    if hollow or dotted:
+        marker.update(symbol=marker["symbol"] + ("-open-dot" if dotted else "-open"),
+                      line=dict(color=marker["color"], width=look["open_width"]))
     return Scatter(
         x=list(x),
         y=ys,
@@ -171,7 +188,7 @@ def _line(x, ys, notes, name, what, look, *, hollow=False, showlegend=True, grou
         name=name,
         legendgroup=group or name,
         showlegend=showlegend,
-        line=dict(look["line"], dash="dash" if hollow else "solid"),
+        line=dict(look["line"], dash="dot" if dotted else "dash" if hollow else "solid"),
         marker=marker,
         customdata=[[note] for note in notes],
         hovertemplate=f"<b>{name}</b><br>layer %{{x}}<br>{what}: %{{customdata[0]}}<extra></extra>",
@@ -244,13 +261,36 @@ def _row_of_panels(titles: Sequence[str], depth: int, presenter: bool, y_label_e
     return layout, dict(legend=legend, margin=margin, height=height, hovermode="x")
 
 
+def _ratio_values(stats: LayerStats) -> tuple[list[float | None], list[str]]:
+    """(y, hover note) of std(dL/dW) / std(W) per layer: where std(W) = 0 there is no ratio (not drawn)."""
+    ratio = np.asarray(stats.grad_weight_ratio, dtype=float)
+    weight_std = np.asarray(stats.weight_std, dtype=float)
+    ys, notes = _log_values(ratio)
+    for i, value in enumerate(ratio):
+        if not math.isfinite(value) and weight_std[i] == 0:
+            notes[i] = "std(W) = 0 (zero or constant init, or a zeroed last layer): no ratio, not drawn"
+        elif math.isfinite(value) and value > 0:
+            notes[i] = f"{_fmt(value)}: a learning rate near {UPDATE_RULE / value:.1g} gives updates of {UPDATE_RULE:g} of W"
+    return ys, notes
+
+
+def _rule_band(depth: int, style: Style) -> go.Scatter:
+    """The rule of thumb's update/weight ratio 1e-3, a wide pale band across the gradient panel."""
+    return Scatter(x=[0.5, depth + 0.5], y=[UPDATE_RULE, UPDATE_RULE], mode="lines", name=RULE_NAME,
+                   legendgroup="rule", showlegend=True, line=dict(color=RULE_COLOR, width=round(4 * style.line_width, 1)),
+                   hovertemplate=(f"rule of thumb: learning rate x std(dL/dW) / std(W) ~ {UPDATE_RULE:g}<br>"
+                                  f"(at learning rate 1, the ratio itself)<extra></extra>"))
+
+
 def stats_figure(stats_list: Sequence[LayerStats], labels: Sequence[str], presenter: bool = False) -> go.Figure:
-    """Per-layer activation mean, activation std (log) and gradient std (log), one colour per configuration.
+    """Per-layer activation mean, activation std (log) and gradients (log), one colour per configuration.
 
     Panels: mean of h_l; std of h_l (log axis: collapse to 1e-7 is visible); std of the
-    backpropagated signal B dL/dz_l (solid, filled markers) and of dL/dW_l (dashed, open markers),
-    log axis. The legend has one entry per configuration (colour and marker symbol) and one per
-    gradient kind (line style and marker fill, in grey).
+    backpropagated signal B dL/dz_l (solid, filled markers), of dL/dW_l (dashed, open markers) and
+    the ratio std(dL/dW_l) / std(W_l) (dotted, open markers with a dot), log axis, over a pale band
+    at the rule of thumb's update/weight ratio 1e-3 (an SGD step at learning rate eta changes W by
+    eta times the ratio; cs231n). The legend has one entry per configuration (colour and marker
+    symbol), one per gradient kind (line style and marker fill, in grey) and one for the band.
 
     Args:
       stats_list: one LayerStats per configuration (e.g. two inits to compare).
@@ -258,33 +298,40 @@ def stats_figure(stats_list: Sequence[LayerStats], labels: Sequence[str], presen
       presenter: projector sizes.
 
     Returns:
-      A go.Figure with 4 traces per configuration, then the two curve-kind legend entries.
+      A go.Figure with 5 traces per configuration, then the three curve-kind legend entries, then the band.
     """
     _check_series(stats_list, labels)
     style = Style.for_mode(presenter)
     depth = max(stats.depth for stats in stats_list)
     # Log-axis labels are up to 3.45 em wide: Plotly draws "10⁻¹²" at 1.25 times the tick font.
     layout, after = _row_of_panels(("activation mean", "activation std", "gradient std"), depth, presenter, 3.6,
-                                   [*labels, "dL/dz", "dL/dW"])
+                                   [*labels, "dL/dz", "dL/dW", RATIO_NAME, RULE_NAME])
     traces = []
-    std_drawn, grad_drawn = [], []
+    std_drawn, grad_drawn = [], [UPDATE_RULE]
     for index, (stats, label) in enumerate(zip(stats_list, labels)):
         look = _network_look(index, len(stats_list), style)
         layers = stats.layers
         std, grad, weight_grad = _log_values(stats.std), _log_values(stats.grad_std), _log_values(stats.weight_grad_std)
+        ratio = _ratio_values(stats)
         std_drawn += std[0]
-        grad_drawn += grad[0] + weight_grad[0]
+        grad_drawn += grad[0] + weight_grad[0] + ratio[0]
         panels = [
             (1, _linear_values(stats.mean), dict(name=label, what="mean of h")),
             (2, std, dict(name=label, what="std of h", showlegend=False)),
             (3, grad, dict(name=label, what="std of dL/dz (per example)", showlegend=False)),
             (3, weight_grad, dict(name=f"{label}: dL/dW", what="std of dL/dW", hollow=True, showlegend=False, group=label)),
+            (3, ratio, dict(name=f"{label}: {RATIO_NAME}", what="std(dL/dW) / std(W)", dotted=True, showlegend=False,
+                            group=label)),
         ]
         for col, (ys, notes), options in panels:
             trace = _line(layers, ys, notes, look=look, **options)
             trace.xaxis, trace.yaxis = axis_refs(1, col, 3)
             traces.append(trace)
-    traces += [_kind_entry("dL/dz", style, hollow=False), _kind_entry("dL/dW", style, hollow=True)]
+    traces += [_kind_entry("dL/dz", style, hollow=False), _kind_entry("dL/dW", style, hollow=True),
+               _kind_entry(RATIO_NAME, style, hollow=False, dotted=True)]
+    band = _rule_band(depth, style)
+    band.xaxis, band.yaxis = axis_refs(1, 3, 3)
+    traces.append(band)  # pale enough to lie over the curves; last in the legend too
     # Minimum spans, so that sampling noise on a flat curve (e.g. with batch norm) is not zoomed
     # into a jagged line: the mean axis spans at least 0.2, the std axis at least one decade.
     means = np.concatenate([s.mean[np.isfinite(s.mean)] for s in stats_list] or [np.zeros(1)])
@@ -301,7 +348,7 @@ def stats_figure(stats_list: Sequence[LayerStats], labels: Sequence[str], presen
     y_axes = [
         dict(title=dict(text="mean of h"), range=[centre - half, centre + half]),
         log_axis([v for v in std_drawn if v is not None], title=dict(text="std of h (log)"), **std_range),
-        log_axis([v for v in grad_drawn if v is not None], title=dict(text="gradient std (log)")),
+        log_axis([v for v in grad_drawn if v is not None], title=dict(text="gradient std, ratio (log)")),
     ]
     for col, y_axis in enumerate(y_axes, start=1):
         _, y_ref = axis_refs(1, col, 3)  # "y2" -> layout key "yaxis2"
@@ -461,7 +508,8 @@ def histograms_figure(stats: LayerStats, presenter: bool = False, title: str | N
                 marker=dict(color=color(index), line=dict(width=0)),
                 customdata=np.stack([edges[:-1], edges[1:]], axis=1).tolist(),
                 hovertemplate=(
-                    f"{who}layer {i + 1}: mean {_fmt(float(stats.mean[i]))}, std {_fmt(float(stats.std[i]))}<br>"
+                    f"{who}layer {i + 1}{' (block output h + s F(h))' if stats.block_output[i] else ''}: "
+                    f"mean {_fmt(float(stats.mean[i]))}, std {_fmt(float(stats.std[i]))}<br>"
                     f"h in [%{{customdata[0]:.3g}}, %{{customdata[1]:.3g}}): "
                     f"%{{y:.2f}}% of entries{zero_note}<extra></extra>"
                 ),
@@ -491,7 +539,10 @@ def histograms_figure(stats: LayerStats, presenter: bool = False, title: str | N
     for annotation in layout.get("annotations", []):  # the subplot titles
         annotation["font"] = {**annotation.get("font", {}), "size": sizes.title_font}
     # One x title for the grid, centred under it below the tick labels (as make_subplots' x_title).
-    x_title = dict(name=GRID_X_TITLE, text=f"activation h ({stats.activation_label})", xref="paper", yref="paper",
+    grid_title = f"activation h ({stats.activation_label})"
+    if np.any(stats.block_output):  # residual blocks: every second layer shows the block's sum
+        grid_title = f"h ({stats.activation_label}; layers 2, 4, ...: h + F(h))"
+    x_title = dict(name=GRID_X_TITLE, text=grid_title, xref="paper", yref="paper",
                    x=0.5, y=0.0, xanchor="center", yanchor="top", showarrow=False, font=dict(size=style.font_size),
                    yshift=-round(8 + 1.3 * sizes.tick_font + 10))
     layout["annotations"] = layout.get("annotations", []) + notes_layout + [x_title]
@@ -530,11 +581,15 @@ def histograms_figure(stats: LayerStats, presenter: bool = False, title: str | N
 
 
 def saturation_figure(stats_list: Sequence[LayerStats], labels: Sequence[str], presenter: bool = False) -> go.Figure:
-    """Saturated and dead fractions per layer, one colour per configuration.
+    """Saturated and dead fractions and the sign agreement of the weight gradients per layer, one colour
+    per configuration.
 
     Saturated: tanh |h| > 0.97, sigmoid h < 0.03 or h > 0.97 (fraction of entries); dead:
     ReLU units that are 0 on every input (fraction of units). Activations for which a
-    notion does not apply are drawn at 0 and say so in their hover text.
+    notion does not apply, and the outputs of residual blocks (sums, not activations), are drawn
+    at 0 and say so in their hover text. Same-sign dL/dW: the sign agreement of each unit's weight
+    gradients, mean_j |sum_i sign(dL/dW[i, j])| / #non-zero, in % (100: every weight into a unit
+    moves the same way, as with all-positive inputs; ~4 for independent signs over 500 inputs).
 
     Args:
       stats_list: one LayerStats per configuration.
@@ -542,31 +597,44 @@ def saturation_figure(stats_list: Sequence[LayerStats], labels: Sequence[str], p
       presenter: projector sizes.
 
     Returns:
-      A go.Figure with 2 traces per configuration.
+      A go.Figure with 3 traces per configuration.
     """
     _check_series(stats_list, labels)
     style = Style.for_mode(presenter)
     depth = max(stats.depth for stats in stats_list)
-    layout, after = _row_of_panels(("saturated activations", "dead units"), depth, presenter, 2.9, labels)  # "100%"
+    layout, after = _row_of_panels(("saturated activations", "dead units", "same-sign dL/dW"), depth, presenter, 2.9,
+                                   labels)  # "100%"
     traces = []
     for index, (stats, label) in enumerate(zip(stats_list, labels)):
         look = _network_look(index, len(stats_list), style)
         rule = stats.saturation_rule
+        blocks = np.asarray(stats.block_output, dtype=bool)
         saturated = 100.0 * np.asarray(stats.saturated, dtype=float)
-        notes = [f"{v:.1f}% of entries ({rule})" if rule else f"n/a: {stats.activation_label} does not saturate" for v in saturated]
+        notes = ["n/a: a residual block's output h + s F(h) is a sum, not an activation" if block
+                 else f"{v:.1f}% of entries ({rule})" if rule else f"n/a: {stats.activation_label} does not saturate"
+                 for v, block in zip(saturated, blocks)]
         trace = _line(stats.layers, saturated.tolist(), notes, label, "saturated", look)
-        trace.xaxis, trace.yaxis = axis_refs(1, 1, 2)
+        trace.xaxis, trace.yaxis = axis_refs(1, 1, 3)
         traces.append(trace)
         dead = 100.0 * np.asarray(stats.dead, dtype=float)
         notes = [
-            f"{v:.1f}% of units are 0 on every input" if stats.can_die else f"n/a: {stats.activation_label} units cannot die"
-            for v in dead
+            "n/a: a residual block's output h + s F(h) is a sum, not an activation" if block
+            else f"{v:.1f}% of units are 0 on every input" if stats.can_die else f"n/a: {stats.activation_label} units cannot die"
+            for v, block in zip(dead, blocks)
         ]
         trace = _line(stats.layers, dead.tolist(), notes, label, "dead", look, showlegend=False)
-        trace.xaxis, trace.yaxis = axis_refs(1, 2, 2)
+        trace.xaxis, trace.yaxis = axis_refs(1, 2, 3)
         traces.append(trace)
-    for col, y_title in enumerate(["saturated (% of entries)", "dead (% of units)"], start=1):
-        _, y_ref = axis_refs(1, col, 2)
+        agreement = 100.0 * np.asarray(stats.sign_agreement, dtype=float)
+        ys, _ = _linear_values(agreement)
+        notes = [f"{v:.0f}%: the weights into a unit move {'together (one sign)' if v > 50 else 'in mixed directions'}"
+                 if math.isfinite(v) else "overflow (inf/NaN)" for v in agreement]
+        trace = _line(stats.layers, ys, notes, label, "sign agreement of dL/dW", look, showlegend=False)
+        trace.xaxis, trace.yaxis = axis_refs(1, 3, 3)
+        traces.append(trace)
+    titles = ["saturated (% of entries)", "dead (% of units)", "sign agreement (%)"]
+    for col, y_title in enumerate(titles, start=1):
+        _, y_ref = axis_refs(1, col, 3)
         layout["yaxis" + y_ref[1:]].update(range=[-3, 103], ticksuffix="%", title=dict(text=y_title))
     layout = styled_layout(layout, presenter, after=after)
     return Figure(data=traces, layout=layout)  # one dict, one constructor (see stats_figure)
@@ -625,7 +693,7 @@ FIGURES: dict[str, str] = {
     "stats": "Per-layer activation mean and std, and gradient std (main figure)",
     "histograms": "Per-layer activation histograms of network A",
     "histograms_b": "Per-layer activation histograms of network B (compare mode)",
-    "saturation": "Saturated and dead fractions per layer",
+    "saturation": "Saturated and dead fractions and the sign agreement of dL/dW per layer",
     "activation": "The activation function and its derivative",
 }
 
@@ -651,5 +719,6 @@ def build_figure(name: str, scene, data: LayersData, *, presenter: bool = False)
                                  index=which, label=labels[which], y_top=histogram_y_top(stats, presenter))
     if name == "saturation":
         return saturation_figure(stats, labels, presenter=presenter)
-    network = None if scene.b is None else ("A and B" if scene.b.activation == scene.a.activation else "A")
+    same = scene.b is not None and scene.b.activation_label == scene.a.activation_label
+    network = None if scene.b is None else ("A and B" if same else "A")
     return activation_figure(data.curve, presenter=presenter, network=network)

@@ -3,7 +3,8 @@
 Adding one is one entry here and one `check_<key>` in tests/test_lessons.py that checks the
 phenomenon in the computed numbers.
 
-References: cs231n lecture 6 ("Training neural networks I"), the lecture notes in shared/lecture-notes.
+References: cs231n lecture 6 ("Training neural networks I"), EECS 498-007 lecture 10 (the 6 x 4096
+experiment, residual blocks), the lecture notes in shared/lecture-notes.
 """
 
 from __future__ import annotations
@@ -15,6 +16,19 @@ from optviz.page import Lesson
 
 def _layers(a: dict, b: dict | None = None):
     return lambda: LayersScene(NetworkConfig(**a), NetworkConfig(**b) if b is not None else None)
+
+
+_ABOUT = ("activation", "init", "batchnorm", "compare", "b.activation", "b.init", "b.batchnorm")
+"""The page's lesson_about keys; the lessons below add the settings they are about."""
+
+
+def _about(*names: str) -> tuple[str, ...]:
+    """The page's lesson keys plus `names`, for network A and B."""
+    return _ABOUT + tuple(names) + tuple("b." + name for name in names)
+
+
+# The notes' wide network (EECS 498 lecture 10): 6 layers of 4096 units on x = randn(16, 4096).
+_WIDE = dict(depth=6, width=4096, batch=16)
 
 
 LESSONS: tuple[Lesson, ...] = (
@@ -73,5 +87,54 @@ LESSONS: tuple[Lesson, ...] = (
         "Mean and std panels: A and B coincide; gradient panel: flat curves, A's 100× above B's.",
         _layers(dict(activation="tanh", init="normal", scale=0.01, batchnorm=True),
                 dict(activation="tanh", init="normal", scale=1.0, batchnorm=True)),
+    ),
+    Lesson(
+        # The notes' first experiment at its own size. B is the notes' Xavier code, randn / sqrt(4096):
+        # "normal" at 1/64 shares A's draw, so the two 4096 x 4096 x 6 weight sets are one.
+        "wide_6x4096", "The notes' 6 × 4096 net: 0.01·randn vs Xavier", "layers",
+        "6 layers of 4096 units on 16 inputs: W = 0.01·randn scales each layer's std by 0.01·√4096 = 0.64, so A's "
+        "activations shrink toward 0. Xavier's W = randn/√4096 (B) keeps the variance; only tanh shrinks it.",
+        "A's std falls from 0.49 to 0.05 at layer 6; B's only 2× (0.63 to 0.30).",
+        _layers(dict(_WIDE, activation="tanh", init="normal", scale=0.01),
+                dict(_WIDE, activation="tanh", init="normal", scale=1 / 64)),
+        about=_about("scale", "depth", "width"),
+    ),
+    Lesson(
+        # Var(h + F(h)) = Var(h) + Var(F(h)): W2 has zero mean. He init makes Var(F(h)) ~ 2 Var(h).
+        "residual_growth", "ResNet blocks: std grows, zero-init fixes it", "layers",
+        "A residual block outputs h + F(h) with F(h) = W₂ relu(W₁h), and Var(h + F(h)) = Var(h) + Var(F(h)). He init "
+        "gives Var(F(h)) ≈ 2 Var(h): A grows ×1.7 per block. Zeroing W₂ (B) starts each block as the identity.",
+        "Block outputs (even layers): A climbs to std 15 at layer 10; B stays at 1.0.",
+        _layers(dict(activation="relu", init="he_normal", residual=True),
+                dict(activation="relu", init="he_normal", residual=True, zero_last=True)),
+        about=_about("residual", "zero_last", "branch_scale"),
+    ),
+    Lesson(
+        # The notes' dead ReLU: never positive, so no gradient. The folk remedy (+0.01) is measured, not assumed.
+        "dead_relu_bias", "Negative bias: dead ReLUs (+0.01 does nothing)", "layers",
+        "A bias of −0.5 pushes pre-activations below 0; smaller outputs leave the next layer more negative, until every "
+        "ReLU is dead from layer 6 and no gradient flows. The folk remedy +0.01 (B) is lost in pre-activations of std 1.5.",
+        "Dead panel: A reaches 100 % at layer 6; B has 11 % at layer 10, as with no bias.",
+        _layers(dict(activation="relu", init="he_normal", bias=-0.5), dict(activation="relu", init="he_normal", bias=0.01)),
+        about=_about("bias"),
+    ),
+    Lesson(
+        # dL/dw_i = x_i delta: all-positive x gives every weight into a unit delta's sign (the notes' zig-zag).
+        "not_zero_centred", "Not zero-centred: gradients share one sign", "layers",
+        "Sigmoid outputs are all positive, so dL/dw = x·δ takes δ's sign for every input x: from layer 2 on, A's weights "
+        "into a unit move one way together. Data of mean 2 does it to B's layer 1; tanh's zero-centred outputs undo it.",
+        "Same-sign panel: A reaches 100 % in layers 5–10; B is 70 % in layer 1, a few % after.",
+        _layers(dict(activation="sigmoid", init="glorot_normal"), dict(activation="tanh", init="glorot_normal", input_mean=2.0)),
+        about=_about("input_mean"),
+    ),
+    Lesson(
+        # gamma z_hat + beta = z when gamma = std(z) and beta = mean(z): batch norm can learn to be the identity.
+        "batchnorm_affine", "Batch norm's γ and β can undo it", "layers",
+        "Batch norm ends with γ·ẑ + β, learned per unit, so a network can take the normalisation back: γ = std(z) ≈ 22 "
+        "and β = mean(z) = 0 give A (batch norm) the pre-activations of B (none). Both are 92 % saturated.",
+        "Every panel: A's curves lie on B's.",
+        _layers(dict(activation="tanh", init="normal", scale=1.0, batchnorm=True, bn_gamma=22.0),
+                dict(activation="tanh", init="normal", scale=1.0)),
+        about=_about("bn_gamma", "bn_beta"),
     ),
 )

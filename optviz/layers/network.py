@@ -1,14 +1,43 @@
 """Per-layer forward and backward statistics of a deep MLP, for INITIALIZERS x ACTIVATIONS.
 
-The cs231n lecture 6 experiment: inputs X ~ N(0, 1) of shape (batch, width), `depth`
-fully-connected layers of `width` units, no biases,
+The cs231n lecture 6 / EECS 498 lecture 10 experiment: inputs X ~ N(m, 1) of shape (batch, width)
+(m = `input_mean`, 0 in the lecture), `depth` fully-connected layers of `width` units (square
+layers: the input dimension is the width too),
 
-    z_l = h_{l-1} W_l,    h_l = f(BN(z_l))    (BN optional, no learned affine),    h_0 = X,
+    z_l = h_{l-1} W_l + b,    n_l = gamma BN(z_l) + beta  (batch norm on)  or  n_l = z_l,
+    h_l = f(n_l),    h_0 = X,
 
-with W_l drawn from the chosen initializer. For every layer we report the mean and std of
-the activations h_l, a histogram with fixed bins, the saturated and dead fractions, whether
-all units are identical (symmetry never broken), and from one backward pass the std of the
-backpropagated signal dL/dz_l and of the weight gradient dL/dW_l.
+with W_l drawn from the chosen initializer, one bias value b in every unit and layer (0 in the
+lecture; -1 kills ReLUs, the folk remedy is +0.01), and batch norm's scale gamma and shift beta
+fixed numbers (1 and 0: no affine; in training they are learned per unit, here one value for all).
+
+Residual blocks (`residual`, ResNet's basic block without the final ReLU, so the identity path is
+clean): layers 2k-1 and 2k form block k,
+
+    u = f(N(h W_{2k-1} + b))            (layer 2k-1: the branch's hidden layer)
+    h' = h + s N(u W_{2k} + b)          (layer 2k: the block's output h + s F(h))
+
+with s = `branch_scale`; an odd last layer is a plain layer. W_{2k} has zero mean, so F(h) is
+uncorrelated with h and Var(h + s F(h)) = Var(h) + s^2 Var(F(h)): with He init Var(F(h)) ~ 2 Var(h)
+and the std grows ~sqrt(3) per block. The fixes of the lecture: zero-initialise each block's last
+layer (`zero_last`: W_{2k} = 0, so every block starts as the identity; Goyal et al. 2017 zero the
+last batch-norm scale instead) or scale the branch down (s < 1).
+
+For every layer we report the mean and std of the activations h_l (the block's output h' for
+layer 2k), a histogram with fixed bins, the saturated and dead fractions, whether all units are
+identical (symmetry never broken), and from one backward pass the std of the backpropagated signal
+dL/dz_l, of the weight gradient dL/dW_l and of W_l itself, their ratio std(dL/dW_l) / std(W_l)
+(the size of an SGD step at learning rate 1 relative to the weights: cs231n's rule of thumb wants
+update / weight ~ 1e-3, i.e. a learning rate of 1e-3 / ratio), and the sign agreement of each
+unit's weight gradients,
+
+    agreement_l = mean_j | sum_i sign(dL/dW_l[i, j]) | / #{i: dL/dW_l[i, j] != 0}:
+
+1 when every weight into unit j moves the same way (all up or all down), as the notes say of
+inputs that are all positive (sigmoid outputs, data with a non-zero mean: dL/dw_i = x_i delta
+has the sign of delta for every i, so W can only zig-zag); ~sqrt(2 / (pi fan_in)) for
+independent signs (0.036 for 500 inputs). It is measured on the batch-mean gradient an optimizer
+sees, so it shows how much a minibatch softens the effect (the notes say it does).
 
 The loss is a fixed random projection of the last layer,
 
@@ -28,29 +57,33 @@ is counted in `below_range` / `above_range`, not clipped into the edge bins, and
 (an overflowed network) in `nan_fraction`.
 
 LSUV (`init="lsuv"`) draws orthogonal W_l and rescales each one on this batch, in the
-forward pass, so that std(z_l) = gain (one rescale is exact: z_l is linear in W_l).
+forward pass, so that std(h_{l-1} W_l) = gain (one rescale is exact: it is linear in W_l).
 
 Every initializer is linear in its gain and scale: W_l = c U_l, with U_l the draw at gain 1
 and scale 1 and c = gain (times scale for normal, uniform and constant). So the network runs
-on U_l and multiplies each product by c, z_l = c (h_{l-1} U_l) (LSUV: c_l = gain / std(h_{l-1} U_l)),
-and the backward pass likewise; the draws (inputs X, projection r, the U_l) depend only on the
-seed and the structure and are kept in a small cache, so moving the gain or scale slider
-re-runs the network but draws nothing.
+on U_l and multiplies each product by c_l, z_l = c_l (h_{l-1} U_l) + b (c_l = 0 for a zeroed
+last layer of a block; LSUV: c_l = gain / std(h_{l-1} U_l)), and the backward pass likewise; the
+draws (inputs X, projection r, the U_l) depend only on the seed and the structure and are kept in a
+small cache, so moving a slider re-runs the network but draws nothing.
 
 The computation is jitted in three stages: the data draw (compiled per batch x width), the
 weight draw (per depth x width x init) and the forward/backward statistics (per activation,
-batch norm, bins and shapes), so changing the activation reuses the compiled samplers. The
-structure (depth, width, batch, activation, init, batch norm, histogram bins) is static;
-seed, scale and gain are traced, so moving those sliders never recompiles
-(`trace_count()` counts compilations). Only statistics come back (NumPy), never the
-activations; `optviz.layers.report` turns them into JSON rows and sentences.
+batch norm, residual, bins and shapes), so changing the activation reuses the compiled samplers.
+The structure (depth, width, batch, activation, init, batch norm, residual, histogram bins) is
+static; every number (seed, scale, gain, bias, input mean, gamma, beta, branch scale, zeroed
+last layers, the activation's own Params such as leaky ReLU's slope) is traced, so moving a
+slider never recompiles (`trace_count()` counts compilations). Only statistics come back
+(NumPy), never the activations; `optviz.layers.report` turns them into JSON rows and sentences.
 
 References:
-  cs231n lecture 6, "Training neural networks I" (activation statistics per layer).
+  cs231n lecture 6, "Training neural networks I" (activation statistics per layer; update/weight ratio).
+  EECS 498-007 lecture 10, "Training neural networks I" (6 x 4096 experiment, residual init).
   Glorot & Bengio 2010, "Understanding the difficulty of training deep feedforward neural networks".
   He et al. 2015, "Delving Deep into Rectifiers".
+  He et al. 2016, "Deep Residual Learning for Image Recognition".
+  Goyal et al. 2017, "Accurate, Large Minibatch SGD" (zero-initialised last layer of each block).
   Klambauer et al. 2017, "Self-Normalizing Neural Networks".
-  Ioffe & Szegedy 2015, "Batch Normalization".
+  Ioffe & Szegedy 2015, "Batch Normalization" (gamma = std, beta = mean recover the identity).
   Mishkin & Matas 2016, "All you need is a good init" (LSUV).
 """
 
@@ -67,7 +100,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from optviz.activations import ACTIVATIONS, Activation, saturated_mask, saturation_rule
+from optviz.activations import ACTIVATION_PARAMS, ACTIVATIONS, Activation, saturated_mask, saturation_rule
 from optviz.initializers import ALIASES_TEXT, INITIALIZERS, resolve_initializer
 from optviz.layers.results import LayerStats
 from optviz.memo import ByteCache
@@ -79,19 +112,21 @@ HISTOGRAM_BINS = 40
 BATCHNORM_EPS = 1e-5
 """Batch-norm epsilon (PyTorch's default): z_hat = (z - mean) / sqrt(var + eps)."""
 
-MAX_ELEMENTS = 100_000_000
-"""Bound on depth * width * (batch + width): the stored pre-activations and weights.
+MAX_ELEMENTS = 120_000_000
+"""Bound on depth * width * (batch + width) (depth * width * (2 batch + width) with residual blocks,
+which keep each layer's activations for the backward pass): the stored pre-activations and weights.
 
-At the bound the stored pre-activations and weights are ~0.4 GB of float32 and one
-evaluation takes seconds on 2 cores;
-`NetworkConfig.from_values` shrinks batch (then width) to fit, with a notice, and
+It admits the notes' wide experiment, 6 layers x 4096 units on 256 inputs (107 million elements,
+113 million with residual blocks). At the bound the stored pre-activations and weights are ~0.5 GB
+of float32 and one evaluation takes seconds on 2 cores (benchmarks/bench_netstats.py measures time
+and peak memory); `NetworkConfig.from_values` shrinks batch (then width) to fit, with a notice, and
 `NetworkConfig(...)` refuses.
 """
 
 NETWORK_PARAMS: tuple[Param, ...] = (
     Param("depth", "layers", 10, 1, 50, kind="int", help="Number of fully-connected layers."),
-    Param("width", "units per layer", 500, 2, 2000, kind="int", help="Units in every layer (and input dimension)."),
-    Param("batch", "inputs", 1000, 2, 5000, kind="int", help="Number of N(0, 1) input vectors in the batch."),
+    Param("width", "units per layer", 500, 2, 4096, kind="int", help="Units in every layer (and input dimension)."),
+    Param("batch", "inputs", 1000, 2, 5000, kind="int", help="Number of N(m, 1) input vectors in the batch."),
     Param(
         "activation",
         "activation",
@@ -123,17 +158,33 @@ NETWORK_PARAMS: tuple[Param, ...] = (
         "batch norm",
         False,
         kind="bool",
-        help="Normalise each unit's pre-activation over the batch before the nonlinearity (no affine).",
+        help="Normalise each unit's pre-activation over the batch before the nonlinearity, then gamma * z_hat + beta.",
     ),
     Param("seed", "seed", 0, 0, 2**31 - 1, kind="int", help="Seed of the inputs, weights and loss projection."),
+    *ACTIVATION_PARAMS,  # the activations' own settings (leaky ReLU's slope): used when that activation is chosen
+    Param("residual", "residual blocks", False, kind="bool",
+          help="Pairs of layers form ResNet blocks h + s * W2 f(W1 h): Var(h + F(h)) = Var(h) + Var(F(h)) grows."),
+    Param("branch_scale", "branch scale s", 1.0, 0.0, 2.0,
+          help="Residual blocks compute h + s * F(h): s < 1 (e.g. 1/sqrt(blocks)) keeps the variance from growing."),
+    Param("zero_last", "zero-init last layer of each block", False, kind="bool",
+          help="W2 = 0 in every residual block: each block starts as the identity (the lecture's fix)."),
+    Param("bias", "bias b", 0.0, -3.0, 3.0,
+          help="Bias of every unit in every layer, z = h W + b: negative kills ReLUs; +0.01 is the folk remedy."),
+    Param("input_mean", "input mean m", 0.0, -5.0, 5.0,
+          help="Inputs X ~ N(m, 1): m != 0 is data that is not zero-centred."),
+    Param("bn_gamma", "batch norm gamma", 1.0, 0.0, 50.0,
+          help="Batch norm's scale: gamma * z_hat + beta (the same for every unit; learned in training)."),
+    Param("bn_beta", "batch norm beta", 0.0, -5.0, 5.0,
+          help="Batch norm's shift: gamma = std(z) and beta = mean(z) undo the normalisation."),
 )
 
 _PARAMS_BY_NAME = {p.name: p for p in NETWORK_PARAMS}
 
 
-def network_elements(depth: int, width: int, batch: int) -> int:
-    """Number of stored float32 elements, depth * width * (batch + width)."""
-    return int(depth) * int(width) * (int(batch) + int(width))
+def network_elements(depth: int, width: int, batch: int, residual: bool = False) -> int:
+    """Number of stored float32 elements, depth * width * (batch + width); with residual blocks the
+    activations of every layer are kept too, depth * width * (2 batch + width)."""
+    return int(depth) * int(width) * ((2 if residual else 1) * int(batch) + int(width))
 
 
 @dataclass(frozen=True)
@@ -146,8 +197,15 @@ class NetworkConfig:
       init: INITIALIZERS key (aliases are resolved on construction).
       scale: std / half-width / value for normal / uniform / constant.
       gain: multiplies W for every initializer.
-      batchnorm: batch norm before the activation, no learned affine.
+      batchnorm: batch norm before the activation, then bn_gamma * z_hat + bn_beta.
       seed: seed of inputs, weights and the loss projection.
+      negative_slope: leaky ReLU's slope for z < 0 (ACTIVATIONS["leaky_relu"].params; unused by the others).
+      residual: pairs of layers form residual blocks h + branch_scale * F(h) (see the module doc).
+      branch_scale: s in h + s F(h).
+      zero_last: W = 0 for the last layer of each residual block.
+      bias: b in z = h W + b, every unit and layer.
+      input_mean: m in X ~ N(m, 1).
+      bn_gamma, bn_beta: batch norm's scale and shift (used with batchnorm).
 
     Raises:
       ValueError: for an out-of-range or unknown value, or a network over MAX_ELEMENTS.
@@ -162,15 +220,24 @@ class NetworkConfig:
     gain: float = 1.0
     batchnorm: bool = False
     seed: int = 0
+    negative_slope: float = 0.01
+    residual: bool = False
+    branch_scale: float = 1.0
+    zero_last: bool = False
+    bias: float = 0.0
+    input_mean: float = 0.0
+    bn_gamma: float = 1.0
+    bn_beta: float = 0.0
 
     def __post_init__(self):
         object.__setattr__(self, "init", resolve_initializer(self.init))
         for spec in NETWORK_PARAMS:
             object.__setattr__(self, spec.name, spec.parse(getattr(self, spec.name)))
-        elements = network_elements(self.depth, self.width, self.batch)
+        elements = network_elements(self.depth, self.width, self.batch, self.residual)
         if elements > MAX_ELEMENTS:
+            stored = "(2*batch+width)" if self.residual else "(batch+width)"
             raise ValueError(
-                f"network too large: depth*width*(batch+width) = {elements:,} > {MAX_ELEMENTS:,}; "
+                f"network too large: depth*width*{stored} = {elements:,} > {MAX_ELEMENTS:,}; "
                 "use fewer layers, units or inputs"
             )
 
@@ -200,19 +267,20 @@ class NetworkConfig:
                 raw.pop("init")
         coerced, coerce_notices = coerce_all(NETWORK_PARAMS, raw, where)
         notices.extend(coerce_notices)
-        depth, width, batch = coerced["depth"], coerced["width"], coerced["batch"]
-        if network_elements(depth, width, batch) > MAX_ELEMENTS:
-            new_batch = max(min(batch, 100), MAX_ELEMENTS // (depth * width) - width)
+        depth, width, batch, residual = coerced["depth"], coerced["width"], coerced["batch"], coerced["residual"]
+        copies = 2 if residual else 1  # stored (batch, width) arrays per layer
+        if network_elements(depth, width, batch, residual) > MAX_ELEMENTS:
+            new_batch = max(min(batch, 100), (MAX_ELEMENTS // (depth * width) - width) // copies)
             new_batch = min(batch, new_batch)
             new_width = width
-            if network_elements(depth, width, new_batch) > MAX_ELEMENTS:
-                limit = MAX_ELEMENTS / depth
-                new_width = int((-new_batch + math.sqrt(new_batch**2 + 4 * limit)) / 2)
-                while network_elements(depth, new_width, new_batch) > MAX_ELEMENTS:
+            if network_elements(depth, width, new_batch, residual) > MAX_ELEMENTS:
+                limit, stored = MAX_ELEMENTS / depth, copies * new_batch
+                new_width = int((-stored + math.sqrt(stored**2 + 4 * limit)) / 2)
+                while network_elements(depth, new_width, new_batch, residual) > MAX_ELEMENTS:
                     new_width -= 1
             notices.append(
-                f"{prefix}depth {depth} x width {width} x batch {batch} is too large to compute here; "
-                f"using width {new_width} and batch {new_batch}"
+                f"{prefix}depth {depth} x width {width} x batch {batch}{' with residual blocks' if residual else ''} "
+                f"is too large to compute here; using width {new_width} and batch {new_batch}"
             )
             coerced["width"], coerced["batch"] = new_width, new_batch
         return NetworkConfig(**coerced), notices
@@ -224,6 +292,32 @@ class NetworkConfig:
     def replace(self, **changes: Any) -> "NetworkConfig":
         """A copy with some fields changed (validated again)."""
         return dataclasses.replace(self, **changes)
+
+    @property
+    def activation_values(self) -> dict[str, float]:
+        """{name: value} of the chosen activation's own Params (leaky ReLU: its slope)."""
+        return {p.name: getattr(self, p.name) for p in ACTIVATIONS[self.activation].params}
+
+    @property
+    def activation_label(self) -> str:
+        """The activation's label at this config's values ("leaky ReLU (slope 0.2)")."""
+        return ACTIVATIONS[self.activation].label_for(self.activation_values)
+
+
+_FIELDS = {f.name for f in dataclasses.fields(NetworkConfig)}
+if _FIELDS != set(_PARAMS_BY_NAME):  # a Param without a field (or the reverse) would be silently dropped
+    raise ImportError(f"NetworkConfig fields {sorted(_FIELDS ^ set(_PARAMS_BY_NAME))} do not match NETWORK_PARAMS")
+
+
+def layer_roles(depth: int, residual: bool) -> np.ndarray:
+    """Per layer (depth,): 0 a plain layer, 1 the first layer of a residual block, 2 its last layer
+    (the block's output h + s F(h)). Without residual blocks every layer is plain; with them layers
+    (1, 2), (3, 4), ... are blocks and an odd last layer is plain."""
+    roles = np.zeros(depth, np.int32)
+    if residual:
+        pairs = depth // 2
+        roles[0:2 * pairs:2], roles[1:2 * pairs:2] = 1, 2
+    return roles
 
 
 # Times each jitted stage has been traced (= compiled) in this process: tests and benchmarks read it.
@@ -308,7 +402,7 @@ def _histogram(values: jax.Array, low: float, high: float, bins: int) -> jax.Arr
 
 # The computation is three jitted stages, each compiled once per what it depends on, so that
 # e.g. switching the activation reuses the compiled samplers (every random-number call site
-# is a costly XLA compile on CPU). seed, scale and gain are traced in all of them.
+# is a costly XLA compile on CPU). Every number is traced in all of them.
 _DATA_STREAM, _WEIGHT_STREAM = 0, 1
 
 
@@ -322,71 +416,108 @@ def _draw_data(seed: jax.Array, *, batch: int, width: int) -> tuple[jax.Array, j
 
 
 @partial(jax.jit, static_argnames=("depth", "width", "init_key"))
-def _draw_weights(seed: jax.Array, *, depth: int, width: int, init_key: str) -> jax.Array:
-    """U_1..U_depth, (depth, width, width): the initializer's draw at gain 1 and scale 1 (W_l = c U_l)."""
+def _draw_weights(seed: jax.Array, *, depth: int, width: int, init_key: str) -> dict[str, jax.Array]:
+    """U_1..U_depth, (depth, width, width): the initializer's draw at gain 1 and scale 1 (W_l = c U_l),
+    with what the statistics need of it once per draw: std(U_l) per layer, and whether U_1 gives
+    every unit the same weights (equal columns: zero and constant init)."""
     TRACE_COUNTS["weights"] += 1
     initializer = INITIALIZERS[init_key]
     keys = jax.random.split(jax.random.fold_in(jax.random.key(seed), _WEIGHT_STREAM), depth)
     one = jnp.ones((), jnp.float32)
 
     def sample_layer(carry, layer_key):  # a scan: one compiled sampler, and faster than one big draw
-        return carry, initializer.sample(layer_key, (width, width), one, one)
+        unit = initializer.sample(layer_key, (width, width), one, one)
+        return carry, (unit, _mean_std(unit)[1])
 
-    _, weights = jax.lax.scan(sample_layer, None, keys)
-    return weights
+    _, (weights, stds) = jax.lax.scan(sample_layer, None, keys)
+    return dict(weights=weights, stds=stds, equal_columns=jnp.all(weights[0] == weights[0][:, :1]))
 
 
-@partial(jax.jit, static_argnames=("activation_key", "batchnorm", "unit_variance", "bins"))
+def _sign_agreement(weight_grad: jax.Array) -> jax.Array:
+    """mean over units j of |sum_i sign(G[i, j])| / #{i: G[i, j] != 0}, G = dL/dW (fan_in, fan_out):
+    1 when every weight into a unit moves the same way, ~sqrt(2 / (pi fan_in)) for random signs."""
+    signs = jnp.sign(weight_grad)
+    counted = jnp.sum(jnp.abs(signs), axis=0)
+    return jnp.mean(jnp.abs(jnp.sum(signs, axis=0)) / jnp.maximum(counted, 1.0))
+
+
+@partial(jax.jit, static_argnames=("activation_key", "batchnorm", "unit_variance", "residual", "bins"))
 def _network_statistics(
     inputs: jax.Array,
     projection: jax.Array,
-    weights: jax.Array,
-    weight_factor: jax.Array,
-    gain: jax.Array,
+    draw: dict[str, jax.Array],
+    values: dict[str, jax.Array],
     *,
     activation_key: str,
     batchnorm: bool,
     unit_variance: bool,
+    residual: bool,
     bins: int,
 ) -> dict[str, jax.Array]:
     """Forward and backward pass of the MLP; returns per-layer statistics only (see module doc).
 
     Args:
-      inputs: X, (batch, width).
+      inputs: X ~ N(0, 1), (batch, width); the network's input is X + input_mean.
       projection: r, (batch, width): L = (1/B) sum_b r_b . h_L[b].
-      weights: U_l, (depth, width, width); the network's weights are W_l = c_l U_l.
-      weight_factor: c_l = c for every layer (unused with unit_variance).
-      gain: used only with unit_variance (LSUV): c_l = gain / std(h_{l-1} U_l).
+      draw: `_draw_weights`' U_l, (depth, width, width) (the network's weights are W_l = c_l U_l),
+        their stds and whether U_1's columns are equal.
+      values: traced numbers: `factors` (depth,) the c_l (LSUV: 0 or 1, a mask on gain / std),
+        `gain` (LSUV's target std), `bias`, `input_mean`, `branch_scale`, `bn_gamma`, `bn_beta`,
+        and the activation's own Params (leaky ReLU's `negative_slope`).
       activation_key, batchnorm, bins: see `layer_stats`.
       unit_variance: rescale each layer to unit pre-activation variance on this batch (LSUV).
+      residual: layers (1, 2), (3, 4), ... are residual blocks (see `layer_roles`).
     """
     TRACE_COUNTS["statistics"] += 1
+    weights = draw["weights"]
     activation: Activation = ACTIVATIONS[activation_key]
     low, high = activation.histogram_range
     batch, width = inputs.shape
     depth = weights.shape[0]
+    roles = layer_roles(depth, residual)  # static: the structure, not a value
+    is_out = jnp.asarray(roles == 2)  # the last layer of a block: h' = h + s N(z)
+    is_first = jnp.asarray(roles == 1)  # the first layer of a block: its input is the block's input
+    layer_factors = values["factors"]
+    act_values = {p.name: values[p.name] for p in activation.params}
 
-    def nonlinearity(z: jax.Array) -> jax.Array:
-        return activation.fn(_batchnorm(z) if batchnorm else z)
+    def normalised(z: jax.Array) -> jax.Array:
+        """N(z): gamma BN(z) + beta with batch norm, else z."""
+        return values["bn_gamma"] * _batchnorm(z) + values["bn_beta"] if batchnorm else z
 
-    def forward_layer(h_prev, w):
-        z = h_prev @ w  # scaling the (batch, width) product, not W: one fused multiply, no copy of W
+    def branch(z: jax.Array, out: jax.Array | bool) -> jax.Array:
+        """What layer l adds from its pre-activation z: f(N(z)), or s N(z) for a block's last layer."""
+        activated = activation.apply(normalised(z), act_values)
+        if not residual:
+            return activated
+        return jnp.where(out, values["branch_scale"] * normalised(z), activated)
+
+    def forward_layer(carry, layer):
+        h_prev, skip = carry
+        u, u_std, out, first, given = layer
+        product = h_prev @ u  # scaling the (batch, width) product, not W: one fused multiply, no copy of W
         if unit_variance:  # LSUV (Mishkin & Matas 2016): one rescale is exact for a linear map
-            z_std = _mean_std(z)[1]
-            factor = gain / jnp.where(z_std > 0, z_std, 1.0)
+            product_std = _mean_std(product)[1]
+            factor = values["gain"] / jnp.where(product_std > 0, product_std, 1.0) * given  # given: 1, or 0 (zeroed)
         else:
-            factor = weight_factor
-        z = z * factor
-        h = nonlinearity(z)
+            factor = given
+        z = product * factor + values["bias"]
+        h = branch(z, out)
+        if residual:
+            h = jnp.where(out, skip + h, h)
+            skip = jnp.where(first, skip, h)  # a block's first layer keeps its input for the sum
         h_mean, h_std = _mean_std(h)
+        z_mean, z_std = _mean_std(z)
+        activated = ~out if residual else True  # a block's output is a sum, not an activation
         stats = dict(
             mean=h_mean,
             std=h_std,
-            preact_std=_mean_std(z)[1],
-            saturated=jnp.mean(saturated_mask(activation, h).astype(jnp.float32)),
+            preact_mean=z_mean,
+            preact_std=z_std,
+            weight_std=jnp.abs(factor) * u_std,
+            saturated=jnp.where(activated, jnp.mean(saturated_mask(activation, h).astype(jnp.float32)), 0.0),
             zero=jnp.mean((h == 0).astype(jnp.float32)),
             dead=(
-                jnp.mean(jnp.all(h == 0, axis=0).astype(jnp.float32))
+                jnp.where(activated, jnp.mean(jnp.all(h == 0, axis=0).astype(jnp.float32)), 0.0)
                 if activation.can_die
                 else jnp.zeros((), jnp.float32)
             ),
@@ -394,33 +525,45 @@ def _network_statistics(
             max_abs=jnp.max(jnp.abs(h)),
             counts=_histogram(h, low, high, bins),
         )
-        return h, (z, factor, stats)
+        kept = h if residual else None  # a block's output cannot be recomputed from its pre-activation alone
+        return (h, skip), (z, factor, kept, stats)
 
-    _, (preacts, factors, forward_stats) = jax.lax.scan(forward_layer, inputs, weights)
+    x = inputs + values["input_mean"]
+    per_layer = (weights, draw["stds"], is_out, is_first, layer_factors)
+    _, (preacts, factors, kept, forward_stats) = jax.lax.scan(forward_layer, (x, x), per_layer)
 
     def layer_gradients(signal, layer, h_prev):
-        """signal = B dL/dh_l (per example) -> (B dL/dz_l, its std, std of dL/dW_l)."""
-        _, pullback = jax.vjp(nonlinearity, preacts[layer])
+        """signal = B dL/dh_l (per example) -> (B dL/dz_l, its std, std of dL/dW_l, sign agreement)."""
+        _, pullback = jax.vjp(lambda z: branch(z, is_out[layer]), preacts[layer])
         (delta,) = pullback(signal)
         weight_grad = (h_prev.T @ delta) / batch
-        return delta, _mean_std(delta)[1], _mean_std(weight_grad)[1]
+        return delta, _mean_std(delta)[1], _mean_std(weight_grad)[1], _sign_agreement(weight_grad)
 
-    def backward_layer(signal, layer):  # layers depth-1 .. 1 (0-based), top down
-        h_prev = nonlinearity(preacts[layer - 1])  # recomputed: cheaper than storing every h
-        delta, grad, weight_grad = layer_gradients(signal, layer, h_prev)
-        return (delta @ weights[layer].T) * factors[layer], (grad, weight_grad)
+    def backward_layer(carry, layer):  # layers depth-1 .. 1 (0-based), top down
+        signal, skip_signal = carry
+        # h_{l-1}: recomputed in a plain network (cheaper than storing every h), kept with residual blocks.
+        h_prev = kept[layer - 1] if residual else branch(preacts[layer - 1], False)
+        delta, grad, weight_grad, agreement = layer_gradients(signal, layer, h_prev)
+        below = (delta @ weights[layer].T) * factors[layer]
+        if residual:
+            # The identity path: a block's output passes its gradient straight to the block's input,
+            # which is the input of the block's first layer (the next one down).
+            below = below + jnp.where(is_first[layer], skip_signal, 0.0)
+            skip_signal = jnp.where(is_out[layer], signal, 0.0)
+        return (below, skip_signal), (grad, weight_grad, agreement)
 
-    signal, (upper_grad, upper_weight_grad) = jax.lax.scan(
-        backward_layer, projection, jnp.arange(1, depth), reverse=True
+    (signal, _), (upper_grad, upper_weight_grad, upper_agreement) = jax.lax.scan(
+        backward_layer, (projection, jnp.zeros_like(projection)), jnp.arange(1, depth), reverse=True
     )
-    _, first_grad, first_weight_grad = layer_gradients(signal, 0, inputs)  # dL/dX is not needed
+    _, first_grad, first_weight_grad, first_agreement = layer_gradients(signal, 0, x)  # dL/dX is not needed
     grad_std = jnp.concatenate([first_grad[None], upper_grad])
     weight_grad_std = jnp.concatenate([first_weight_grad[None], upper_weight_grad])
+    sign_agreement = jnp.concatenate([first_agreement[None], upper_agreement])
 
     counts = forward_stats.pop("counts").astype(jnp.float32) / (batch * width)
     # W_1 = c U_1 gives every unit the same weights when c = 0 or U_1's columns are equal (zero,
     # constant init): then an all-zero layer 1 is symmetry, not dead ReLUs (see _identical_units).
-    first_symmetric = (weight_factor == 0) | jnp.all(weights[0] == weights[0][:, :1])
+    first_symmetric = (factors[0] == 0) | draw["equal_columns"]
     return dict(
         forward_stats,
         first_symmetric=first_symmetric,
@@ -430,11 +573,16 @@ def _network_statistics(
         nan_fraction=counts[:, bins + 2],
         grad_std=grad_std,
         weight_grad_std=weight_grad_std,
+        sign_agreement=sign_agreement,
     )
 
 
-DRAW_CACHE_BYTES = 128 * 2**20
-"""Bytes of draws (inputs, projections, unit weights) kept for reuse; the default network's are 14 MB."""
+DRAW_CACHE_BYTES = 512 * 2**20
+"""Bytes of draws (inputs, projections, unit weights) kept for reuse, for every session together.
+
+The default network's draws are 14 MB; the notes' 6 x 4096 network's weights are 384 MiB, so the
+budget holds one of them (a slider move then re-runs the network without drawing 100 million
+numbers again) and a draw larger than the budget is computed, used and not kept."""
 
 
 _DRAWS = ByteCache(DRAW_CACHE_BYTES)
@@ -463,15 +611,35 @@ def weight_factor(config: NetworkConfig) -> float:
     return float(config.gain) * (float(config.scale) if initializer.uses_scale else 1.0)
 
 
+def layer_factors(config: NetworkConfig) -> np.ndarray:
+    """c_l per layer (depth,): `weight_factor`, 0 for the zeroed last layers of residual blocks
+    (`zero_last`); for LSUV the mask that multiplies its data-dependent factor (1 or 0)."""
+    c = 1.0 if INITIALIZERS[config.init].data_dependent else weight_factor(config)
+    zeroed = (layer_roles(config.depth, config.residual) == 2) & config.zero_last
+    return np.where(zeroed, 0.0, c).astype(np.float32)
+
+
+def traced_values(config: NetworkConfig) -> dict[str, np.ndarray]:
+    """The numbers `_network_statistics` takes as traced arguments (a slider move never recompiles)."""
+    values = {"factors": layer_factors(config)}
+    for name in ("gain", "bias", "input_mean", "branch_scale", "bn_gamma", "bn_beta"):
+        values[name] = np.float32(getattr(config, name))
+    values.update({name: np.float32(value) for name, value in config.activation_values.items()})
+    return values
+
+
 def layer_stats(config: NetworkConfig, bins: int = HISTOGRAM_BINS) -> LayerStats:
     """Per-layer statistics of the network described by `config`.
 
-    Forward: z_l = h_{l-1} W_l, h_l = f(BN(z_l)), h_0 = X ~ N(0, 1)^(batch x width).
+    Forward: z_l = c_l h_{l-1} U_l + b, h_l = f(N(z_l)) with N(z) = gamma BN(z) + beta (batch norm)
+    or z; with residual blocks every second layer outputs h_{l-2} + s N(z_l); h_0 = X ~ N(m, 1).
     Backward: L = (1/B) sum_b r_b . h_L[b], r_b ~ N(0, I); grad_std = std(B dL/dz_l),
-    weight_grad_std = std(dL/dW_l). LSUV rescales each orthogonal W_l so Var(z_l) = gain^2.
+    weight_grad_std = std(dL/dW_l), grad_weight_ratio = std(dL/dW_l) / std(W_l) (NaN where
+    std(W_l) = 0: zero and constant init, zeroed last layers). LSUV rescales each orthogonal
+    W_l so that std(h_{l-1} W_l) = gain.
 
-    Compiles once per structure (depth, width, batch, activation, init, batch norm, bins);
-    seed, scale and gain are traced values.
+    Compiles once per structure (depth, width, batch, activation, init, batch norm, residual,
+    bins); every number is a traced value.
 
     Args:
       config: the network.
@@ -483,34 +651,39 @@ def layer_stats(config: NetworkConfig, bins: int = HISTOGRAM_BINS) -> LayerStats
     activation = ACTIVATIONS[config.activation]
     initializer = INITIALIZERS[config.init]
     seed = np.int32(config.seed)
-    _bound_compiled((config.depth, config.width, config.batch, config.activation, config.init, config.batchnorm, int(bins)))
+    _bound_compiled((config.depth, config.width, config.batch, config.activation, config.init, config.batchnorm,
+                     config.residual, int(bins)))
     inputs, projection = _DRAWS.get(("data", config.seed, config.batch, config.width),
                                     lambda: _draw_data(seed, batch=config.batch, width=config.width))
-    weights = _DRAWS.get(("weights", config.seed, config.depth, config.width, config.init),
-                         lambda: _draw_weights(seed, depth=config.depth, width=config.width, init_key=config.init))
+    draw = _DRAWS.get(("weights", config.seed, config.depth, config.width, config.init),
+                      lambda: _draw_weights(seed, depth=config.depth, width=config.width, init_key=config.init))
     raw = _network_statistics(
         inputs,
         projection,
-        weights,
-        np.float32(weight_factor(config)),
-        np.float32(config.gain),
+        draw,
+        traced_values(config),
         activation_key=config.activation,
         batchnorm=config.batchnorm,
         unit_variance=initializer.data_dependent,
+        residual=config.residual,
         bins=int(bins),
     )
     arrays = {name: np.asarray(value) for name, value in jax.device_get(raw).items()}
     arrays["identical"] = _identical_units(arrays["unit_spread"], arrays.pop("max_abs"), arrays.pop("first_symmetric"))
+    weight_std = arrays["weight_std"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        arrays["grad_weight_ratio"] = np.where(weight_std > 0, arrays["weight_grad_std"] / weight_std, np.nan)
     low, high = activation.histogram_range
     return LayerStats(
-        **activation_fields(config.activation),
+        **activation_fields(config.activation, config.activation_values),
+        block_output=layer_roles(config.depth, config.residual) == 2,
         histogram_edges=np.linspace(low, high, int(bins) + 1),
         **arrays,
     )
 
 
-def activation_fields(activation_key: str) -> dict[str, Any]:
-    """LayerStats' fields that describe its activation (key, label, saturation rule, can die)."""
+def activation_fields(activation_key: str, values: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """LayerStats' fields that describe its activation (key, label at `values`, saturation rule, can die)."""
     activation = ACTIVATIONS[activation_key]
-    return dict(activation=activation_key, activation_label=activation.label,
+    return dict(activation=activation_key, activation_label=activation.label_for(values),
                 saturation_rule=saturation_rule(activation), can_die=activation.can_die)

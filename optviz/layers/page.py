@@ -48,7 +48,7 @@ PAGE = Page(
     views=(
         View("Mean & std per layer", ("stats",)),
         View("Histograms", ("histograms", "histograms_b")),
-        View("Saturated & dead", ("saturation",)),
+        View("Saturated, dead & same-sign", ("saturation",)),
         View("Activation function", ("activation",)),
     ),
     lessons=lessons.LESSONS,

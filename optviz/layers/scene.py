@@ -46,12 +46,26 @@ class LayersScene(SceneFile):
         return out
 
     def label(self, which: str) -> str:
+        """A network's legend label: its activation and init, then every setting that is not the
+        lecture's default ("A: relu, He normal, residual, zero-init last, bias -0.5")."""
         config = self.a if which == "a" else self.b
         init = INITIALIZERS[config.init].label
         if INITIALIZERS[config.init].uses_scale:
             init += f" {config.scale:g}"
-        text = f"{config.activation}, {init}" + (f", gain {config.gain:g}" if config.gain != 1 else "")
-        text += ", batch norm" if config.batchnorm else ""
+        activation = config.activation
+        for name, value in config.activation_values.items():  # leaky ReLU's slope, when not its default
+            if value != NetworkConfig.__dataclass_fields__[name].default:
+                activation += f" {value:g}"
+        text = f"{activation}, {init}" + (f", gain {config.gain:g}" if config.gain != 1 else "")
+        if config.batchnorm:
+            text += ", batch norm"
+            if config.bn_gamma != 1 or config.bn_beta != 0:
+                text += f" \u03b3 {config.bn_gamma:g} \u03b2 {config.bn_beta:g}"
+        if config.residual:
+            text += ", residual" + (f" s {config.branch_scale:g}" if config.branch_scale != 1 else "")
+            text += ", zero-init last" if config.zero_last else ""
+        text += f", bias {config.bias:g}" if config.bias != 0 else ""
+        text += f", input mean {config.input_mean:g}" if config.input_mean != 0 else ""
         return f"{which.upper()}: {text}" if self.b is not None else text
 
     # -- JSON --------------------------------------------------------------------------------
