@@ -98,7 +98,8 @@ def test_learning_rate_10_shows_divergence_not_traceback(optimizer):
     if messages:
         assert "diverged at step" in messages[0]
     x0, x1 = spec["layout"]["xaxis"]["range"]
-    assert -2.1 <= x0 < x1 <= 2.1 and x1 - x0 > 1.0  # the view stays on the surface (framed on its action)
+    assert x0 < 0 < x1 and 1.0 < x1 - x0 <= 3 * 4.0  # the view stays on the surface (framed on its action, at most
+    # stretched to the plot's shape), not on where the diverging path went
 
 
 def test_shared_link_reproduces_scene():

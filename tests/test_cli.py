@@ -10,6 +10,7 @@ import pytest
 
 from optviz.cli import main
 from optviz.optimizers import OPTIMIZERS
+from optviz.pages import PAGES
 from optviz.surfaces import SURFACES
 from optviz.trajectories.runner import run_paths
 
@@ -48,7 +49,8 @@ def test_trajectory_divergence_and_noise(capsys):
     _, out, _ = run_cli(capsys, "trajectory", "--surface", "ill_conditioned", "--optimizer", "sgd",
                         "--set", "learning_rate=10", "--json")
     data = json.loads(out)
-    assert data["diverged_at"] == 1 and len(data["points"]) == 1
+    # x 9 per step across the ravine: out of the view at once, blown up (100 widths away) at step 3.
+    assert data["diverged_at"] == 3 and len(data["points"]) == 3 and data["divergence"] == "out of bounds"
     _, a, _ = run_cli(capsys, "trajectory", "--surface", "saddle", "--optimizer", "sgd", "--noise", "0.3", "--seed", "4", "--steps", "20", "--json")
     _, b, _ = run_cli(capsys, "trajectory", "--surface", "saddle", "--optimizer", "sgd", "--noise", "0.3", "--seed", "5", "--steps", "20", "--json")
     assert json.loads(a)["points"] != json.loads(b)["points"]
@@ -98,7 +100,7 @@ def test_warmup_fills_the_compilation_cache(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "optviz", "warmup", "--quick"], capture_output=True, text=True,
                           timeout=300, env=env)
     assert proc.returncode == 0, proc.stderr
-    assert "default trajectories" in proc.stdout and "warmed 2 scenes" in proc.stdout, proc.stdout
+    assert "default trajectories" in proc.stdout and f"warmed {len(PAGES)} scenes" in proc.stdout, proc.stdout
     entries = {p.name.split("-")[0] for p in (tmp_path / "cache").iterdir()}
     # The trajectory runner and the network statistics of the default scenes are now on disk.
     assert {"jit__scan_paths", "jit__network_statistics"} <= entries, (sorted(entries), proc.stdout, proc.stderr)

@@ -715,13 +715,15 @@ def test_local_minimum_caption():
 
 
 def test_rastrigin_caption():
-    """At a stable step (< 2/397 for A = 10) gradient descent is trapped by the ripples; at 0.1 it diverges."""
+    """At a stable step (< 2/397 for A = 10) gradient descent is trapped by the ripples; at 0.1 it is
+    unstable on every ripple and is thrown far out of the view."""
     g = np.linspace(-4.8, 4.8, 9)
     starts = np.array(grid(g, g))
     for eta in (0.001, 0.004):
         e = run_end_points("rastrigin", "sgd", starts, steps=500, hparams={"learning_rate": eta})
         assert (np.linalg.norm(e.positions, axis=1) < 0.1).mean() < 0.05 and np.all(e.diverged_at < 0)
-    assert (run_end_points("rastrigin", "sgd", starts, steps=200, hparams={"learning_rate": 0.1}).diverged_at >= 0).mean() > 0.8
+    thrown = [np.abs(p.positions).max() > 5.12 for p in run_paths("rastrigin", "sgd", starts, steps=200, hparams={"learning_rate": 0.1})]
+    assert np.mean(thrown) > 0.8
 
 
 def test_rosenbrock_caption():

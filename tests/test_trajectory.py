@@ -183,9 +183,11 @@ def test_learning_rate_10_diverges_cleanly(optimizer):
 def test_sgd_divergence_index():
     # On f = (x^2/kappa + y^2)/2 with eta = 2.5 the y coordinate multiplies by -1.5 each step.
     result = run_paths("ill_conditioned", "sgd", [(0.0, 1.0)], steps=100, hparams={"learning_rate": 2.5})[0]
-    # bounds: |y| <= 30 (domain +-10 plus one width); 1.5^9 = 38.4 is the first point outside.
-    assert result.diverged_at == 9 and result.divergence == "out of bounds"
-    np.testing.assert_allclose(result.positions[-1, 1], (-1.5) ** 8, rtol=1e-5)
+    # It leaves the view (|y| > 10) at step 6 and runs on; it has blown up 100 domain widths out
+    # (|y| > 10 + 100 * 20 = 2010): 1.5^19 = 2217 is the first point there.
+    assert result.diverged_at == 19 and result.divergence == "out of bounds"
+    np.testing.assert_allclose(result.positions[-1, 1], (-1.5) ** 18, rtol=1e-5)
+    assert np.abs(result.positions[:, 1]).max() > 10  # the run went on past the view
 
 
 def test_noise_seeds_fan_out_and_reproduce():
@@ -217,8 +219,11 @@ def test_end_points_match_paths(optimizer, surface, learning_rate):
     gx, gy = np.meshgrid(np.linspace(x0, x1, 5), np.linspace(y0, y1, 4))
     starts = np.column_stack([gx.ravel(), gy.ravel()])
     hparams = {"learning_rate": learning_rate}
-    ends = run_end_points(surface, optimizer, starts, steps=40, hparams=hparams)
-    paths = run_paths(surface, optimizer, starts, steps=40, hparams=hparams)
+    # A large step that does not blow up wanders chaotically: few steps, so that the two kernels'
+    # different float32 orderings stay far below the tolerance on any CPU.
+    steps = 40 if learning_rate < 1 else 12
+    ends = run_end_points(surface, optimizer, starts, steps=steps, hparams=hparams)
+    paths = run_paths(surface, optimizer, starts, steps=steps, hparams=hparams)
     for end, loss, diverged_at, path in zip(ends.positions, ends.losses, ends.diverged_at, paths):
         assert diverged_at == (path.diverged_at if path.diverged_at is not None else -1)
         scale = 1 + np.abs(path.positions[-1])

@@ -154,8 +154,12 @@ def test_escaping_downhill_stays_apart_from_diverging():
     data = compute.compute(scene)
     kinds = dict(compute.stop_messages(scene, data.results, data.view))
     assert set(kinds) == {"escaped", "diverged"}
-    assert "escaped downhill" in kinds["escaped"] and "Momentum" in kinds["escaped"] and "Adam" in kinds["escaped"]
+    assert "escaped downhill" in kinds["escaped"] and "Momentum" in kinds["escaped"]
     assert "SGD diverged at step" in kinds["diverged"] and "Momentum" not in kinds["diverged"]
+    # Adam walks off the view at about eta per step: it left the plot but did not blow up, so it runs on
+    # (the figure marks where it leaves) and no message calls it stopped.
+    adam = next(r for r in data.results if r.optimizer == "adam")
+    assert adam.diverged_at is None and np.abs(adam.positions[:, 1]).max() > 2 and "Adam" not in " ".join(kinds.values())
 
 
 @pytest.mark.parametrize("key", ["momentum_overshoot", "step_decay", "l1_penalty", "adam_bias_correction"])

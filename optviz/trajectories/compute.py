@@ -75,15 +75,37 @@ def stop_messages(scene: TrajectoryScene, results: Sequence[TrajectoryResult], v
     divergence.
     """
     stopped = [r for r in results if r.diverged_at is not None]
+    messages = []
+    for r in list(stopped):  # Newton's undefined step is no step too large: say what happened
+        singular = _singular_newton(scene, r)
+        if singular:
+            messages.append(("diverged", singular))
+            stopped.remove(r)
     downhill = _went_downhill(scene, stopped) if view.unbounded else [False] * len(stopped)
     escaped = [r for r, down in zip(stopped, downhill) if down]
     diverged = [r for r, down in zip(stopped, downhill) if not down]
-    messages = []
     if diverged:
         messages.append(("diverged", _diverged_message(scene, results, diverged)))
     if escaped:
         messages.append(("escaped", _escaped_message(results, escaped)))
     return messages
+
+
+def _singular_newton(scene: TrajectoryScene, r: TrajectoryResult) -> str | None:
+    """The message for a Newton path that stopped because H + lambda I is singular at its last point
+    (its step (H + lambda I)^-1 g is undefined there: a non-finite point), else None."""
+    if r.optimizer != "newton" or r.divergence != "non-finite" or not len(r.positions):
+        return None
+    damping = float(r.hparams.get("damping", 0.0))
+    hessian = hessians_at(scene.surface, r.positions[-1:], scene.surface_params, penalty=scene.penalty["penalty"],
+                          strength=scene.penalty["strength"])[0]
+    eigenvalues = np.linalg.eigvalsh(hessian + damping * np.eye(2))
+    if np.min(np.abs(eigenvalues)) > 1e-6 * max(1.0, float(np.max(np.abs(eigenvalues)))):
+        return None
+    x, y = r.positions[-1]
+    return (f"**{r.label} stopped at step {r.diverged_at}**: the Hessian plus damping, H + λI with λ = {damping:g}, is "
+            f"singular at ({x:.3g}, {y:.3g}) (eigenvalues {eigenvalues[0]:.3g} and {eigenvalues[1]:.3g}), so Newton's step "
+            "(H + λI)⁻¹g is undefined there. A smaller learning rate does not help: change the damping λ or the start.")
 
 
 def _went_downhill(scene: TrajectoryScene, stopped: Sequence[TrajectoryResult]) -> list[bool]:

@@ -7,8 +7,9 @@ counts are rounded up to a few buckets (`STEP_BUCKETS`) and the result sliced, a
 of paths to powers of two, so the set of compiled shapes stays small. Paths are vmapped over
 start points and seeds.
 
-Divergence is a result: a path stops at its first non-finite or out-of-bounds point, and
-`diverged_at` is that point's step index (the stored path ends with the last good point).
+Divergence is a result: a path stops at its first non-finite point, or one a hundred domain
+widths away (BOUNDS_MARGIN), and `diverged_at` is that point's step index (the stored path ends
+with the last good point). A path that merely leaves the view runs on: the figures mark where.
 """
 
 from __future__ import annotations
@@ -32,7 +33,10 @@ from optviz.trajectories.results import SurfaceGrid, TrajectoryResult
 STEP_BUCKETS = (10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
 MAX_STEPS = STEP_BUCKETS[-1]
 # How far past the plotted domain a path may go (in domain widths) before it counts as diverged.
-BOUNDS_MARGIN = 1.0
+# Divergence means the numbers blow up: a path that swings far out of the view and comes back
+# (heavy-ball momentum at a large step, spectral radius just below 1) is a result, drawn to the
+# view's edge and continued; a hundred widths away, where nothing comes back, it has blown up.
+BOUNDS_MARGIN = 100.0
 
 RUN_PARAMS: tuple[Param, ...] = (
     Param("steps", "Steps", 200, 1, MAX_STEPS, kind="int", help="Number of optimizer steps."),
