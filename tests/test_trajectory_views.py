@@ -187,3 +187,24 @@ def test_the_animation_legend_has_one_entry_per_fan():
     _, data = scene_and_data("minibatch_noise")
     labels = exports.animation_labels(list(data.results))
     assert [label for label in labels if label] == ["SGD (full batch)", "SGD (12 noisy paths)"]
+
+
+def test_a_swing_out_of_the_view_that_comes_back_is_no_divergence():
+    # Heavy ball at eta 3.9, mu 0.99 on a round bowl: spectral radius 0.995, so it swings out to |x| ~ 62
+    # (three plot widths) and converges. It used to be called diverged (out of bounds) at step 2.
+    scene, notices = TrajectoryScene.from_query({"condition_number": "1", "opt": "momentum", "momentum.learning_rate": "3.9",
+                                                 "momentum.momentum": "0.99", "steps": "5000", "start": "-9,4"})
+    assert not notices
+    data = compute.compute(scene)
+    path = data.results[0]
+    assert path.diverged_at is None and np.abs(path.positions).max() > 30
+    assert np.linalg.norm(path.positions[-1]) < 1e-3
+    assert not compute.stop_messages(scene, data.results, data.view)
+
+
+def test_newton_with_a_singular_damped_hessian_says_so():
+    scene = TrajectoryScene.build("saddle", optimizers=["newton"], hparams={"newton": {"damping": 2.0}}, start=(0.5, 0.5))
+    data = compute.compute(scene)
+    (kind, message), = compute.stop_messages(scene, data.results, data.view)
+    assert kind == "diverged" and "singular" in message and "learning rate" in message and "damping" in message
+    assert "Try a smaller learning rate" not in message
