@@ -475,10 +475,15 @@ def choose_export_format(page: AppPage, label: str, fmt: str) -> Any:
     body = export_popover(page)
     box = body.get_by_role("combobox", name="Format")
     button = body.get_by_role("button", name=f"Download {fmt.upper()}", exact=True)
+    make = body.get_by_role("button", name=re.compile(rf"Make the {fmt.upper()}$"))
     if box.input_value() != label:
         box.click()
         page.page.get_by_role("option", name=label, exact=True).click()
-        button.wait_for(state="visible")
+        button.or_(make).first.wait_for(state="visible")
+        page.wait_ready()
+    if not button.is_visible() and make.is_visible():  # an animation is made first, in the page's run
+        make.click()
+        button.wait_for(state="visible", timeout=FIRST_RUN_TIMEOUT_S * 1000)
         page.wait_ready()
     return button
 

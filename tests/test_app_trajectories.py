@@ -205,3 +205,15 @@ def test_a_new_surface_starts_with_learning_rates_that_work_there(surface):
     expected = {name: start_hparams(surface, name)["learning_rate"] for name in ("sgd", "momentum", "adam")}
     assert {name: float(at.query_params[f"{name}.learning_rate"]) for name in expected} == expected
     assert not at.error, [e.value for e in at.error]  # nothing diverged
+
+
+def test_an_animation_is_made_in_the_page_and_a_size_past_the_bound_is_said():
+    at = page({"steps": "20"})
+    at.selectbox(key="x.contour.fmt").set_value("gif").run()
+    assert not at.exception
+    at.button(key="x.contour.make").click().run()
+    assert not at.exception and not at.error
+    assert at.get("download_button"), "no download after making the GIF"
+    at.number_input(key="x.contour.w").set_value(4000).run()
+    at.number_input(key="x.contour.h").set_value(4000).run()
+    assert any("million pixels" in w.value and "frames" in w.value for w in at.warning)

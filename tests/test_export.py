@@ -478,3 +478,37 @@ def test_browser_env_var_must_exist(monkeypatch, tmp_path):
     monkeypatch.delenv("OPTVIZ_CHROMIUM")
     monkeypatch.setenv("BROWSER_PATH", str(fake))
     assert export.find_chromium() == str(fake)
+
+
+def test_a_gif_streams_its_frames_and_many_paths_of_few_colours_fit_its_palette():
+    # 300 paths in 3 colours (noisy fans share their optimizer's colour): one palette entry per colour.
+    import io as _io
+
+    import numpy as _np
+    from PIL import Image as _Image
+
+    from optviz.export import animate_paths
+    import plotly.graph_objects as _go
+
+    rng = _np.random.default_rng(0)
+    paths = [_np.cumsum(rng.normal(0, 0.1, (30, 2)), axis=0) for _ in range(300)]
+    colors = ["#000000", "#D55E00", "#0072B2"] * 100
+    background = _go.Figure(_go.Contour(z=[[0, 1], [1, 2]], x=[-3, 3], y=[-3, 3], showscale=False))
+    data = animate_paths(background, paths, colors, xrange=(-3, 3), yrange=(-3, 3), frames=8, fmt="gif",
+                         width=300, height=200, labels=[f"p{i}" for i in range(300)])
+    image = _Image.open(_io.BytesIO(data))
+    assert image.n_frames == 8 and image.size == (300, 200) and image.info.get("loop") == 0
+    image.seek(7)
+    pixels = _np.asarray(image.convert("RGB")).reshape(-1, 3)
+    for hex_colour in ("#000000", "#D55E00", "#0072B2"):  # every colour is drawn, exactly
+        rgb = _np.array([int(hex_colour[i:i + 2], 16) for i in (1, 3, 5)])
+        assert (_np.abs(pixels - rgb).sum(axis=1) == 0).sum() > 20, hex_colour
+
+
+def test_an_animation_past_the_pixel_bound_is_refused_before_it_is_made():
+    from optviz.export.source import MAX_ANIMATION_PIXELS, ExportRequest
+
+    with pytest.raises(ValueError, match="million pixels"):
+        ExportRequest(fmt="gif", width=4000, height=4000, frames=200)
+    assert 1200 * 800 * 200 <= MAX_ANIMATION_PIXELS  # the default GIF is allowed
+    ExportRequest(fmt="png", width=4000, height=4000, scale=1, frames=1000)  # a still image has no frames to bound

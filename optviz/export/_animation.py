@@ -13,6 +13,7 @@ incrementally on a trail layer, so the cost is O(steps + frames), not O(steps x 
 from __future__ import annotations
 
 import io
+import itertools
 import logging
 import math
 import os
@@ -40,13 +41,14 @@ class _Palette:
     """An adaptive palette for the background plus reserved entries for what frames draw."""
 
     def __init__(self, background: Image.Image, colors: Sequence[tuple[int, int, int]]):
-        reserved = [*colors, WHITE, _NEAR_WHITE, BORDER]
+        distinct = list(dict.fromkeys(colors))  # a fan of 32 paths in one colour takes one entry
+        reserved = [*distinct, WHITE, _NEAR_WHITE, BORDER]
         ramp = [tuple(int(round(w + (c - w) * i / (_TEXT_LEVELS - 1))) for w, c in zip(WHITE, TEXT_COLOR))
                 for i in range(_TEXT_LEVELS)]
         reserved += ramp
         n_bg = 256 - len(reserved)
         if n_bg < 16:
-            raise ValueError(f"too many paths ({len(colors)}) for a GIF palette")
+            raise ValueError(f"too many path colours ({len(distinct)}) for a GIF palette")
         self.background = background.quantize(colors=n_bg, method=Image.Quantize.MEDIANCUT,
                                               dither=Image.Dither.NONE)
         pal = (self.background.getpalette() or [])[: 3 * n_bg]
@@ -56,8 +58,8 @@ class _Palette:
             pal.extend(rgb)
         self.palette = pal
         self.background.putpalette(pal)
-        self.paths = list(range(base, base + len(colors)))
-        self.white = base + len(colors)
+        self.paths = [base + distinct.index(c) for c in colors]
+        self.white = base + len(distinct)
         self.near_white = self.white + 1
         self.border = self.white + 2
         self.ramp = np.arange(self.border + 1, self.border + 1 + _TEXT_LEVELS, dtype=np.uint8)
@@ -273,10 +275,24 @@ def iter_frames(
 
 
 def _encode_gif(frames: Iterator[Image.Image], fps: float) -> bytes:
-    first = next(frames)
+    """The GIF of `frames` (P images sharing one palette), written one frame at a time.
+
+    Pillow's save(append_images=...) keeps every frame until the end (a 4000 x 4000 GIF of 200
+    frames held 3 GB); here each frame is encoded as it comes and dropped, so memory stays at one
+    frame plus the compressed file.
+    """
+    from PIL import GifImagePlugin
+
+    duration = max(20, int(round(1000 / fps)))
     buf = io.BytesIO()
-    first.save(buf, format="GIF", save_all=True, append_images=frames,
-               duration=max(20, int(round(1000 / fps))), loop=0, optimize=True, disposal=1)
+    first = next(frames)
+    header, _ = GifImagePlugin.getheader(first, None, {"loop": 0, "duration": duration})
+    for chunk in header:
+        buf.write(chunk)
+    for frame in itertools.chain([first], frames):
+        for chunk in GifImagePlugin.getdata(frame, (0, 0), duration=duration, disposal=1):
+            buf.write(chunk)
+    buf.write(b";")  # the GIF trailer
     return buf.getvalue()
 
 

@@ -35,6 +35,9 @@ ANIMATED = ("gif", "mp4")
 DATA = ("csv", "json")
 MAX_PNG_PIXELS = 64_000_000
 """Most pixels a PNG may have (width x height x scale^2): 4000 x 4000 at 2x. A 4K slide is 8.3 million."""
+MAX_ANIMATION_PIXELS = 400_000_000
+"""Most pixels x frames a GIF or MP4 may have: 1920 x 1080 at 190 frames, the default 1200 x 800 at
+416. Frames are streamed to the encoder, so this bounds the time a click may cost the server."""
 
 EXPORT_PARAMS: tuple[Param, ...] = (
     Param("format", "Format", "png", kind="choice", choices=tuple(FORMATS),
@@ -75,6 +78,12 @@ class ExportRequest:
             raise ValueError(
                 f"a {round(self.width * self.scale)}x{round(self.height * self.scale)} PNG is {pixels / 1e6:.0f} million pixels, "
                 f"more than {MAX_PNG_PIXELS // 1_000_000} million: lower the scale or the size (or export SVG or PDF, which scale freely)"
+            )
+        work = self.width * self.height * self.frames
+        if self.fmt in ANIMATED and work > MAX_ANIMATION_PIXELS:
+            raise ValueError(
+                f"a {self.width}x{self.height} {self.fmt.upper()} of {self.frames} frames is {work / 1e6:,.0f} million "
+                f"pixels, more than {MAX_ANIMATION_PIXELS // 1_000_000} million: lower the size or the frames"
             )
 
 

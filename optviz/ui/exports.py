@@ -50,9 +50,22 @@ def export_menu(page: Page, source: Any, figure_name: str, subject: str) -> None
         except ValueError as error:  # e.g. a PNG over MAX_PNG_PIXELS
             st.warning(str(error))
             return
-        st.download_button(f"Download {fmt.upper()}", data=lambda: render(source, figure_name, request),
-                           file_name=file_name(page.key, subject, figure_name, fmt), mime=FORMATS[fmt][1],
-                           on_click="ignore", key=f"{key}.dl", icon="⬇️", type="primary")
+        name, mime = file_name(page.key, subject, figure_name, fmt), FORMATS[fmt][1]
+        if fmt not in ANIMATED:  # made on click, in the download itself
+            st.download_button(f"Download {fmt.upper()}", data=lambda: render(source, figure_name, request),
+                               file_name=name, mime=mime, on_click="ignore", key=f"{key}.dl", icon="⬇️", type="primary")
+            return
+        # An animation takes seconds and can fail (no ffmpeg, a size past the bound): it is made in
+        # the page's run, with a spinner, so that a failure is said here, not only in the server log.
+        if st.button(f"Make the {fmt.upper()}", key=f"{key}.make", icon="🎞️", help="Renders the animation (seconds)"):
+            try:
+                with st.spinner(f"Making the {fmt.upper()}…"):
+                    data = render(source, figure_name, request)
+            except (export.ExportUnavailable, ValueError, OSError) as error:
+                st.error(f"The {fmt.upper()} could not be made: {error}")
+                return
+            st.download_button(f"Download {fmt.upper()}", data=data, file_name=name, mime=mime, on_click="ignore",
+                               key=f"{key}.dl", icon="⬇️", type="primary")
 
 
 def scene_file_controls(page: Page, scene: Any) -> None:
