@@ -7,4 +7,9 @@ import re
 
 def warnings_text(at) -> str:
     """The text of every warning box as a reader sees it (notices escape markdown: optviz.ui.page)."""
-    return " ".join(re.sub(r"\\(.)", r"\1", w.value) for w in at.warning)
+    return " ".join(unescaped(w.value) for w in at.warning)
+
+
+def unescaped(markdown: str) -> str:
+    """Escaped markdown (optviz.ui.page.escape_markdown) as the reader sees it."""
+    return re.sub(r"\\(.)", r"\1", markdown).replace("\u200b", "")

@@ -478,7 +478,10 @@ def choose_export_format(page: AppPage, label: str, fmt: str) -> Any:
     make = body.get_by_role("button", name=re.compile(rf"Make the {fmt.upper()}$"))
     if box.input_value() != label:
         box.click()
-        page.page.get_by_role("option", name=label, exact=True).click()
+        # Typed, not clicked: the options list is re-laid out while the popover grows (a detached
+        # option is never clickable), the keyboard picks the same option without aiming at it.
+        box.fill(label)
+        page.page.keyboard.press("Enter")
         button.or_(make).first.wait_for(state="visible")
         page.wait_ready()
     if not button.is_visible() and make.is_visible():  # an animation is made first, in the page's run

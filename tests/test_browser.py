@@ -537,3 +537,17 @@ def test_export_download_is_a_valid_file(export_page, spec: PageSpec, fmt: str):
     assert re.fullmatch(rf"optviz-{spec.name}-[\w.-]+\.{FORMATS[fmt][0]}", name), name
     _check_export(fmt, data, page, spec)
     page.assert_healthy()
+
+
+def test_markdown_in_a_link_is_shown_as_text_not_rendered(browser):
+    """A link's values and keys are repeated in the notice as text: no image fetched, no link, no styling."""
+    query = {"surface": "![x](http://127.0.0.1:9/pixel.png)", "[**Click here: exam solutions**](http://127.0.0.1:9/x)": "1",
+             ":red[styled]": "2"}
+    page = browser.open_spec(TRAJECTORIES, query)
+    alert = page.page.get_by_test_id("stAlert").filter(has_text="Some settings were adjusted").first
+    assert alert.is_visible()
+    assert alert.locator("img").count() == 0 and alert.locator("a").count() == 0
+    assert alert.locator("strong, [style*='color']").count() == 0
+    text = alert.inner_text().replace("\u200b", "")  # zero-width spaces keep URLs from being auto-linked
+    assert "![x](http://127.0.0.1:9/pixel.png)" in text and "[**Click here" in text and ":red[styled]" in text
+    page.assert_healthy()

@@ -512,3 +512,36 @@ def test_an_animation_past_the_pixel_bound_is_refused_before_it_is_made():
         ExportRequest(fmt="gif", width=4000, height=4000, frames=200)
     assert 1200 * 800 * 200 <= MAX_ANIMATION_PIXELS  # the default GIF is allowed
     ExportRequest(fmt="png", width=4000, height=4000, scale=1, frames=1000)  # a still image has no frames to bound
+
+
+def test_the_streamed_gif_decodes_to_exactly_its_frames():
+    # Frames are written as changed rectangles with unchanged pixels transparent: decoded, every
+    # frame must still be the whole picture it was.
+    import io as _io
+
+    import numpy as _np
+    from PIL import Image as _Image
+
+    from optviz.export._animation import _encode_gif
+
+    rng = _np.random.default_rng(1)
+    base = rng.integers(0, 200, (60, 80)).astype(_np.uint8)
+    palette = [int(v) for v in rng.integers(0, 256, 768)]
+    frames = []
+    for k in range(6):
+        array = base.copy()
+        array[10 + k: 20 + k, 5 * k: 5 * k + 9] = 250 - k  # a moving block
+        if k == 3:
+            array = frames[-1].copy()  # a frame with no change at all
+        frames.append(array)
+    images = []
+    for array in frames:
+        image = _Image.fromarray(array, "P")
+        image.putpalette(palette)
+        images.append(image)
+    data = _encode_gif(iter(images), fps=10)
+    decoded = _Image.open(_io.BytesIO(data))
+    assert decoded.n_frames == len(frames)
+    for k, image in enumerate(images):
+        decoded.seek(k)
+        assert _np.array_equal(_np.asarray(decoded.convert("RGB")), _np.asarray(image.convert("RGB"))), k

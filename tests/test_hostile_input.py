@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app_support import warnings_text
+from app_support import unescaped, warnings_text
 from optviz.layers.scene import LayersScene
 from optviz.params import Param, shown
 from optviz.pages import PAGES
@@ -34,7 +34,8 @@ def test_escaped_markdown_has_no_syntax_left(text):
     # Every markdown-active character is preceded by a backslash; unescaping gives the text back.
     import re
 
-    assert re.sub(r"\\(.)", r"\1", escaped) == text
+    assert unescaped(escaped) == text
+    assert "://" not in escaped and "www." not in escaped.lower()  # nothing left for an auto-link
     for i, char in enumerate(escaped):
         if char in "![]()*:<>$_`" and (i == 0 or escaped[i - 1] != "\\"):
             assert i > 0 and escaped[i - 1] == "\\", (text, escaped)
@@ -69,7 +70,7 @@ def test_huge_numbers_clamp_with_a_short_notice(name, value):
         scene, notices = TrajectoryScene.from_json({"surface_params": {name: value}})
     else:
         scene, notices = TrajectoryScene.from_json({"run": {name: value}})
-    assert len(notices) == 1 and len(notices[0]) < 250, notices
+    assert 1 <= len(notices) <= 2 and all(len(n) < 250 for n in notices), notices  # (a huge width also shrinks the batch)
     json.dumps(scene.to_json(), allow_nan=False)  # the scene holds ordinary numbers
 
 

@@ -289,9 +289,26 @@ def _encode_gif(frames: Iterator[Image.Image], fps: float) -> bytes:
     header, _ = GifImagePlugin.getheader(first, None, {"loop": 0, "duration": duration})
     for chunk in header:
         buf.write(chunk)
+    previous = None
     for frame in itertools.chain([first], frames):
-        for chunk in GifImagePlugin.getdata(frame, (0, 0), duration=duration, disposal=1):
+        pixels = np.asarray(frame)
+        part, offset, extra = frame, (0, 0), {}
+        if previous is not None:
+            # Only the rectangle that changed, its unchanged pixels transparent (frames are drawn over
+            # the last one, disposal 1): long runs of one index compress well, as Pillow's optimize did.
+            changed = pixels != previous
+            rows, cols = np.flatnonzero(changed.any(axis=1)), np.flatnonzero(changed.any(axis=0))
+            y0, y1, x0, x1 = (rows[0], rows[-1] + 1, cols[0], cols[-1] + 1) if rows.size else (0, 1, 0, 1)
+            window, window_changed = pixels[y0:y1, x0:x1].copy(), changed[y0:y1, x0:x1]
+            unused = np.setdiff1d(np.arange(256), window[window_changed])
+            if unused.size:
+                window[~window_changed] = unused[-1]
+                extra = {"transparency": int(unused[-1])}
+            part, offset = Image.fromarray(window, "P"), (int(x0), int(y0))
+            part.putpalette(frame.getpalette())
+        for chunk in GifImagePlugin.getdata(part, offset, duration=duration, disposal=1, **extra):
             buf.write(chunk)
+        previous = pixels
     buf.write(b";")  # the GIF trailer
     return buf.getvalue()
 

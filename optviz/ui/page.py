@@ -153,11 +153,13 @@ MAX_NOTICE_CHARACTERS = 300
 
 def escape_markdown(text: str) -> str:
     """`text` shown as written: every ASCII punctuation character backslash-escaped, so a value
-    from a link or a file cannot become a link, an image, a styled text or an auto-linked URL."""
-    return _MARKDOWN_SYNTAX.sub(r"\\\1", text)
+    from a link or a file cannot become a link, an image or a styled text; and a zero-width space
+    inside "://", "www." and "@", which GitHub-flavoured markdown would auto-link even escaped."""
+    return _AUTOLINK.sub(lambda m: m.group(1) + "\u200b", _MARKDOWN_SYNTAX.sub(r"\\\1", text))
 
 
 _MARKDOWN_SYNTAX = re.compile(r"([!-/:-@\[-`{-~])")
+_AUTOLINK = re.compile(r"(\\:|www|\\@)", re.IGNORECASE)
 
 
 def show_notices(notices: Sequence[str]) -> None:
