@@ -93,6 +93,7 @@ class Page:
     Args:
       key: registry key; lessons name their page by it; file names and CLI messages use it.
       title, icon: the navigation entry and the page's heading.
+      short_title: the page's name in presenter mode's top bar (room for every page on one row).
       url_path: the page's URL path (`/trajectories`).
       script: the thin Streamlit script that draws it (`pages/trajectories.py`).
       summary: one line for the landing page.
@@ -135,6 +136,7 @@ class Page:
     key_controls: tuple[tuple[str, str], ...] = ()
     has_figure: Callable[[str, Any], bool] = field(default=lambda name, scene: True)
     lesson_about: tuple[str, ...] = ()
+    short_title: str = ""
 
     def __post_init__(self):
         if not self.figures:

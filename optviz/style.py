@@ -28,6 +28,7 @@ class Style:
     """Sizes for the screen or the projector (presenter mode)."""
 
     font_size: int = 14
+    legend_size: int = 14
     title_size: int = 18
     line_width: float = 2.5
     marker_size: int = 7
@@ -36,7 +37,7 @@ class Style:
     @staticmethod
     def for_mode(presenter: bool) -> "Style":
         if presenter:
-            return Style(font_size=22, title_size=28, line_width=5.0, marker_size=11, start_marker_size=20)
+            return Style(font_size=22, legend_size=18, title_size=28, line_width=5.0, marker_size=11, start_marker_size=20)
         return Style()
 
 
@@ -137,7 +138,10 @@ def layout(presenter: bool = False, title: str | None = None) -> dict:
         font=dict(family="DejaVu Sans, Arial, sans-serif", size=style.font_size, color="#111111"),
         colorway=list(PALETTE),
         margin=margins(presenter, title=bool(title)),
-        legend=dict(bgcolor="rgba(255,255,255,0.8)", bordercolor="#cccccc", borderwidth=1),
+        # Legends a step smaller than the axes in presenter mode: their entries are names, read once,
+        # and a legend of five entries must stay one row above a projector's figure.
+        legend=dict(bgcolor="rgba(255,255,255,0.8)", bordercolor="#cccccc", borderwidth=1,
+                    font=dict(size=style.legend_size)),
         hoverlabel=dict(font=dict(size=style.font_size)),
         uirevision="keep",
     )

@@ -7,7 +7,7 @@ from optviz.layers.compute import compute, descriptions
 from optviz.layers.network import NetworkConfig, layer_stats
 from optviz.layers.page import PAGE
 from optviz.ui.exports import export_menu, scene_file_controls
-from optviz.ui.page import chart, draw_views, lesson_banner, page_title, scene_page, show_notices
+from optviz.ui.page import active_lesson, chart, draw_views, lesson_banner, page_title, scene_page, show_notices
 
 
 @st.cache_data(max_entries=32, show_spinner="Computing the network…")
@@ -22,7 +22,10 @@ show_notices(notices)
 lesson_banner(PAGE, scene)
 
 stats = [computed(config) for _, config in scene.networks]
-with st.container(key="descriptions"):  # what the numbers show, one compact line per network
+# What the numbers show, one line per network; under a lesson (whose box says what to look at)
+# folded away, so that the figure stays on the first screen of a projector.
+with st.expander("What the numbers show", expanded=False, key="descriptions") if active_lesson(PAGE) else \
+        st.container(key="descriptions"):
     for (label, sentences), s in zip(descriptions(scene, stats), stats):
         identical = ""
         if s.identical.any():

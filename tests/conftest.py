@@ -16,3 +16,23 @@ from hypothesis import settings  # noqa: E402
 
 settings.register_profile("optviz", deadline=None, max_examples=60)
 settings.load_profile("optviz")
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def playwright_instance():
+    """One Playwright for the whole session: a second sync_playwright() in the same thread while the
+    first runs fails ("Sync API inside the asyncio loop"). None when Playwright is not installed."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        yield None
+        return
+    manager = sync_playwright()
+    playwright = manager.start()
+    try:
+        yield playwright
+    finally:
+        manager.__exit__(None, None, None)

@@ -32,8 +32,6 @@ def run(page: str, query: dict) -> AppTest:
 def test_escaped_markdown_has_no_syntax_left(text):
     escaped = escape_markdown(text)
     # Every markdown-active character is preceded by a backslash; unescaping gives the text back.
-    import re
-
     assert unescaped(escaped) == text
     assert "://" not in escaped and "www." not in escaped.lower()  # nothing left for an auto-link
     for i, char in enumerate(escaped):

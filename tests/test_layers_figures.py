@@ -26,7 +26,7 @@ from optviz.layers.figures import (
     stats_figure,
 )
 from optviz.pages import PAGES
-from optviz.style import PALETTE, log_axis
+from optviz.style import Style, PALETTE, log_axis
 from optviz.initializers import INITIALIZERS
 from optviz.layers.compute import activation_curve
 from optviz.layers.network import HISTOGRAM_BINS, LayerStats, NetworkConfig, activation_fields, layer_stats
@@ -405,7 +405,7 @@ def test_legend_has_one_entry_per_network_and_curve_kind(key, presenter):
         if entries:  # outside the plot, above it, in the figure's (projector) font
             legend = fig.layout.legend
             assert legend.orientation == "h" and legend.yanchor == "bottom" and legend.y >= 1, name
-            assert (legend.font.size or fig.layout.font.size) == (22 if presenter else 14)
+            assert (legend.font.size or fig.layout.font.size) == Style.for_mode(presenter).legend_size
 
 
 @MODES

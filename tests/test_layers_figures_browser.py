@@ -50,16 +50,14 @@ TEXTS = r"""
 
 
 @pytest.fixture(scope="module")
-def page():
+def page(playwright_instance):
     reason = browser_unavailable()
     if reason:
         if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
             pytest.fail(f"CI is set but the browser checks cannot run: {reason}")
         pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright, tempfile.TemporaryDirectory() as profile:
-        context = launch_chromium(playwright, profile, {"width": 1600, "height": 1200})
+    with tempfile.TemporaryDirectory() as profile:
+        context = launch_chromium(playwright_instance, profile, {"width": 1600, "height": 1200})
         try:
             yield context.new_page()
         finally:

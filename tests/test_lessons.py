@@ -26,6 +26,9 @@ from optviz.trajectories import compute
 from optviz.trajectories.runner import hessians_at, run_end_points, run_paths
 from optviz.trajectories.scene import TrajectoryScene, optimizer_of
 
+# The trajectory and initialization lessons; the training lab's are checked in tests/test_training_lessons.py.
+OWN_LESSONS = [key for key, lesson in LESSONS.items() if lesson.page in ("trajectories", "layers")]
+
 _paths_cache: dict = {}
 
 
@@ -110,7 +113,7 @@ def check_momentum_overshoot(scene):
     rates = {scene.hparams(k)["learning_rate"] for k in scene.optimizers}
     assert len(rates) == 1  # one η for all three
     p = paths(scene)
-    sgd, mom, nes = p["SGD"], p["Momentum"], p["Nesterov"]
+    sgd, mom = p["SGD"], p["Momentum"]
     side = -np.sign(scene.start_point[0])  # the far side of the minimum, seen from the start
     over = {k: float((side * p[k].positions[:, 0]).max()) for k in ("Momentum", "Nesterov")}
     assert distance_end(sgd) > 0.1 * width  # SGD still far (2.7)
@@ -566,7 +569,7 @@ def measured(key: str) -> dict:
     return _measured[key]
 
 
-@pytest.mark.parametrize("key", list(LESSONS))
+@pytest.mark.parametrize("key", OWN_LESSONS)
 def test_lesson_shows_its_phenomenon(key):
     lesson = LESSONS[key]
     assert key in CHECKS, f"lesson {key} has no check"
@@ -611,7 +614,7 @@ def agrees(quoted: float, token: str, value) -> bool:
                                              0.5 * 10.0**-decimals if decimals else 0.0)
 
 
-@pytest.mark.parametrize("key", list(LESSONS))
+@pytest.mark.parametrize("key", OWN_LESSONS)
 def test_quoted_numbers_are_the_computed_ones(key):
     lesson = LESSONS[key]
     quoted = quoted_numbers(" ".join((lesson.title, lesson.text, lesson.look_for)))

@@ -155,7 +155,7 @@ def test_escaping_downhill_stays_apart_from_diverging():
     kinds = dict(compute.stop_messages(scene, data.results, data.view))
     assert set(kinds) == {"escaped", "diverged"}
     assert "escaped downhill" in kinds["escaped"] and "Momentum" in kinds["escaped"]
-    assert "SGD diverged at step" in kinds["diverged"] and "Momentum" not in kinds["diverged"]
+    assert "SGD left the plot at step 1 and diverged at step" in kinds["diverged"] and "Momentum" not in kinds["diverged"]
     # Adam walks off the view at about eta per step: it left the plot but did not blow up, so it runs on
     # (the figure marks where it leaves) and no message calls it stopped.
     adam = next(r for r in data.results if r.optimizer == "adam")

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
-from browser_support import PLOT, Browser, app_pages  # noqa: E402
+from browser_support import Browser, app_pages  # noqa: E402
 from harness import AppServer  # noqa: E402
 
 # The main chart's plotting area (the rectangle of its first x/y axes) in viewport pixels.

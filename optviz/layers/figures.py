@@ -247,9 +247,9 @@ def _row_of_panels(titles: Sequence[str], depth: int, presenter: bool, y_label_e
                                            tickvals=ticks)
     title_px = LINE_HEIGHT_EM * font + lift
     item_px = 40 if presenter else 30
-    rows = _legend_rows(legend_names, font, LEGEND_WIDTH - margin["l"], item_px)
-    legend_px = rows * 1.3 * font + 26  # Plotly's row height and the legend's padding and border
-    height = (520 if presenter else 440) + round((rows - 1) * 1.3 * font)
+    rows = _legend_rows(legend_names, style.legend_size, LEGEND_WIDTH - margin["l"], item_px)
+    legend_px = rows * 1.3 * style.legend_size + 26  # Plotly's row height and the legend's padding and border
+    height = (520 if presenter else 440) + round((rows - 1) * 1.3 * style.legend_size)
     # Paper-referenced, outside the plot: a legend that wraps to more rows than the margin holds
     # grows the top margin (Plotly's automargin) and shrinks the plot, so the gap over the
     # titles keeps 30% to spare.
@@ -679,7 +679,7 @@ def activation_figure(curve: ActivationCurve, presenter: bool = False, *, networ
         title += f" \u2014 network{'s' if ' and ' in network else ''} {network}"
     # Title on the first line, legend (one row) under it, on top of the plot.
     title_px = LINE_HEIGHT_EM * style.title_size
-    legend_px = 1.3 * style.font_size + 26
+    legend_px = 1.3 * style.legend_size + 26
     layout = styled_layout(layout, presenter, title,
                            after=dict(title=dict(yref="container", y=1.0, yanchor="top", pad=dict(t=8)),
                                       legend=dict(orientation="h", x=0.0, xanchor="left", y=1.0, yanchor="bottom",

@@ -34,6 +34,7 @@ def warmup_scenes(quick: bool) -> Iterable[tuple[str, LayersScene]]:
 
 PAGE = Page(
     key="layers",
+    short_title="Initialization",
     title="Initialization & activations",
     icon="🧱",
     url_path="layers",

@@ -87,7 +87,7 @@ def stop_messages(scene: TrajectoryScene, results: Sequence[TrajectoryResult], v
     if diverged:
         messages.append(("diverged", _diverged_message(scene, results, diverged)))
     if escaped:
-        messages.append(("escaped", _escaped_message(results, escaped)))
+        messages.append(("escaped", _escaped_message(results, escaped, SURFACES[scene.surface].domain)))
     return messages
 
 
@@ -163,7 +163,7 @@ def _diverged_message(scene: TrajectoryScene, results, diverged: Sequence[Trajec
     if len(diverged) == 1 and not any(r.seed is not None and r.group == diverged[0].group for r in results if r is not diverged[0]):
         r = diverged[0]
         advice = "Try a smaller learning rate" + (f" or less gradient noise (σ = {noise:g})" if noise > 0 else "")
-        return (f"**{r.stop_text(False)}**: the step was too large for this surface. {advice}. "
+        return (f"**{r.stop_text(False, SURFACES[scene.surface].domain)}**: the step was too large for this surface. {advice}. "
                 "The path ends at its last good point (✗).")
     entries = _entries(results, diverged)
     advice = "try smaller learning rates" + (f" or less gradient noise (σ = {noise:g}): the noise adds to every step"
@@ -172,10 +172,10 @@ def _diverged_message(scene: TrajectoryScene, results, diverged: Sequence[Trajec
             f"{advice}. Each path ends at its last good point (✗), on the edge where it leaves the view.")
 
 
-def _escaped_message(results, escaped: Sequence[TrajectoryResult]) -> str:
+def _escaped_message(results, escaped: Sequence[TrajectoryResult], domain) -> str:
     reason = ("this surface is unbounded below (no global minimum in view), so downhill goes on forever")
     if len(escaped) == 1 and escaped[0].seed is None:
-        return f"**{escaped[0].stop_text(True)}**: {reason}. The path is drawn up to where it leaves the view (✗)."
+        return f"**{escaped[0].stop_text(True, domain)}**: {reason}. The path is drawn up to where it leaves the view (✗)."
     entries = _entries(results, escaped)
     return (f"**{_count(len(escaped))} escaped downhill and left the plot** ({_joined(entries)}): {reason}. "
             "Each path is drawn up to where it leaves the view (✗).")

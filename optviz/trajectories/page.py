@@ -22,6 +22,7 @@ def warmup_scenes(quick: bool) -> Iterable[tuple[str, TrajectoryScene]]:
 
 PAGE = Page(
     key="trajectories",
+    short_title="Trajectories",
     title="Optimizer trajectories",
     icon="📉",
     url_path="trajectories",

@@ -67,10 +67,23 @@ class TrajectoryResult:
                 return self.label[: -len(suffix)]
         return self.label.split(" (seed ")[0] if self.seed is not None else self.label
 
-    def stop_text(self, escapes: bool) -> str:
-        """How a stopped path ended, in words: diverged, or (on a surface unbounded below) escaped."""
+    def left_view_at(self, domain) -> int | None:
+        """The first step at which the path is outside `domain` ((x0, x1), (y0, y1)), or None."""
+        (x0, x1), (y0, y1) = domain
+        x, y = self.positions[:, 0], self.positions[:, 1]
+        outside = np.flatnonzero((x < x0) | (x > x1) | (y < y0) | (y > y1))
+        return int(outside[0]) if outside.size else None
+
+    def stop_text(self, escapes: bool, domain=None) -> str:
+        """How a stopped path ended, in words: diverged, or (on a surface unbounded below) escaped;
+        with the plot's `domain`, also the step at which it left the plot when that came earlier."""
+        left = self.left_view_at(domain) if domain is not None else None
         if self.divergence == "out of bounds" and escapes:
+            if left is not None and left < self.diverged_at:
+                return f"{self.label} escaped downhill: it left the plot at step {left}, far off by step {self.diverged_at}"
             return f"{self.label} escaped downhill and left the plot at step {self.diverged_at}"
+        if left is not None and left < self.diverged_at:
+            return f"{self.label} left the plot at step {left} and diverged at step {self.diverged_at} ({self.divergence})"
         return f"{self.label} diverged at step {self.diverged_at} ({self.divergence})"
 
 

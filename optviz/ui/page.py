@@ -96,7 +96,8 @@ _CSS = (".block-container{padding-top:2.6rem;padding-bottom:2rem}"
         " [data-testid=stMain] [data-testid=stAlertContainer]{padding:0.55rem 0.9rem}"
         " .st-key-ov-topbar [data-testid=stPageLink] a{padding:0.2rem 0.5rem}")
 _PRESENTER_CSS = (".block-container{padding-top:2.4rem;max-width:100%}"
-                  " [data-testid=stMain] h1, [data-testid=stMain] h1 span{font-size:1.7rem !important;padding:0}"
+                  " [data-testid=stMain] h1, [data-testid=stMain] h1 span{font-size:1.45rem !important;padding:0}"
+                  " .st-key-ov-topbar [data-testid=stPageLink] p{font-size:1.05rem}"
                   " [data-testid=stMarkdownContainer] p{font-size:1.3rem}"
                   " [data-testid=stMain] [data-testid=stAlert] p{font-size:1.12rem}"
                   " [data-testid=stMain] [data-testid=stCaptionContainer]{font-size:1.05rem}"
@@ -133,16 +134,17 @@ def top_bar(page: Page) -> tuple[bool, Any]:
         if other.key == page.key:  # the page's own title, in the bar: the figure needs the height
             bar.markdown(f"# {other.icon} {other.title}")
         else:
-            bar.page_link(other.script, label=other.title, icon=other.icon)
+            bar.page_link(other.script, label=other.short_title or other.title, icon=other.icon, help=other.title)
     return presenter, box
 
 
 def page_title(page: Page, subtitle: str = "") -> None:
     """The page's title (compact) and one line under it; in presenter mode the title is in the top
-    bar (see top_bar), so only the line is shown."""
-    if not st.session_state.get("presenter"):
+    bar (see top_bar), so only the line is shown, and not under a lesson."""
+    presenter = st.session_state.get("presenter")
+    if not presenter:
         st.title(page.title, anchor=False)
-    if subtitle:
+    if subtitle and not (presenter and active_lesson(page)):  # on the projector the lesson's box says more
         st.caption(subtitle)
 
 
