@@ -15,7 +15,10 @@ Measures, for the training lab's default run (moons, 200 samples, 3 x 32 ReLU, H
     only where it is importable (it is not a requirement of optviz);
   - the number of compilations while every traced setting changes (target 0), and the compile
     time of a new activation, a new optimizer and a new init;
-  - 8 seeds at once (vmapped) against 8 single runs.
+  - 8 seeds at once (vmapped) against 8 single runs;
+  - a learning-rate move on the lab page, without the browser: the page's compute (one new run,
+    through its result cache) plus building the main figure and serialising it (what Streamlit
+    sends), for the default scene and for A and B compared.
 """
 
 from __future__ import annotations
@@ -185,6 +188,28 @@ def main() -> None:
     single = min(_timed(run_training, config.replace(hparams={"learning_rate": 0.011})) for _ in range(3))
     print(f"\n8 seeds at once (vmapped): {_ms(vmapped)}; one seed: {_ms(single)}; "
           f"8 single runs would take ~{_ms(8 * single)}")
+
+    # -- a slider move on the page (server side) ------------------------------------------------------
+    from optviz.memo import RESULTS_BYTES
+    from optviz.training.compute import RunCache, compute
+    from optviz.training.figures import build_figure
+    from optviz.training.scene import TrainScene
+
+    print("\na learning-rate move on the lab page (compute through the cache + main figure built and serialised):")
+    for label, compare in (("default scene", None), ("A and B compared", {"optimizer": "sgd"})):
+        cache = RunCache(RESULTS_BYTES)
+        compute(TrainScene.build({}, compare), cache)  # compiled and warm
+        totals, figures, sizes = [], [], []
+        for i in range(args.runs):
+            scene = TrainScene.build({"hparams": {"learning_rate": 0.01 * (1.1 + 0.01 * i)}}, compare)
+            start = time.perf_counter()
+            data = compute(scene, cache)
+            built = time.perf_counter()
+            sizes.append(len(build_figure("curves", scene, data).to_json()))
+            figures.append(time.perf_counter() - built)
+            totals.append(time.perf_counter() - start)
+        print(f"  {label:18s} total median {_ms(statistics.median(totals))} (figure {_ms(statistics.median(figures))}, "
+              f"{statistics.median(sizes) / 1e3:.0f} kB of figure JSON)")
 
 
 if __name__ == "__main__":

@@ -226,6 +226,32 @@ def cmd_layers(args) -> int:
     return 0
 
 
+# -- train ------------------------------------------------------------------------------------------
+
+
+def cmd_train(args) -> int:
+    from optviz.training.compute import train_json
+    from optviz.training.config import TRAIN_PARAMS, TrainConfig
+
+    given = {p.name: getattr(args, p.name) for p in TRAIN_PARAMS if getattr(args, p.name, None) is not None}
+    given["hparams"] = _pairs(args.set, "--set")
+    given["schedule_params"] = _pairs(args.schedule_param, "--schedule-param")
+    try:  # strict: unknown names, out-of-range values, Newton and runs too large to compute are refused
+        config = TrainConfig.parse(given)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+    payload = train_json(config)
+    if args.json:
+        print(json.dumps(payload, allow_nan=False))
+        return 0
+    last = len(payload["steps"]) - 1
+    status = f"diverged at step {payload['diverged_at']}" if payload["diverged_at"] is not None else "finished"
+    print(f"{config.optimizer} on {config.dataset}, {config.steps} steps: {status}; at step {payload['steps'][last]} "
+          f"train loss {payload['train_loss'][last]:.4g}, validation loss {payload['val_loss'][last]:.4g}, "
+          f"accuracy {payload['train_accuracy'][last]:.1%} / {payload['val_accuracy'][last]:.1%}")
+    return 0
+
+
 # -- export -----------------------------------------------------------------------------------------
 
 
@@ -351,6 +377,15 @@ def build_parser() -> argparse.ArgumentParser:
     add_param_flags(p, NETWORK_PARAMS)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_layers)
+
+    from optviz.training.config import TRAIN_PARAMS
+
+    p = sub.add_parser("train", help="train the training lab's network: loss and accuracy curves as JSON")
+    add_param_flags(p, TRAIN_PARAMS)
+    p.add_argument("--set", action="append", metavar="NAME=VALUE", help="an optimizer hyperparameter, e.g. learning_rate=0.1 (repeatable)")
+    p.add_argument("--schedule-param", action="append", metavar="NAME=VALUE", help="a schedule parameter (repeatable)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("export", help="a figure or the data of a scene, as a file (batch slides)")
     p.add_argument("--scene", metavar="FILE.json", help="a scene file downloaded from the app (- for standard input)")

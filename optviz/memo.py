@@ -48,6 +48,11 @@ class ByteCache:
         """Bytes held now."""
         return self._bytes
 
+    def __contains__(self, key: Any) -> bool:
+        """Whether a value is held for `key` (a page dispatches only what it lacks)."""
+        with self._lock:
+            return key in self._entries
+
     def clear(self) -> None:
         """Forget every value."""
         with self._lock:

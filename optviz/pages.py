@@ -14,8 +14,9 @@ from optviz.page import Lesson, Page
 from optviz.params import shown
 from optviz.scenes import flat_query
 from optviz.trajectories.page import PAGE as TRAJECTORIES
+from optviz.training.page import PAGE as TRAINING
 
-PAGES: dict[str, Page] = {page.key: page for page in (TRAJECTORIES, LAYERS)}
+PAGES: dict[str, Page] = {page.key: page for page in (TRAJECTORIES, LAYERS, TRAINING)}
 
 LESSONS: dict[str, Lesson] = {lesson.key: lesson for page in PAGES.values() for lesson in page.lessons}
 

@@ -42,6 +42,10 @@ evaluation mode; and, from the optimizer step taken at s (the same minibatch and
 at step K the step that would come next), the std of each weight gradient dL/dW_l and the
 update/parameter ratio ||delta W_l|| / ||W_l|| (Frobenius norms; cs231n's rule of thumb: about 1e-3).
 
+The page's `compute(scene, cache)` trains each shown run of a TrainScene (A, and B when
+comparing) with the scene's seeds, dispatching the runs its cache lacks before collecting any,
+and returns TrainingData (`optviz.training.results`: NumPy only, what the figures read).
+
 References:
   cs231n lecture 7, "Training neural networks II" (babysitting the learning process: loss
   curves, train/val accuracy, the update/parameter ratio).
@@ -53,14 +57,17 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
+from optviz import palette
+from optviz.activations import ACTIVATIONS, saturation_rule
 from optviz.initializers import INITIALIZERS
+from optviz.memo import ByteCache
 from optviz.optimizers import OPTIMIZERS, traced_values
 from optviz.schedules import SCHEDULES
 from optviz.training import model
@@ -68,6 +75,10 @@ from optviz.training.config import TrainConfig
 from optviz.training.data import DATASETS, draw_arrays, grid_bounds, valid_mask
 from optviz.training.data import TRACE_COUNT as DATA_TRACE_COUNT
 from optviz.training.model import NetworkSpec
+from optviz.training.results import RunInfo, TrainingData, TrainResult
+
+if TYPE_CHECKING:
+    from optviz.training.scene import TrainScene
 
 GRID_RESOLUTION = 41
 """Points per side of the decision-boundary grid."""
@@ -373,101 +384,6 @@ def _train_kernel():
     )
 
 
-@dataclass(frozen=True, eq=False)
-class TrainResult:
-    """Seeds' runs of one TrainConfig, NumPy arrays; S seeds, E evaluations, P snapshots,
-    L = depth + 1 weight matrices (the output layer last). Entries from a seed's
-    `diverged_at` on are NaN.
-
-    Attributes:
-      config: the run's settings.
-      seeds: (S,) seed of each run (config.seed, config.seed + 1, ...).
-      steps: (E,) evaluated steps: 0, k, 2k, ... and config.steps.
-      train_loss, val_loss: (S, E) plain cross-entropy on the full sets (no dropout, no penalty).
-      train_accuracy, val_accuracy: (S, E) fraction classified correctly.
-      learning_rate: (E,) learning rate of the step taken at each evaluated step (eta x schedule factor).
-      diverged_at: (S,) first rejected step (non-finite), -1 where the run did not diverge.
-      activation_std, dead_fraction, saturated_fraction: (S, E, depth) per hidden layer, on the
-        training set in evaluation mode (dead: ReLU units 0 on every example; saturated:
-        `optviz.activations.saturated_mask`).
-      grad_std: (S, E, L) std of dL/dW_l of the training objective at the step taken there.
-      update_ratio: (S, E, L) ||delta W_l|| / ||W_l|| of that step (NaN where W_l = 0).
-      snapshot_steps: (P,) steps of the snapshots (step 0, every few evaluations, and the last).
-      grid_x, grid_y: (G,) decision-boundary grid coordinates (empty for sets that are not 2-D).
-      probabilities: (S, P, G, G, C) class probabilities at grid point (grid_y[i], grid_x[j]) [.., i, j, :].
-      weight_edges: (L, bins + 1) fixed bin edges of each weight matrix's histograms.
-      weight_histograms: (S, P, L, bins) fraction of W_l's entries in each bin.
-      weight_outside: (S, P, L, 3) fraction below the first edge, above the last, NaN.
-      x_train, y_train, x_val, y_val: the data (shared by every seed).
-      params, state: final parameters and batch-norm state (per-layer dicts of (S, ...) arrays);
-        for a diverged run, those of its last finite evaluation.
-    """
-
-    config: TrainConfig
-    seeds: np.ndarray
-    steps: np.ndarray
-    train_loss: np.ndarray
-    val_loss: np.ndarray
-    train_accuracy: np.ndarray
-    val_accuracy: np.ndarray
-    learning_rate: np.ndarray
-    diverged_at: np.ndarray
-    activation_std: np.ndarray
-    dead_fraction: np.ndarray
-    saturated_fraction: np.ndarray
-    grad_std: np.ndarray
-    update_ratio: np.ndarray
-    snapshot_steps: np.ndarray
-    grid_x: np.ndarray
-    grid_y: np.ndarray
-    probabilities: np.ndarray
-    weight_edges: np.ndarray
-    weight_histograms: np.ndarray
-    weight_outside: np.ndarray
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_val: np.ndarray
-    y_val: np.ndarray
-    params: list
-    state: list
-
-    def diverged(self, index: int = 0) -> int | None:
-        """The step where seed `index`'s run diverged, or None."""
-        value = int(self.diverged_at[index])
-        return None if value < 0 else value
-
-    def finite_evaluations(self, index: int = 0) -> int:
-        """How many evaluations of seed `index` come before its divergence (all, if none)."""
-        stop = self.diverged(index)
-        return len(self.steps) if stop is None else int(np.searchsorted(self.steps, stop, side="left"))
-
-    def seed_params(self, index: int = 0) -> tuple[list, list]:
-        """(params, state) of seed `index`'s final network."""
-        pick = lambda tree: jax.tree.map(lambda a: a[index], tree)  # noqa: E731
-        return pick(self.params), pick(self.state)
-
-    def to_json(self, index: int = 0) -> dict[str, Any]:
-        """The CLI's JSON payload for seed `index` (strict JSON: no NaN or Infinity).
-
-        {"config", "steps", "train_loss", "val_loss", "train_accuracy", "val_accuracy", "diverged_at"}:
-        equal-length lists that stop at the last finite evaluation.
-        """
-        n = self.finite_evaluations(index)
-        config = self.config.values()
-        config["eval_every"] = self.config.eval_interval
-        config["seed"] = int(self.seeds[index])
-        as_list = lambda a: [float(v) for v in a[index, :n]]  # noqa: E731
-        return {
-            "config": config,
-            "steps": [int(s) for s in self.steps[:n]],
-            "train_loss": as_list(self.train_loss),
-            "val_loss": as_list(self.val_loss),
-            "train_accuracy": as_list(self.train_accuracy),
-            "val_accuracy": as_list(self.val_accuracy),
-            "diverged_at": self.diverged(index),
-        }
-
-
 def _init_spec(spec: NetworkSpec) -> NetworkSpec:
     """What the init stage depends on: the activation only for LSUV, never dropout."""
     keep_activation = INITIALIZERS[spec.init].data_dependent
@@ -664,3 +580,45 @@ def learning_rates(config: TrainConfig) -> np.ndarray:
                             schedule_key=config.schedule, length=length)
     return np.asarray(curve, dtype=np.float64)[: config.steps]
 
+
+
+# -- the page: a scene's runs -------------------------------------------------------------------
+
+
+RunCache = ByteCache  # TrainResults keyed by (config, seeds): the page dispatches only the runs it lacks
+
+
+def run_info(scene: "TrainScene", which: str, config: TrainConfig) -> RunInfo:
+    """What the figures say about run `which` ("a" or "b") of `scene`: label, colour, activation facts.
+
+    The colour is the optimizer's own (OPTIMIZERS[key].color) for a single run, palette colour 0 / 1
+    for A / B when comparing (as on the initialization page).
+    """
+    from optviz.training.scene import short_label  # the scene module reads the registries too
+
+    activation = ACTIVATIONS[config.activation]
+    colour = OPTIMIZERS[config.optimizer].color if scene.b is None else palette.color(0 if which == "a" else 1)
+    return RunInfo(key=which, label=scene.label(which), color=colour, activation=short_label(activation.label),
+                   can_die=activation.can_die, saturation_rule=saturation_rule(activation))
+
+
+def compute(scene: "TrainScene", cache: RunCache | None = None) -> TrainingData:
+    """What the training lab draws for `scene`: each shown run trained with `scene.seeds` seeds.
+
+    Args:
+      scene: the page's TrainScene.
+      cache: results by (config, seeds), shared by every session (the page's); None computes all.
+
+    Returns:
+      TrainingData: one RunInfo and TrainResult per run (A, then B). Runs missing from the cache
+      are dispatched together before any is collected (A and B overlap).
+    """
+    keys = [(config, scene.seeds) for _, config in scene.configs]
+    pending = {key: dispatch_training(*key) for key in dict.fromkeys(keys) if cache is None or key not in cache}
+    if cache is None:
+        results = [pending[key].collect() for key in keys]
+    else:
+        results = [cache.get(key, pending[key].collect if key in pending else (lambda key=key: run_training(*key)))
+                   for key in keys]
+    infos = tuple(run_info(scene, which, config) for which, config in scene.configs)
+    return TrainingData(runs=infos, results=tuple(results))

@@ -1,0 +1,154 @@
+"""The training lab's result types: NumPy arrays and plain values only (no JAX), so the figure
+builders can read them without loading the compute core.
+
+  TrainResult   seeds' runs of one TrainConfig (optviz.training.compute.run_training).
+  RunInfo       what the figures say about one configuration: its label, colour and activation facts.
+  TrainingData  what the page draws for a scene: one (RunInfo, TrainResult) per shown configuration.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:  # the config module imports the registries (JAX); figures must not load it
+    from optviz.training.config import TrainConfig
+
+
+def _pick(tree: Any, index: int) -> Any:
+    """Entry `index` of the leading axis of every array in a tree of lists, tuples and dicts."""
+    if isinstance(tree, dict):
+        return {k: _pick(v, index) for k, v in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        return type(tree)(_pick(v, index) for v in tree)
+    return np.asarray(tree)[index]
+
+
+@dataclass(frozen=True, eq=False)
+class TrainResult:
+    """Seeds' runs of one TrainConfig, NumPy arrays; S seeds, E evaluations, P snapshots,
+    L = depth + 1 weight matrices (the output layer last). Entries from a seed's
+    `diverged_at` on are NaN.
+
+    Attributes:
+      config: the run's settings.
+      seeds: (S,) seed of each run (config.seed, config.seed + 1, ...).
+      steps: (E,) evaluated steps: 0, k, 2k, ... and config.steps.
+      train_loss, val_loss: (S, E) plain cross-entropy on the full sets (no dropout, no penalty).
+      train_accuracy, val_accuracy: (S, E) fraction classified correctly.
+      learning_rate: (E,) learning rate of the step taken at each evaluated step (eta x schedule factor).
+      diverged_at: (S,) first rejected step (non-finite), -1 where the run did not diverge.
+      activation_std, dead_fraction, saturated_fraction: (S, E, depth) per hidden layer, on the
+        training set in evaluation mode (dead: ReLU units 0 on every example; saturated:
+        `optviz.activations.saturated_mask`).
+      grad_std: (S, E, L) std of dL/dW_l of the training objective at the step taken there.
+      update_ratio: (S, E, L) ||delta W_l|| / ||W_l|| of that step (NaN where W_l = 0).
+      snapshot_steps: (P,) steps of the snapshots (step 0, every few evaluations, and the last).
+      grid_x, grid_y: (G,) decision-boundary grid coordinates (empty for sets that are not 2-D).
+      probabilities: (S, P, G, G, C) class probabilities at grid point (grid_y[i], grid_x[j]) [.., i, j, :].
+      weight_edges: (L, bins + 1) fixed bin edges of each weight matrix's histograms.
+      weight_histograms: (S, P, L, bins) fraction of W_l's entries in each bin.
+      weight_outside: (S, P, L, 3) fraction below the first edge, above the last, NaN.
+      x_train, y_train, x_val, y_val: the data (shared by every seed).
+      params, state: final parameters and batch-norm state (per-layer dicts of (S, ...) arrays);
+        for a diverged run, those of its last finite evaluation.
+    """
+
+    config: "TrainConfig"
+    seeds: np.ndarray
+    steps: np.ndarray
+    train_loss: np.ndarray
+    val_loss: np.ndarray
+    train_accuracy: np.ndarray
+    val_accuracy: np.ndarray
+    learning_rate: np.ndarray
+    diverged_at: np.ndarray
+    activation_std: np.ndarray
+    dead_fraction: np.ndarray
+    saturated_fraction: np.ndarray
+    grad_std: np.ndarray
+    update_ratio: np.ndarray
+    snapshot_steps: np.ndarray
+    grid_x: np.ndarray
+    grid_y: np.ndarray
+    probabilities: np.ndarray
+    weight_edges: np.ndarray
+    weight_histograms: np.ndarray
+    weight_outside: np.ndarray
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    params: list
+    state: list
+
+    def diverged(self, index: int = 0) -> int | None:
+        """The step where seed `index`'s run diverged, or None."""
+        value = int(self.diverged_at[index])
+        return None if value < 0 else value
+
+    def finite_evaluations(self, index: int = 0) -> int:
+        """How many evaluations of seed `index` come before its divergence (all, if none)."""
+        stop = self.diverged(index)
+        return len(self.steps) if stop is None else int(np.searchsorted(self.steps, stop, side="left"))
+
+    def seed_params(self, index: int = 0) -> tuple[list, list]:
+        """(params, state) of seed `index`'s final network."""
+        return _pick(self.params, index), _pick(self.state, index)
+
+    def to_json(self, index: int = 0) -> dict[str, Any]:
+        """The CLI's JSON payload for seed `index` (strict JSON: no NaN or Infinity).
+
+        {"config", "steps", "train_loss", "val_loss", "train_accuracy", "val_accuracy", "diverged_at"}:
+        equal-length lists that stop at the last finite evaluation.
+        """
+        n = self.finite_evaluations(index)
+        config = self.config.values()
+        config["eval_every"] = self.config.eval_interval
+        config["seed"] = int(self.seeds[index])
+        as_list = lambda a: [float(v) for v in a[index, :n]]  # noqa: E731
+        return {
+            "config": config,
+            "steps": [int(s) for s in self.steps[:n]],
+            "train_loss": as_list(self.train_loss),
+            "val_loss": as_list(self.val_loss),
+            "train_accuracy": as_list(self.train_accuracy),
+            "val_accuracy": as_list(self.val_accuracy),
+            "diverged_at": self.diverged(index),
+        }
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What the figures say about one shown configuration (text and flags, worked out in compute).
+
+    Attributes:
+      key: "a" or "b".
+      label: legend text ("Adam, η = 0.01", or "A: Adam, η = 0.01" when comparing).
+      color: its colour on every figure: the optimizer's own, or palette colour 0 / 1 for A / B.
+      activation: activation label ("ReLU").
+      can_die: its units can die (ReLU): the fourth statistic is the dead fraction.
+      saturation_rule: how saturation is counted ("|h| > 0.97"), "" when it does not saturate.
+      classes: class names of the data set, in label order.
+    """
+
+    key: str
+    label: str
+    color: str
+    activation: str
+    can_die: bool
+    saturation_rule: str
+    classes: tuple[str, ...] = ("class 0", "class 1")
+
+
+@dataclass(frozen=True, eq=False)
+class TrainingData:
+    """What the training lab draws for a scene: one RunInfo and TrainResult per configuration (A, then B)."""
+
+    runs: tuple[RunInfo, ...]
+    results: tuple[TrainResult, ...]
+
+    def pairs(self) -> list[tuple[RunInfo, TrainResult]]:
+        return list(zip(self.runs, self.results))
