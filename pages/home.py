@@ -9,7 +9,9 @@ st.markdown(
     "Interactive figures for the *training neural networks* lecture: how **SGD, Momentum, Nesterov, AdaGrad, "
     "RMSProp, Adam** and friends move on ill-conditioned, saddle and local-minimum surfaces, and how the choice "
     "of **weight initialization and activation** makes a deep network's activations and gradients vanish, "
-    "saturate, explode or stay healthy. Every control lives in the link: share it and students see the same figure."
+    "saturate, explode or stay healthy; and in the **training lab** a small network trains live: loss curves, "
+    "decision boundary, learning-rate schedules, batch norm, regularization. Every control lives in the link: "
+    "share it and students see the same figure."
 )
 for column, page in zip(st.columns(len(PAGES)), PAGES.values()):
     column.page_link(page.script, label=f"**{page.title}** — free play", icon=page.icon, help=page.summary)

@@ -73,7 +73,7 @@ def test_html_offline_holds_figure_without_remote_scripts():
 
 
 def test_animation_only_for_path_figures():
-    with pytest.raises(ValueError, match="use figure contour, playback"):
+    with pytest.raises(ValueError, match="animates what moves: use figure contour, playback"):
         render(exportable(TrajectoryScene()), "loss", ExportRequest(fmt="gif"))
 
 

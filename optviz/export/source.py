@@ -112,10 +112,10 @@ def render(source: Exportable, figure_name: str, request: ExportRequest) -> byte
         return export.to_json_bytes(source.data(), indent=2, sort_keys=False)
     if fmt in ANIMATED:
         if source.animate is None or not source.animated_figures:
-            raise ValueError(f"{fmt.upper()} animates optimizer paths, and this page draws none: "
+            raise ValueError(f"{fmt.upper()} animates a figure that moves, and this page draws none: "
                              f"export {', '.join(STATIC)} or html instead")
         if figure_name not in source.animated_figures:
-            raise ValueError(f"{fmt.upper()} animates the optimizer paths: use figure {', '.join(source.animated_figures)}")
+            raise ValueError(f"{fmt.upper()} animates what moves: use figure {', '.join(source.animated_figures)}")
         return source.animate(request)
     fig = go.Figure(source.figure(figure_name))
     fig.update_layout(width=request.width, height=request.height)
