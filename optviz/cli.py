@@ -249,6 +249,19 @@ def cmd_train(args) -> int:
     print(f"{config.optimizer} on {config.dataset}, {config.steps} steps: {status}; at step {payload['steps'][last]} "
           f"train loss {payload['train_loss'][last]:.4g}, validation loss {payload['val_loss'][last]:.4g}, "
           f"accuracy {payload['train_accuracy'][last]:.1%} / {payload['val_accuracy'][last]:.1%}")
+    if payload.get("best_step") is not None:
+        print(f"lowest validation loss {payload['best_val_loss']:.4g} at step {payload['best_step']}"
+              + (" (restored)" if config.restore_best else ""))
+    if "ensemble_val_accuracy" in payload:
+        members = ", ".join(f"{a:.1%}" if a is not None else "diverged" for a in payload["member_val_accuracy"])
+        ensemble = payload["ensemble_val_accuracy"]
+        print(f"ensemble of {config.ensemble}: validation accuracy "
+              f"{'diverged' if ensemble is None else format(ensemble, '.1%')} (members {members})")
+    if "transfer" in payload:
+        info = payload["transfer"]
+        pretrained = info["pretrain_val_accuracy"]
+        print(f"transfer {info['mode']} to digits 5-9 ({info['data']}, {info['samples_per_class']} per class)"
+              + (f"; pretrained on 0-4 to {pretrained:.1%} validation accuracy" if pretrained is not None else ""))
     return 0
 
 

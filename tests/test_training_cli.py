@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from optviz.cli import build_parser, main
@@ -42,8 +43,11 @@ def test_json_curves_match_the_library_and_the_contract(capsys):
     code, out, _ = run_cli(capsys, *argv)
     assert code == 0
     data = json.loads(out)
-    assert set(data) == {"config", "steps", "train_loss", "val_loss", "train_accuracy", "val_accuracy", "diverged_at"}
+    assert set(data) == {"config", "steps", "train_loss", "val_loss", "train_accuracy", "val_accuracy", "diverged_at",
+                         "best_step", "best_val_loss"}
     assert data["steps"][0] == 0 and data["steps"][-1] == 250 and data["steps"][1] == 2  # 250 // 100
+    best = int(np.argmin(data["val_loss"]))
+    assert (data["best_step"], data["best_val_loss"]) == (data["steps"][best], data["val_loss"][best])
     n = len(data["steps"])
     assert all(len(data[k]) == n for k in ("train_loss", "val_loss", "train_accuracy", "val_accuracy"))
     assert data["diverged_at"] is None

@@ -69,8 +69,9 @@ def _cross_entropy(probabilities, labels):
 def test_params_cover_the_cli_names_and_defaults():
     names = [p.name for p in TRAIN_PARAMS]
     assert names == ["dataset", "samples", "noise", "depth", "width", "activation", "init", "scale", "gain", "bias",
-                     "batchnorm", "dropout", "l2", "l1", "optimizer", "schedule", "batch_size", "steps", "seed",
-                     "eval_every"]
+                     "batchnorm", "dropout", "l2", "l1", "label_smoothing", "mixup", "augment", "restore_best",
+                     "ensemble", "transfer", "transfer_data", "samples_per_class", "pretrain_steps", "finetune_factor",
+                     "optimizer", "schedule", "batch_size", "steps", "seed", "eval_every"]
     config = TrainConfig()
     assert (config.dataset, config.depth, config.width, config.activation, config.batch_size, config.optimizer) == (
         "moons", 3, 32, "relu", 32, "adam")

@@ -13,7 +13,13 @@ from optviz.training.data import (
     make_data,
     resolve_dataset,
     sample_bucket,
+    shift_images,
+    jitter_points,
+    AUGMENT_JITTER,
+    digits_pool,
 )
+
+POINT_SETS = [k for k, d in DATASETS.items() if d.two_d]
 
 
 def _sorted_rows(x, y):
@@ -49,7 +55,7 @@ def test_seeded_reproducible_and_seed_dependent(name):
     assert not np.allclose(first[0], other[0])
 
 
-@pytest.mark.parametrize("name", list(DATASETS))
+@pytest.mark.parametrize("name", POINT_SETS)
 def test_train_and_validation_are_independent_draws(name):
     x_train, y_train, x_val, y_val = make_data(name, 400, seed=5)
     assert x_train.shape == x_val.shape == (400, 2)
@@ -73,7 +79,7 @@ def test_noise_is_the_std_of_the_added_gaussian(name):
 
 
 def test_classes_are_balanced_blocks():
-    for name in DATASETS:
+    for name in POINT_SETS:
         _, y, _, _ = make_data(name, 201, seed=2)
         if name == "xor":  # quadrant labels of uniform points: balanced on average only
             assert 0.35 < y.mean() < 0.65
@@ -114,7 +120,7 @@ def test_sample_counts_within_a_bucket_are_exact():
 
 
 def test_grid_bounds_frame_the_data():
-    for name in DATASETS:
+    for name in POINT_SETS:
         noise = DATASETS[name].params[0].default
         x, _, x_val, _ = make_data(name, 500, seed=0)
         (x0, x1), (y0, y1) = grid_bounds(name, noise)
@@ -125,8 +131,54 @@ def test_grid_bounds_frame_the_data():
 
 
 def test_registry_entries_and_unknown_names():
-    for key, dataset in DATASETS.items():
+    for key in POINT_SETS:
+        dataset = DATASETS[key]
         assert dataset.key == key and dataset.num_classes == 2 and dataset.input_dim == 2 and dataset.two_d
-        assert [p.name for p in dataset.params] == ["noise"]
+        assert [p.name for p in dataset.params] == ["noise"] and dataset.augment is jitter_points
+    digits = DATASETS["digits"]
+    assert (digits.num_classes, digits.input_dim, digits.two_d, digits.image_shape) == (10, 64, False, (8, 8))
+    assert digits.max_samples == 898 and digits.augment is shift_images
     with pytest.raises(ValueError, match="moons"):
         resolve_dataset("mnist")
+
+
+# -- the 8x8 digits ----------------------------------------------------------------------------
+
+def test_digits_are_scikit_learns_images_split_without_overlap():
+    from sklearn.datasets import load_digits
+
+    reference = load_digits()
+    images, labels = digits_pool()
+    np.testing.assert_array_equal(images * 16, reference.data)
+    np.testing.assert_array_equal(labels, reference.target)
+    x_train, y_train, x_val, y_val = make_data("digits", 898, seed=3)
+    assert x_train.shape == x_val.shape == (898, 64) and x_train.min() >= 0 and x_train.max() <= 1
+    # Every row is one pool image with its own label, and no image is in both sets: the two
+    # sets together are 1796 distinct pool rows.
+    index = {row.tobytes(): i for i, row in enumerate(images)}
+    rows = [index[r.tobytes()] for r in np.concatenate([x_train, x_val])]
+    np.testing.assert_array_equal(labels[rows], np.concatenate([y_train, y_val]))
+    assert len(set(rows)) >= 1796 - 20  # the pool repeats a few identical images
+    assert set(np.unique(y_train)) == set(range(10))
+
+
+def test_shift_images_moves_by_one_pixel_with_zeros_shifted_in():
+    rng = np.random.default_rng(0)
+    images = rng.random((9, 64)).astype(np.float32)
+    # u in thirds: 0 -> offset 0 (content moves down/right by 1), 1 -> 0 shift, 2 -> up/left.
+    grid = np.array([[a, b] for a in (0.1, 0.5, 0.9) for b in (0.1, 0.5, 0.9)], np.float32)
+    moved = np.asarray(shift_images(images, grid)).reshape(9, 8, 8)
+    original = images.reshape(9, 8, 8)
+    for k, (dy, dx) in enumerate([(a, b) for a in (1, 0, -1) for b in (1, 0, -1)]):
+        padded = np.pad(original[k], 1)
+        expected = padded[1 - dy:9 - dy, 1 - dx:9 - dx]
+        np.testing.assert_array_equal(moved[k], expected)
+    np.testing.assert_array_equal(moved[4], original[4])  # (0, 0): unchanged
+
+
+def test_jitter_points_adds_gaussian_noise_of_the_set_std():
+    rng = np.random.default_rng(1)
+    points = np.zeros((20000, 2), np.float32)
+    moved = np.asarray(jitter_points(points, rng.random((20000, 2)).astype(np.float32)))
+    assert abs(moved.std() - AUGMENT_JITTER) < 0.003 and np.all(np.abs(moved.mean(axis=0)) < 0.003)
+    assert abs(np.corrcoef(moved[:, 0], moved[:, 1])[0, 1]) < 0.03

@@ -190,10 +190,12 @@ def _train(
     limits,
     step_words,
     data,
-    count,
+    counts,
     hparams,
     schedule_params,
     knobs,
+    trainable,
+    member_weights,
     *,
     spec: NetworkSpec,
     optimizer_key: str,
@@ -203,6 +205,10 @@ def _train(
     group: int,
     grid: int,
     bins: int,
+    augment: str = "",
+    mixup: bool = False,
+    frozen: bool = False,
+    ensemble: bool = False,
 ):
     """Train one network per seed (vmapped); see the module docstring.
 
@@ -211,14 +217,21 @@ def _train(
       limits: (L,) weight-histogram limits r_l.
       step_words: (S, 2) uint32 key data of each seed's step stream (`counter_bits`).
       data: (x_train, y_train, x_val, y_val), each padded to the same number of rows.
-      count: real rows of each set.
+      counts: (2,) real rows of the training and the validation set.
       hparams, schedule_params: traced settings by name.
-      knobs: traced scalars: l1, l2, dropout, total_steps (K), eval_every (k), grid_lo, grid_hi ((2,) each).
+      knobs: traced scalars: l1, l2, dropout, label_smoothing, mixup (alpha), restore_best,
+        total_steps (K), eval_every (k), grid_lo, grid_hi ((2,) each).
+      trainable: flat 0/1 vector over the parameters: updates are multiplied by it (when `frozen`).
+      member_weights: (S,) 1 for a real seed, 0 for a padding copy (the ensemble's mean).
       spec: the structure (its `init` is unused here: pass "", so a new init reuses this kernel).
       optimizer_key, schedule_key: registry names.
       batch: minibatch size, 0 for full batch.
       slots: evaluation slots after step 0. group: slots per snapshot.
       grid: grid points per side, 0 for none. bins: histogram bins.
+      augment: DATASETS key whose `augment` alters each minibatch, "" for none.
+      mixup: mix each minibatch with a permutation of itself by lambda ~ Beta(alpha, alpha).
+      frozen: multiply the updates by `trainable` (transfer learning's frozen features).
+      ensemble: also return the ensemble's (the real seeds' mean probability) curves.
 
     Returns:
       A dict of arrays with a leading seed axis (see `_result`), and the learning rate at each
@@ -228,7 +241,9 @@ def _train(
     x_train, y_train, x_val, y_val = data
     size = x_train.shape[0]
     total, every = knobs["total_steps"], knobs["eval_every"]
-    mask = valid_mask(size, count)
+    count, val_count = counts[0], counts[1]
+    mask, val_mask = valid_mask(size, count), valid_mask(size, val_count)
+    augment_rows = DATASETS[augment].augment if augment else None
     schedule = SCHEDULES[schedule_key]
     total_f = total.astype(jnp.float32)
     learning_rate = lambda t: hparams["learning_rate"] * schedule.factor(t, schedule_params, total_f)  # noqa: E731
@@ -245,6 +260,9 @@ def _train(
     rows_drawn = batch if batch else 0
     rows_used = batch if batch else size
     dropout_draws = spec.depth * rows_used * spec.width if spec.dropout else 0
+    augment_draws = 2 * rows_used if augment else 0
+    mixup_draws = rows_used if mixup else 0
+    draws = rows_drawn + dropout_draws + augment_draws + mixup_draws
 
     # The penalty acts on the weight matrices' entries of the flat vector (a fixed 0/1 mask):
     # one fused reduction per step instead of two per layer.
@@ -254,8 +272,8 @@ def _train(
 
     def propose(theta, state, opt_state, step_words, t):
         """One optimizer step from (theta, state) at step t: (loss, grads, updates, new theta, state, opt state)."""
-        if rows_drawn + dropout_draws:
-            bits = counter_bits(step_words, t, rows_drawn + dropout_draws)
+        if draws:
+            bits = counter_bits(step_words, t, draws)
         if batch:
             # Uniform with replacement; the modulo bias is below count / 2^32 < 1e-6.
             rows = (bits[:batch] % count.astype(jnp.uint32)).astype(jnp.int32)
@@ -264,17 +282,37 @@ def _train(
             xb, yb, wb = x_train, y_train, mask
         uniforms = None
         if dropout_draws:
-            uniforms = model.uniform_from_bits(bits[rows_drawn:]).reshape(spec.depth, rows_used, spec.width)
+            uniforms = model.uniform_from_bits(bits[rows_drawn:rows_drawn + dropout_draws]).reshape(
+                spec.depth, rows_used, spec.width)
+        start = rows_drawn + dropout_draws
+        if augment_draws:
+            xb = augment_rows(xb, model.uniform_from_bits(bits[start:start + augment_draws]).reshape(rows_used, 2))
+        smoothing = knobs["label_smoothing"]
+        if mixup_draws:
+            # Partners: a random permutation of the batch's real rows (padding sorts last), one
+            # lambda ~ Beta(alpha, alpha) per step (Zhang et al. 2018).
+            order = bits[start + augment_draws:]
+            if wb is not None:
+                order = jnp.where(wb > 0, order >> 1, order | jnp.uint32(1 << 31))
+            partner = jnp.argsort(order)
+            key = jax.random.fold_in(jax.random.wrap_key_data(step_words), t)
+            lam = jax.random.beta(key, knobs["mixup"], knobs["mixup"]).astype(jnp.float32)
+            xb = lam * xb + (1 - lam) * xb[partner]
 
         def objective(flat):
             logits, new_state, _ = model.apply_network(
                 spec, unravel(flat), state, xb, train=True, weights=wb, rate=knobs["dropout"], uniforms=uniforms
             )
             penalty = jnp.sum(weight_mask * (0.5 * knobs["l2"] * jnp.square(flat) + knobs["l1"] * jnp.abs(flat)))
-            return model.cross_entropy(logits, yb, wb) + penalty, new_state
+            rows = model.smoothed_cross_entropy(logits, yb, smoothing)
+            if mixup_draws:
+                rows = lam * rows + (1 - lam) * model.smoothed_cross_entropy(logits, yb[partner], smoothing)
+            return model.weighted_mean(rows, wb) + penalty, new_state
 
         (loss, new_state), grads = jax.value_and_grad(objective, has_aux=True)(theta)
         updates, new_opt_state = tx.update(grads, opt_state, theta)
+        if frozen:
+            updates = updates * trainable
         return loss, grads, updates, theta + updates, new_state, new_opt_state
 
     def one_run(theta, state, step_words):
@@ -282,21 +320,21 @@ def _train(
             # No per-step freeze (a select over every parameter was a third of a step): a run whose
             # loss turns non-finite is marked here and its later values are discarded; the
             # parameters at its last finite evaluation are kept (`good`, in `evaluate`).
-            theta, state, opt_state, alive, diverged_at, good = carry
+            theta, state, opt_state, alive, diverged_at, good, best = carry
             loss, _, _, theta, state, opt_state = propose(theta, state, opt_state, step_words, t)
             bad = alive & ~jnp.isfinite(loss)
-            return theta, state, opt_state, alive & ~bad, jnp.where(bad, t, diverged_at), good
+            return theta, state, opt_state, alive & ~bad, jnp.where(bad, t, diverged_at), good, best
 
         def evaluate(carry, s):
-            theta, state, opt_state, alive, diverged_at, good = carry
+            theta, state, opt_state, alive, diverged_at, good, best = carry
             params = unravel(theta)
             logits, _, hidden = model.apply_network(spec, params, state, x_train, train=False, keep_hidden=True)
             val_logits, _, _ = model.apply_network(spec, params, state, x_val, train=False)
             out = dict(
                 train_loss=model.cross_entropy(logits, y_train, mask),
                 train_accuracy=model.accuracy(logits, y_train, mask),
-                val_loss=model.cross_entropy(val_logits, y_val, mask),
-                val_accuracy=model.accuracy(val_logits, y_val, mask),
+                val_loss=model.cross_entropy(val_logits, y_val, val_mask),
+                val_accuracy=model.accuracy(val_logits, y_val, val_mask),
                 **model.hidden_statistics(spec, hidden, mask),
             )
             # The step taken from s (same key: same minibatch and masks); its result is discarded.
@@ -310,7 +348,14 @@ def _train(
             bad = alive & ~(jnp.isfinite(out["train_loss"]) & jnp.isfinite(out["val_loss"]) & jnp.isfinite(step_loss))
             alive, diverged_at = alive & ~bad, jnp.where(bad, s, diverged_at)
             good = jax.tree.map(lambda new, old: jnp.where(alive, new, old), (theta, state), good)
-            return (theta, state, opt_state, alive, diverged_at, good), out
+            # Early stopping: the evaluation with the lowest validation loss so far (its network too).
+            better = alive & (out["val_loss"] < best[0])
+            best = jax.tree.map(lambda new, old: jnp.where(better, new, old),
+                                (out["val_loss"], s.astype(jnp.int32), theta, state), best)
+            if ensemble:
+                out["train_probabilities"] = jax.nn.softmax(logits, axis=-1)
+                out["val_probabilities"] = jax.nn.softmax(val_logits, axis=-1)
+            return (theta, state, opt_state, alive, diverged_at, good, best), out
 
         def snapshot(theta, state):
             params = unravel(theta)
@@ -344,14 +389,31 @@ def _train(
             buffers = jax.lax.cond(take, store, lambda b: b, buffers)
             return (run, buffers), out
 
-        run = (theta, state, tx.init(theta), jnp.array(True), jnp.array(-1, jnp.int32), (theta, state))
+        best = (jnp.array(jnp.inf, jnp.float32), jnp.array(-1, jnp.int32), theta, state)
+        run = (theta, state, tx.init(theta), jnp.array(True), jnp.array(-1, jnp.int32), (theta, state), best)
         buffers = jax.tree.map(lambda a: jnp.full((snapshots,) + a.shape, jnp.nan, a.dtype), snapshot_shapes)
         (run, buffers), evaluations = jax.lax.scan(slot, (run, buffers), jnp.arange(slots + 1))
-        return dict(evaluations=evaluations, snapshots=buffers, diverged_at=run[4], params=unravel(run[5][0]),
-                    state=run[5][1])
+        best_loss, best_step, best_theta, best_state = run[6]
+        restore = knobs["restore_best"] & (best_step >= 0)
+        kept_theta, kept_state = jax.tree.map(lambda b, g: jnp.where(restore, b, g), (best_theta, best_state), run[5])
+        val_logits, _, _ = model.apply_network(spec, unravel(kept_theta), kept_state, x_val, train=False)
+        return dict(evaluations=evaluations, snapshots=buffers, diverged_at=run[4], params=unravel(kept_theta),
+                    state=kept_state, best_step=best_step, best_val_loss=best_loss,
+                    val_probabilities=jax.nn.softmax(val_logits, axis=-1))
 
     out = jax.vmap(one_run)(theta0, state0, step_words)
     out["learning_rate"] = learning_rate(jnp.minimum(jnp.arange(slots + 1) * every, total))
+    if ensemble:
+        # The ensemble predicts the mean of its members' probabilities (padding seeds weigh 0).
+        members = member_weights / jnp.sum(member_weights)
+        for part, x_labels, rows in (("train", y_train, mask), ("val", y_val, val_mask)):
+            mean = jnp.einsum("s,se...->e...", members, out["evaluations"].pop(f"{part}_probabilities"))
+            picked = jnp.take_along_axis(mean, jnp.broadcast_to(x_labels[None, :, None], mean.shape[:-1] + (1,)),
+                                         axis=-1)[..., 0]
+            losses = jnp.where(rows > 0, -jnp.log(jnp.where(rows > 0, picked, 1.0)), 0.0)
+            out[f"ensemble_{part}_loss"] = jnp.sum(losses, axis=-1) / jnp.sum(rows)
+            correct = (jnp.argmax(mean, axis=-1) == x_labels).astype(jnp.float32)
+            out[f"ensemble_{part}_accuracy"] = jnp.sum(correct * rows, axis=-1) / jnp.sum(rows)
     return out
 
 
@@ -379,7 +441,8 @@ def _train_kernel():
     """`_train`, jitted (once per process: the compiler options are known at the first run)."""
     return jax.jit(
         _train,
-        static_argnames=("spec", "optimizer_key", "schedule_key", "batch", "slots", "group", "grid", "bins"),
+        static_argnames=("spec", "optimizer_key", "schedule_key", "batch", "slots", "group", "grid", "bins", "augment",
+                         "mixup", "frozen", "ensemble"),
         compiler_options=_compiler_options(),
     )
 
@@ -402,6 +465,10 @@ def _static_args(config: TrainConfig) -> dict[str, Any]:
         group=max(1, slots // MAX_SNAPSHOT_GROUPS),
         grid=GRID_RESOLUTION if DATASETS[config.dataset].two_d else 0,
         bins=HISTOGRAM_BINS,
+        augment=config.dataset if config.augment else "",
+        mixup=config.mixup > 0,
+        frozen=config.transfer == "freeze",
+        ensemble=config.ensemble > 1,
     )
 
 
@@ -413,36 +480,85 @@ def _f32(values: dict[str, Any]) -> dict[str, np.float32]:
 def dispatch_training(config: TrainConfig, seeds: int = 1) -> "PendingTraining":
     """Start training (JAX runs it asynchronously); `.collect()` waits and returns the TrainResult.
 
-    Arguments as `run_training`.
+    Arguments as `run_training`. A transfer-learning config (config.transfer != "none") runs its
+    pretraining first (`optviz.training.transfer`); an ensemble's members are its seeds.
     """
-    if not 1 <= int(seeds) <= MAX_SEEDS:
-        raise ValueError(f"seeds={seeds} is out of range: allowed 1 to {MAX_SEEDS}")
-    wanted = config.seed + np.arange(int(seeds), dtype=np.int64)
-    padded = np.concatenate([wanted, np.repeat(wanted[-1:], seed_bucket(seeds) - seeds)]).astype(np.uint32)
-    dataset = DATASETS[config.dataset]
+    seeds = member_count(config, seeds)
+    if config.transfer != "none":
+        from optviz.training import transfer  # pretraining on digits 0-4 goes through this module
+
+        return transfer.dispatch_transfer(config, seeds)
+    wanted = seed_numbers(config, seeds)
     data = draw_arrays(config.dataset, config.samples, config.seed, {"noise": config.noise})
-    count = np.int32(config.samples)
-    params0, state0, limits, step_words = _init(
-        padded, np.float32(config.scale), np.float32(config.gain), data[0], count, spec=_init_spec(config.spec)
-    )
+    counts = np.array([config.samples, config.samples], np.int32)
+    params0, state0, limits, step_words = init_networks(config, wanted, data[0], counts[0])
+    return dispatch_kernel(config, wanted, data, counts, params0, state0, limits, step_words)
+
+
+def member_count(config: TrainConfig, seeds: int) -> int:
+    """Seeds to train: the ensemble's K members, else `seeds` (1..MAX_SEEDS)."""
+    seeds = config.ensemble if config.ensemble > 1 else int(seeds)
+    if not 1 <= seeds <= MAX_SEEDS:
+        raise ValueError(f"seeds={seeds} is out of range: allowed 1 to {MAX_SEEDS}")
+    return seeds
+
+
+def seed_numbers(config: TrainConfig, seeds: int) -> np.ndarray:
+    """config.seed, config.seed + 1, ... (`seeds` of them)."""
+    return config.seed + np.arange(int(seeds), dtype=np.int64)
+
+
+def _padded_seeds(wanted: np.ndarray) -> np.ndarray:
+    """The seeds padded to `seed_bucket` by repeating the last one (uint32, for the kernels)."""
+    return np.concatenate([wanted, np.repeat(wanted[-1:], seed_bucket(len(wanted)) - len(wanted))]).astype(np.uint32)
+
+
+def init_networks(config: TrainConfig, wanted: np.ndarray, x_train, count):
+    """`_init` for the seeds `wanted` (padded): (params, state, histogram limits, step words)."""
+    return _init(_padded_seeds(wanted), np.float32(config.scale), np.float32(config.gain), x_train, np.int32(count),
+                 spec=_init_spec(config.spec))
+
+
+def dispatch_kernel(config: TrainConfig, wanted: np.ndarray, data, counts, params0, state0, limits, step_words, *,
+                    learning_rate_factor: float = 1.0, trainable=None, extra: dict | None = None) -> "PendingTraining":
+    """Dispatch the training kernel on given data and initial networks.
+
+    Args:
+      config: the run (its data set, noise and samples are not read here: `data` is given).
+      wanted: the real seeds. data: (x_train, y_train, x_val, y_val) padded alike. counts: (2,)
+        real rows of the training and validation sets.
+      params0, state0, limits, step_words: as `_init` returns them (padded seeds).
+      learning_rate_factor: multiplies the optimizer's learning rate (fine-tuning).
+      trainable: flat 0/1 vector over the parameters (config.transfer == "freeze"), None: all.
+      extra: what the result's `transfer` reports.
+    """
+    dataset = DATASETS[config.dataset]
     if dataset.two_d:
         (x0, x1), (y0, y1) = grid_bounds(config.dataset, config.noise)
     else:
         x0 = x1 = y0 = y1 = 0.0
     knobs = dict(
         l1=np.float32(config.l1), l2=np.float32(config.l2), dropout=np.float32(config.dropout),
+        label_smoothing=np.float32(config.label_smoothing), mixup=np.float32(config.mixup),
+        restore_best=np.bool_(config.restore_best),
         total_steps=np.int32(config.steps), eval_every=np.int32(config.eval_interval),
         grid_lo=np.array([x0, y0], np.float32), grid_hi=np.array([x1, y1], np.float32),
     )
     schedule = SCHEDULES[config.schedule]
     static = _static_args(config)
+    hparams = dict(config.hparam_values)
+    hparams["learning_rate"] = hparams["learning_rate"] * learning_rate_factor
+    padded = seed_bucket(len(wanted))
+    member_weights = (np.arange(padded) < len(wanted)).astype(np.float32)
+    if trainable is None:
+        trainable = np.float32(1.0)
     arrays = _train_kernel()(
-        params0, state0, limits, step_words, data, count,
-        _f32(traced_values(OPTIMIZERS[config.optimizer], config.hparam_values)),
+        params0, state0, limits, step_words, data, np.asarray(counts, np.int32),
+        _f32(traced_values(OPTIMIZERS[config.optimizer], hparams)),
         _f32({p.name: config.schedule_values.get(p.name, p.default) for p in schedule.params}),
-        knobs, **static,
+        knobs, trainable, member_weights, **static,
     )
-    return PendingTraining(config, wanted, arrays, limits, data, static)
+    return PendingTraining(config, wanted, arrays, limits, data, static, np.asarray(counts), extra)
 
 
 @dataclass(frozen=True)
@@ -458,10 +574,14 @@ class PendingTraining:
     limits: Any
     data: Any
     static: dict
+    counts: np.ndarray = None
+    transfer: dict | None = None
 
     def collect(self) -> "TrainResult":
         raw, limits, data = jax.device_get((self.arrays, self.limits, self.data))
-        return _result(self.config, self.seeds, dict(raw, limits=limits, data=data), self.static)
+        counts = self.counts if self.counts is not None else np.array([self.config.samples] * 2)
+        return _result(self.config, self.seeds, dict(raw, limits=limits, data=data), self.static, counts,
+                       self.transfer)
 
 
 def run_training(config: TrainConfig, seeds: int = 1) -> "TrainResult":
@@ -480,7 +600,8 @@ def run_training(config: TrainConfig, seeds: int = 1) -> "TrainResult":
     return dispatch_training(config, seeds).collect()
 
 
-def _result(config: TrainConfig, seeds: np.ndarray, raw: dict, static: dict) -> TrainResult:
+def _result(config: TrainConfig, seeds: np.ndarray, raw: dict, static: dict, counts: np.ndarray,
+            transfer: dict | None = None) -> TrainResult:
     """Slice the padded arrays of `_train` to the real seeds, evaluations and snapshots; NaN after divergence."""
     n_seeds = len(seeds)
     steps = np.asarray(config.eval_steps)
@@ -500,7 +621,8 @@ def _result(config: TrainConfig, seeds: np.ndarray, raw: dict, static: dict) -> 
     limits = np.asarray(raw["limits"], dtype=np.float64)
     bins = static["bins"]
     histograms = snaps["histograms"]
-    x_train, y_train, x_val, y_val = (np.asarray(a)[: config.samples] for a in raw["data"])
+    n_train, n_val = (int(c) for c in counts)
+    x_train, y_train, x_val, y_val = (np.asarray(a)[:n] for a, n in zip(raw["data"], (n_train, n_train, n_val, n_val)))
     grid = static["grid"]
     if grid:
         (x0, x1), (y0, y1) = grid_bounds(config.dataset, config.noise)
@@ -538,6 +660,13 @@ def _result(config: TrainConfig, seeds: np.ndarray, raw: dict, static: dict) -> 
         y_val=y_val.astype(np.int64),
         params=pick(raw["params"]),
         state=pick(raw["state"]),
+        best_step=np.where(np.isfinite(raw["best_val_loss"][:n_seeds]), raw["best_step"][:n_seeds], -1).astype(np.int64),
+        best_val_loss=np.where(np.isfinite(raw["best_val_loss"][:n_seeds]), raw["best_val_loss"][:n_seeds],
+                               np.nan).astype(np.float64),
+        val_probabilities=np.asarray(raw["val_probabilities"][:n_seeds, :n_val], dtype=np.float64),
+        **{f"ensemble_{k}": np.asarray(raw[f"ensemble_{k}"][:n_evals], dtype=np.float64)
+           for k in ("train_loss", "val_loss", "train_accuracy", "val_accuracy") if f"ensemble_{k}" in raw},
+        transfer=transfer,
     )
 
 
@@ -613,7 +742,7 @@ def compute(scene: "TrainScene", cache: RunCache | None = None) -> TrainingData:
       TrainingData: one RunInfo and TrainResult per run (A, then B). Runs missing from the cache
       are dispatched together before any is collected (A and B overlap).
     """
-    keys = [(config, scene.seeds) for _, config in scene.configs]
+    keys = [(config, member_count(config, scene.seeds)) for _, config in scene.configs]
     pending = {key: dispatch_training(*key) for key in dict.fromkeys(keys) if cache is None or key not in cache}
     if cache is None:
         results = [pending[key].collect() for key in keys]

@@ -47,6 +47,19 @@ LEARNING_RATES: dict[str, float] = {
     "adamw": 0.01,
 }
 
+TRANSFER_DATASET = "digits"
+TRANSFER_CLASSES = 5
+"""Classes of the transfer target (digits 5-9)."""
+TRANSFER_EVALUATED = 900
+"""About the images of each transfer task's validation set (digits 0-4 or 5-9: 901 and 896 images)."""
+
+MAX_ENSEMBLE = 8
+"""Most ensemble members (they are seeds, vmapped)."""
+
+TRANSFER_MODES = ("none", "scratch", "freeze", "finetune")
+"""`transfer` values: off, or how the 5-9 task starts (random init; the 0-4 network frozen with a new
+head; the 0-4 network fine-tuned with a new head)."""
+
 TRAINABLE_OPTIMIZERS: tuple[str, ...] = tuple(k for k, o in OPTIMIZERS.items() if not o.needs_hessian)
 """OPTIMIZERS keys that can train a network (first-order methods)."""
 
@@ -75,6 +88,30 @@ TRAIN_PARAMS: tuple[Param, ...] = (
     Param("l2", "L2 λ", 0.0, 0.0, 1.0,
           help="Adds λ/2 Σ‖W‖² over the weights (not biases) to the training loss."),
     Param("l1", "L1 λ", 0.0, 0.0, 1.0, help="Adds λ Σ|W| over the weights (not biases) to the training loss."),
+    Param("label_smoothing", "Label smoothing ε", 0.0, 0.0, 0.5,
+          help="Training targets (1 - ε) one-hot + ε / C (reported losses stay the plain cross-entropy)."),
+    Param("mixup", "Mixup α", 0.0, 0.0, 2.0,
+          help="Mixes each minibatch with a shuffled copy of itself, inputs and one-hot targets, by λ ~ Beta(α, α); "
+               "0 = off."),
+    Param("augment", "Augment data", False, kind="bool",
+          help="Each step sees altered copies: Gaussian jitter of the points (2-D sets), a random shift of "
+               "±1 pixel (digits)."),
+    Param("restore_best", "Restore best (early stopping)", False, kind="bool",
+          help="Keep the network of the evaluation with the lowest validation loss instead of the last one."),
+    Param("ensemble", "Ensemble members", 1, 1, MAX_ENSEMBLE, kind="int",
+          help="Trains K networks at once (seeds seed, seed + 1, ...); the ensemble predicts their mean probability."),
+    Param("transfer", "Transfer learning", "none", kind="choice", choices=TRANSFER_MODES,
+          choice_labels=("off", "from scratch", "frozen features, new head", "fine-tune all"),
+          help="Digits only: pretrain on digits 0-4, then learn 5-9 from a few samples per class."),
+    Param("transfer_data", "Target data", "similar", kind="choice", choices=("similar", "different"),
+          choice_labels=("similar: digits 5-9", "different: digits 5-9, pixels permuted"),
+          help="The grid's columns: the new task looks like the old one, or its pixels are shuffled (a fixed permutation)."),
+    Param("samples_per_class", "Samples per class", 5, 1, 100, kind="int",
+          help="Training examples of each new class (5-9) in a transfer run."),
+    Param("pretrain_steps", "Pretraining steps", 1000, 0, MAX_STEPS, kind="int",
+          help="Steps on digits 0-4 before the transfer (same optimizer, η and batch)."),
+    Param("finetune_factor", "Fine-tune η factor", 0.1, 0.001, 1.0, log=True,
+          help="Fine-tuning trains every layer at η times this factor."),
     Param("optimizer", "Optimizer", "adam", kind="choice", choices=TRAINABLE_OPTIMIZERS,
           choice_labels=tuple(OPTIMIZERS[k].label for k in TRAINABLE_OPTIMIZERS),
           help="First-order optimizers only: Newton's method needs the Hessian of every parameter pair."),
@@ -182,6 +219,16 @@ class TrainConfig:
     dropout: float = 0.0
     l2: float = 0.0
     l1: float = 0.0
+    label_smoothing: float = 0.0
+    mixup: float = 0.0
+    augment: bool = False
+    restore_best: bool = False
+    ensemble: int = 1
+    transfer: str = "none"
+    transfer_data: str = "similar"
+    samples_per_class: int = 5
+    pretrain_steps: int = 1000
+    finetune_factor: float = 0.1
     optimizer: str = "adam"
     schedule: str = "constant"
     batch_size: int = 32
@@ -206,6 +253,13 @@ class TrainConfig:
         set_("schedule_params", _parse_named(SCHEDULES[self.schedule].params,
                                              _as_pairs(self.schedule_params, "schedule_params"),
                                              f"schedule {self.schedule}"))
+        if self.transfer != "none" and self.dataset != TRANSFER_DATASET:
+            raise ValueError(f"transfer learning runs on the digits (pretrain on 0-4, learn 5-9): "
+                             f"use dataset={TRANSFER_DATASET} or transfer=none")
+        most = DATASETS[self.dataset].max_samples
+        if self.samples > most:
+            raise ValueError(f"samples={self.samples} is out of range for {self.dataset}: allowed 8 to {most} "
+                             "(the validation set takes the other half of its images)")
         if self.batchnorm and self.effective_batch < 2:
             raise ValueError("batch norm needs at least 2 examples per batch (the variance of one is 0): "
                              "use batch_size >= 2 or turn batch norm off")
@@ -225,14 +279,24 @@ class TrainConfig:
                            self.init, self.bias, self.batchnorm, self.dropout > 0)
 
     @property
+    def train_count(self) -> int:
+        """Examples in the training set: `samples`, or samples_per_class x 5 new classes for transfer."""
+        return TRANSFER_CLASSES * self.samples_per_class if self.transfer != "none" else self.samples
+
+    @property
     def full_batch(self) -> bool:
-        """Whether every step uses the whole training set (batch_size >= samples)."""
-        return self.batch_size >= self.samples
+        """Whether every step uses the whole training set (batch_size >= its examples)."""
+        return self.batch_size >= self.train_count
 
     @property
     def effective_batch(self) -> int:
-        """Examples per step: batch_size, or samples for full batch."""
-        return self.samples if self.full_batch else self.batch_size
+        """Examples per step: batch_size, or the training set's size for full batch."""
+        return self.train_count if self.full_batch else self.batch_size
+
+    @property
+    def members(self) -> int:
+        """Networks trained per seed setting: the ensemble's K (1: a single model)."""
+        return self.ensemble
 
     @property
     def eval_interval(self) -> int:
@@ -246,8 +310,17 @@ class TrainConfig:
 
     @property
     def work(self) -> float:
-        """`training_work` of one seed's run."""
-        return training_work(self.spec, self.effective_batch, self.samples, self.steps, len(self.eval_steps))
+        """`training_work` of one seed's run (a transfer run: its pretraining too; an ensemble: every member)."""
+        if self.transfer == "none":
+            return self.ensemble * training_work(self.spec, self.effective_batch, self.samples, self.steps,
+                                                 len(self.eval_steps))
+        evaluated = TRANSFER_EVALUATED  # the target's validation set holds every other image of 5-9
+        work = training_work(self.spec, self.effective_batch, evaluated, self.steps, len(self.eval_steps))
+        if self.transfer != "scratch":
+            batch = min(self.batch_size, TRANSFER_EVALUATED)
+            work += training_work(self.spec, batch, TRANSFER_EVALUATED, self.pretrain_steps,
+                                  len(eval_steps(self.pretrain_steps, default_eval_every(self.pretrain_steps))))
+        return self.ensemble * work
 
     @property
     def hparam_values(self) -> dict[str, Any]:
@@ -349,6 +422,14 @@ class TrainConfig:
             values_, more = coerce_all(specs, given, f"{where + ' ' if where else ''}{label}".strip())
             notices.extend(more)
             coerced[field] = values_
+        if coerced["transfer"] != "none" and coerced["dataset"] != TRANSFER_DATASET:
+            notices.append(f"{prefix}transfer learning runs on the digits; using dataset {TRANSFER_DATASET}")
+            coerced["dataset"] = TRANSFER_DATASET
+        most = DATASETS[coerced["dataset"]].max_samples
+        if coerced["samples"] > most:
+            notices.append(f"{prefix}{coerced['dataset']} has {most} images for training (the rest validate); "
+                           f"using {most} samples")
+            coerced["samples"] = most
         if coerced["batchnorm"] and min(coerced["batch_size"], coerced["samples"]) < 2:
             coerced["batch_size"] = 2
             notices.append(f"{prefix}batch norm needs at least 2 examples per batch; using batch size 2")

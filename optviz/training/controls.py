@@ -26,8 +26,11 @@ WIDGET_KEY = P + "a.optimizer"  # one of the page's widgets (see optviz.ui.page.
 _BY_NAME = {p.name: p for p in TRAIN_PARAMS}
 GROUPS = {  # expander title -> the TRAIN_PARAMS it holds
     "Data": ("dataset", "samples", "noise", "seed"),
-    "Network": ("depth", "width", "activation", "init", "scale", "gain", "bias", "batchnorm", "dropout"),
-    "Training": ("batch_size", "steps", "schedule", "l1", "eval_every"),
+    "Network": ("depth", "width", "activation", "init", "scale", "gain", "bias", "batchnorm"),
+    "Training": ("batch_size", "steps", "schedule", "eval_every"),
+    "Regularization": ("dropout", "l1", "label_smoothing", "mixup", "augment", "restore_best", "ensemble"),
+    "Transfer learning (digits)": ("transfer", "transfer_data", "samples_per_class", "pretrain_steps",
+                                   "finetune_factor"),
 }
 
 
@@ -74,7 +77,7 @@ def _run(which: str, current: TrainConfig, box) -> dict:
         hparams.update({p.name: own.get(p.name, p.default) for p in others})
     values.update(optimizer=optimizer, hparams=hparams)
     for title, names in GROUPS.items():
-        expander, is_open = lazy_expander(title, f"{prefix}{title.lower()}.open", container=box)
+        expander, is_open = lazy_expander(title, f"{prefix}{title.split()[0].lower()}.open", container=box)
         if not is_open:
             continue
         with expander:

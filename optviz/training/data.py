@@ -31,6 +31,7 @@ References:
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Callable, Mapping
@@ -82,6 +83,9 @@ class Dataset:
       pool_size: number of examples of a fixed pool (digits: 1797), None for generated sets.
       split: draws training and validation sets at once (a fixed pool is split without
         replacement); None: two independent `sample` draws.
+      augment: (x, uniforms (rows, 2) U(0, 1)) -> altered x, the `augment` setting's transform
+        (Gaussian jitter of points, a ±1 pixel shift of images).
+      image_shape: (rows, columns) of an example drawn as an image; None for points.
     """
 
     key: str
@@ -94,6 +98,14 @@ class Dataset:
     description: str
     pool_size: int | None = None
     split: Splitter | None = field(default=None, repr=False)
+    augment: Callable[[jax.Array, jax.Array], jax.Array] | None = field(default=None, repr=False)
+    image_shape: tuple[int, int] | None = None
+
+    @property
+    def max_samples(self) -> int:
+        """Most examples of the training set: MAX_SAMPLES, or half a fixed pool (the validation
+        set is the other half)."""
+        return MAX_SAMPLES if self.pool_size is None else min(MAX_SAMPLES, self.pool_size // 2)
 
     @property
     def two_d(self) -> bool:
@@ -159,20 +171,81 @@ def _gaussians(key, size, count, values):
     return _add_noise(key, jnp.stack([centre, centre], axis=1), values), label
 
 
+DIGITS_POOL = 1797
+"""Images of scikit-learn's 8x8 digits (load_digits): 10 classes, about 180 each."""
+
+DIGITS_SHAPE = (8, 8)
+
+AUGMENT_JITTER = 0.1
+"""Std of the Gaussian jitter `augment` adds to a 2-D point (the moons are 3 wide: a small nudge)."""
+
+
+@functools.cache
+def digits_pool() -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's 8x8 digits as (images (1797, 64) float32 in [0, 1] (ink / 16), labels (1797,) int32).
+
+    Shipped inside the scikit-learn package (sklearn/datasets/data/digits.csv.gz): no download.
+    """
+    from sklearn.datasets import load_digits  # imported on first use: the 2-D sets need none of it
+
+    digits = load_digits()
+    return (digits.data / 16.0).astype(np.float32), digits.target.astype(np.int32)
+
+
+def _digits_split(key, size, count, values):
+    """Training and validation sets of `count` images each, disjoint: the first 2 count images of
+    a random permutation of the pool (no image in both)."""
+    images, labels = digits_pool()
+    order = jax.random.permutation(key, DIGITS_POOL)
+    rows = jnp.arange(size)
+    valid = rows < count
+    train_rows = order[jnp.where(valid, rows, 0)]
+    val_rows = order[jnp.where(valid, jnp.minimum(rows + count, DIGITS_POOL - 1), 0)]
+    images, labels = jnp.asarray(images), jnp.asarray(labels)
+    return images[train_rows], labels[train_rows], images[val_rows], labels[val_rows]
+
+
+def _digits_sample(key, size, count, values):
+    x, y, _, _ = _digits_split(key, size, count, values)
+    return x, y
+
+
+def jitter_points(x: jax.Array, uniforms: jax.Array) -> jax.Array:
+    """x + N(0, AUGMENT_JITTER² I) for 2-D points, from (rows, 2) U(0, 1) draws (Box–Muller)."""
+    radius = jnp.sqrt(-2.0 * jnp.log1p(-uniforms[:, 0]))  # 1 - u is in (0, 1]: finite
+    angle = 2.0 * jnp.pi * uniforms[:, 1]
+    return x + AUGMENT_JITTER * radius[:, None] * jnp.stack([jnp.cos(angle), jnp.sin(angle)], axis=1)
+
+
+def shift_images(x: jax.Array, uniforms: jax.Array, shape: tuple[int, int] = DIGITS_SHAPE) -> jax.Array:
+    """Each image moved by (dy, dx) in {-1, 0, 1}² pixels (zeros shifted in), from (rows, 2) U(0, 1) draws."""
+    rows, columns = shape
+    images = jnp.pad(x.reshape(-1, rows, columns), ((0, 0), (1, 1), (1, 1)))
+    offsets = jnp.clip(jnp.floor(3.0 * uniforms), 0, 2).astype(jnp.int32)  # 0, 1, 2 = shift +1, 0, -1
+    moved = jax.vmap(lambda image, o: jax.lax.dynamic_slice(image, (o[0], o[1]), (rows, columns)))(images, offsets)
+    return moved.reshape(x.shape)
+
+
 DATASETS: dict[str, Dataset] = {
     d.key: d
     for d in (
         Dataset("moons", "two moons", 2, 2, (_noise_param(0.2),), _moons, ((-1.0, 2.0), (-0.5, 1.0)),
-                "scikit-learn's make_moons: two interleaving half circles."),
+                "scikit-learn's make_moons: two interleaving half circles.", augment=jitter_points),
         Dataset("circles", "circles", 2, 2, (_noise_param(0.1),), _circles, ((-1.0, 1.0), (-1.0, 1.0)),
-                "scikit-learn's make_circles(factor=0.5): a circle inside a circle of twice its radius."),
+                "scikit-learn's make_circles(factor=0.5): a circle inside a circle of twice its radius.",
+                augment=jitter_points),
         Dataset("spiral", "spiral", 2, 2, (_noise_param(0.05),), _spiral, ((-1.0, 1.0), (-1.0, 1.0)),
-                f"Two interleaved spiral arms of {SPIRAL_TURNS} turns, radius up to 1."),
+                f"Two interleaved spiral arms of {SPIRAL_TURNS} turns, radius up to 1.", augment=jitter_points),
         Dataset("xor", "XOR", 2, 2, (_noise_param(0.05),), _xor, ((-1.0, 1.0), (-1.0, 1.0)),
-                "Uniform points in [-1, 1]^2, class 1 in the quadrants where x1 x2 < 0."),
+                "Uniform points in [-1, 1]^2, class 1 in the quadrants where x1 x2 < 0.", augment=jitter_points),
         Dataset("gaussians", "two Gaussians", 2, 2, (_noise_param(0.4),), _gaussians,
                 ((-GAUSSIAN_CENTRE, GAUSSIAN_CENTRE), (-GAUSSIAN_CENTRE, GAUSSIAN_CENTRE)),
-                "Two Gaussian blobs centred at (-0.5, -0.5) and (0.5, 0.5) with std = noise."),
+                "Two Gaussian blobs centred at (-0.5, -0.5) and (0.5, 0.5) with std = noise.",
+                augment=jitter_points),
+        Dataset("digits", "8×8 digits", 10, 64, (), _digits_sample, None,
+                "scikit-learn's 8x8 handwritten digits (1,797 images, 10 classes), ink scaled to [0, 1]; "
+                "training and validation sets are disjoint.",
+                pool_size=DIGITS_POOL, split=_digits_split, augment=shift_images, image_shape=DIGITS_SHAPE),
     )
 }
 

@@ -110,10 +110,13 @@ def _top_legend(names: Sequence[str], presenter: bool, plot_h: float) -> tuple[d
     style = Style.for_mode(presenter)
     font = style.font_size
     item_px = 40 if presenter else 30
-    rows = _legend_rows(names, font, LEGEND_WIDTH - 2 * 80, item_px)
-    legend_px = rows * 1.3 * font + 26  # Plotly's row height and the legend's padding and border
+    legend_font = style.legend_size  # the legend's own font (a step smaller in presenter mode)
+    rows = _legend_rows(names, legend_font, LEGEND_WIDTH - 2 * 80, item_px)
+    legend_px = rows * 1.3 * legend_font + 26  # Plotly's row height and the legend's padding and border
     title_px = LINE_HEIGHT_EM * font + round(0.6 * font + 2)
     above = 1.3 * (title_px + 10)
+    # Plotly lays a horizontal legend's groups along rows (a group's entries stacked in a column):
+    # every entry is a group of its own, so the entries flow as counted above.
     legend = dict(orientation="h", x=0.0, xanchor="left", yanchor="bottom", y=round(1 + above / plot_h, 4),
                   itemwidth=item_px, tracegroupgap=0)
     return legend, math.ceil(above + legend_px + 4)
@@ -186,10 +189,18 @@ def curves_figure(data: TrainingData, presenter: bool = False, loss_axis: str = 
     style = Style.for_mode(presenter)
     font = style.font_size
     runs = data.pairs()
+    compare = len(runs) > 1
     multi = any(len(r.seeds) > 1 for _, r in runs)
-    names = [info.label for info, _ in runs] + ["train", "validation"]
+    bests = {info.key: best_validation(result) for info, result in runs}
+    names = []  # in the legend's order: each run's group (its line, ensemble, best step), then the line kinds
+    for info, result in runs:
+        names.append(info.label)
+        names += [_ensemble_name(info, result, compare)] if result.is_ensemble else []
+        names += [_best_name(info, result, bests[info.key], compare)] if bests[info.key] else []
+    names += ["train", "validation"]
     if multi:
-        names.append(f"range of {max(len(r.seeds) for _, r in runs)} seeds")
+        what = "members" if all(r.is_ensemble for _, r in runs if len(r.seeds) > 1) else "seeds"
+        names.append(f"range of {max(len(r.seeds) for _, r in runs)} {what}")
     margin = margins(presenter, left=92, right=30)
     # Between the columns: the accuracy panel's tick labels ("100%", 2.9 em) and its axis title.
     gap = 2.9 * font + 8 + LINE_HEIGHT_EM * font + 10 + 8
@@ -224,10 +235,13 @@ def curves_figure(data: TrainingData, presenter: bool = False, loss_axis: str = 
                 loss_drawn.extend(v for v in (_positive(low) if log else _finite(low)) if v is not None)
                 loss_drawn.extend(v for v in (_positive(high) if log else _finite(high)) if v is not None)
             unit = "%" if col == 2 else ""
-            seeds_note = [f" (mean of {int(c)} seeds)" if len(result.seeds) > 1 else "" for c in count]
+            members = "members" if result.is_ensemble else "seeds"
+            seeds_note = [f" (mean of {int(c)} {members})" if len(result.seeds) > 1 else "" for c in count]
+            # An ensemble's members' mean is drawn thinner: the ensemble's own line is the thick one.
+            width = max(1.5, 0.6 * style.line_width) if result.is_ensemble else style.line_width
             traces.append(Scatter(
                 x=steps.tolist(), y=ys, mode="lines", name=info.label, legendgroup=group, showlegend=first,
-                line=dict(color=info.color, width=style.line_width, dash=dash), xaxis=xref, yaxis=yref,
+                line=dict(color=info.color, width=width, dash=dash), xaxis=xref, yaxis=yref,
                 customdata=[[note] for note in seeds_note],
                 hovertemplate=f"<b>{info.label}</b><br>step %{{x}}<br>{what}: %{{y:.4g}}{unit}%{{customdata[0]}}<extra></extra>",
                 connectgaps=False))
@@ -240,8 +254,19 @@ def curves_figure(data: TrainingData, presenter: bool = False, loss_axis: str = 
                                   legendgroup=group, line=dict(color=info.color, width=max(1.5, 0.7 * style.line_width)),
                                   xaxis=xref, yaxis=yref,
                                   hovertemplate=f"<b>{info.label}</b><br>step %{{x}}<br>learning rate η_t = %{{y:.4g}}<extra></extra>"))
+        if result.is_ensemble:
+            ensemble = _ensemble_traces(info, result, style, log, compare)
+            traces += ensemble
+            loss_drawn.extend(v for t in ensemble if t.yaxis == "y" for v in t.y if v is not None)
+            accuracy_drawn.extend(v for t in ensemble if t.yaxis == "y2" for v in t.y if v is not None)
         traces += _divergence_markers(info, result, style, log, loss_cap(data))
     traces += [_kind_entry("train", style, dash="solid"), _kind_entry("validation", style, dash="dash")]
+    for info, result in runs:  # after the curves: drawn on top of them
+        best = bests[info.key]
+        if best is not None:
+            marker, lines = _best_marker(info, result, best, style, compare)
+            traces.append(marker)
+            layout.setdefault("shapes", []).extend(lines)
     if multi:
         traces.append(Scatter(x=[None], y=[None], mode="lines", fill="toself", fillcolor=_rgba(KIND_COLOR, 0.25),
                               line=dict(width=0), name=names[-1], legendgroup="kind band", hoverinfo="skip"))
@@ -270,6 +295,89 @@ def curves_figure(data: TrainingData, presenter: bool = False, loss_axis: str = 
     layout["yaxis4"].update(rates_spec, title=dict(text="η"))
     after = dict(legend=legend, margin=margin, height=margin["t"] + plot_h + margin["b"], hovermode="closest")
     return Figure(data=traces, layout=styled_layout(layout, presenter, after=after))
+
+
+def best_validation(result: TrainResult) -> tuple[int, float] | None:
+    """(step, loss) of the lowest point of the validation-loss curve the loss panel draws (seed 0's
+    curve, or the mean over the seeds still running when there are several); None if it has no
+    finite point."""
+    mean = seed_summary(result.val_loss)[0]
+    finite = np.flatnonzero(np.isfinite(mean) & (mean > 0))
+    if not finite.size:
+        return None
+    index = int(finite[np.argmin(mean[finite])])  # the first of equal lows
+    return int(result.steps[index]), float(mean[index])
+
+
+def _best_name(info: RunInfo, result: TrainResult, best: tuple[int, float], compare: bool) -> str:
+    """The legend entry of a run's best validation step: "best val loss 0.23 at step 640, restored"."""
+    step, loss = best
+    prefix = f"{info.key.upper()}: " if compare else ""
+    mean = "mean " if len(result.seeds) > 1 else ""
+    restored = ", restored" if result.config.restore_best else ""
+    return f"{prefix}best {mean}val loss {loss:.2g} at step {step}{restored}"
+
+
+def _best_marker(info: RunInfo, result: TrainResult, best: tuple[int, float], style: Style,
+                 compare: bool) -> tuple[Any, list[dict]]:
+    """(a ★ at a run's best validation step on the loss panel, thin dotted vertical lines at that
+    step across all four panels, in the run's colour)."""
+    step, loss = best
+    seeds = len(result.seeds)
+    curve = f"the mean of {seeds} {'members' if result.is_ensemble else 'seeds'}" if seeds > 1 else \
+        f"seed {int(result.seeds[0])}"
+    if not result.config.restore_best:
+        kept = "not restored: the network kept is the last one"
+    elif seeds == 1:
+        kept = "restored: the network kept is the one of this step"
+    else:
+        own = sorted({int(s) for s in (result.best_step if result.best_step is not None else ()) if s >= 0})
+        kept = "restored: each seed keeps its network of its own lowest validation loss" + \
+            (f" (steps {', '.join(map(str, own))})" if own else "")
+    hover = (f"<b>{info.label}</b><br>best validation loss {loss:.4g} at step {step}<br>"
+             f"(lowest point of {curve})<br>{kept}<extra></extra>")
+    # Its own legend group (one legend entry per group keeps the legend's rows flowing, _top_legend):
+    # a click on the entry hides the marker and its lines.
+    marker = Scatter(x=[step], y=[loss], mode="markers", name=_best_name(info, result, best, compare),
+                     legendgroup="best " + info.key, showlegend=True, xaxis="x", yaxis="y", cliponaxis=False,
+                     marker=dict(symbol="star", size=round(2 * style.marker_size), color=info.color,
+                                 line=dict(color="#222222", width=1.5 if style.font_size < 20 else 2)),
+                     hovertemplate=hover)
+    lines = []
+    for row in (1, 2):
+        for col in (1, 2):
+            xref, yref = axis_refs(row, col, 2)
+            lines.append(dict(type="line", xref=xref, yref=f"{yref} domain", x0=step, x1=step, y0=0, y1=1,
+                              layer="below", legendgroup="best " + info.key,
+                              line=dict(color=info.color, width=max(1.5, 0.4 * style.line_width), dash="dot")))
+    return marker, lines
+
+
+def _ensemble_name(info: RunInfo, result: TrainResult, compare: bool) -> str:
+    return (f"{info.key.upper()}: " if compare else "") + f"ensemble of {len(result.seeds)}"
+
+
+def _ensemble_traces(info: RunInfo, result: TrainResult, style: Style, log: bool, compare: bool) -> list:
+    """The ensemble's train (solid) and validation (dashed) loss and accuracy: thick lines in the run's
+    colour (the ensemble predicts the mean of its members' probabilities), a legend group of their own
+    (a click hides the ensemble and leaves its members, or the reverse)."""
+    name = _ensemble_name(info, result, compare)
+    steps = np.asarray(result.steps, dtype=float).tolist()
+    out = []
+    for values, col, dash, what in ((result.ensemble_train_loss, 1, "solid", "train loss"),
+                                    (result.ensemble_val_loss, 1, "dash", "validation loss"),
+                                    (100 * np.asarray(result.ensemble_train_accuracy, dtype=float), 2, "solid",
+                                     "train accuracy"),
+                                    (100 * np.asarray(result.ensemble_val_accuracy, dtype=float), 2, "dash",
+                                     "validation accuracy")):
+        xref, yref = axis_refs(1, col, 2)
+        ys = _positive(values) if (log and col == 1) else _finite(values)
+        unit = "%" if col == 2 else ""
+        out.append(Scatter(x=steps, y=ys, mode="lines", name=name, legendgroup="ensemble " + info.key, showlegend=not out,
+                           line=dict(color=info.color, width=1.5 * style.line_width, dash=dash), xaxis=xref, yaxis=yref, connectgaps=False,
+                           hovertemplate=f"<b>{info.label}: {name}</b><br>step %{{x}}<br>{what}: %{{y:.4g}}{unit}"
+                                         f"<br>(the mean of the members' probabilities)<extra></extra>"))
+    return out
 
 
 LOSS_CAP = 10.0
@@ -337,6 +445,49 @@ def class_colorscale() -> list[list[Any]]:
 def boundary_values(result: TrainResult, snapshot: int, seed: int = 0) -> np.ndarray:
     """(G, G) P(class 1) of seed `seed` at snapshot `snapshot` (NaN after a divergence)."""
     return np.asarray(result.probabilities[seed, snapshot, :, :, 1], dtype=float)
+
+
+def isoline(x: np.ndarray, y: np.ndarray, z: np.ndarray, level: float = 0.5) -> tuple[list, list]:
+    """The line z = `level` of a grid z[i, j] at (x[j], y[i]), as (xs, ys) of straight pieces with None
+    between them (marching squares, one or two pieces per cell, crossings interpolated linearly).
+
+    A scatter line, not a contour trace: plotly.js hides contour traces while frames play.
+    """
+    z = np.asarray(z, dtype=float) - level
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    corners = (z[:-1, :-1], z[:-1, 1:], z[1:, 1:], z[1:, :-1])  # each cell's corners, counter-clockwise
+    xs0, xs1, ys0, ys1 = x[None, :-1], x[None, 1:], y[:-1, None], y[1:, None]
+    positions = ((xs0, ys0), (xs1, ys0), (xs1, ys1), (xs0, ys1))
+    crossings, points = [], []
+    for edge in range(4):  # bottom, right, top, left
+        a, b = corners[edge], corners[(edge + 1) % 4]
+        (xa, ya), (xb, yb) = positions[edge], positions[(edge + 1) % 4]
+        crosses = (a < 0) != (b < 0)  # False where either corner is NaN
+        crosses &= np.isfinite(a) & np.isfinite(b)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            t = np.where(crosses, a / (a - b), 0.0)
+        crossings.append(crosses)
+        points.append((xa + t * (xb - xa), ya + t * (yb - ya)))
+    crossings = np.stack(crossings, axis=-1)  # (G - 1, G - 1, 4)
+    px = np.stack([np.broadcast_to(p[0], crossings.shape[:2]) for p in points], axis=-1)
+    py = np.stack([np.broadcast_to(p[1], crossings.shape[:2]) for p in points], axis=-1)
+    pieces: list[tuple[np.ndarray, np.ndarray]] = []
+    two = crossings.sum(axis=-1) == 2
+    order = np.argsort(~crossings[two], axis=-1, kind="stable")[:, :2]  # the two crossed edges
+    pieces.append((np.take_along_axis(px[two], order, -1), np.take_along_axis(py[two], order, -1)))
+    four = crossings.sum(axis=-1) == 4  # a saddle: pair the edges by the sign at the cell's centre
+    centre = sum(c[four] for c in corners) / 4
+    same = (centre < 0) == (corners[0][four] < 0)
+    # Centre on the side of the bottom-left and top-right corners: the line cuts off the other two.
+    for keep, pairs in ((same, ((0, 1), (2, 3))), (~same, ((3, 0), (1, 2)))):
+        for pair in pairs if keep.any() else ():
+            pieces.append((px[four][keep][:, list(pair)], py[four][keep][:, list(pair)]))
+    xs, ys = [], []
+    for piece_x, piece_y in pieces:
+        for (x0, x1), (y0, y1) in zip(piece_x.tolist(), piece_y.tolist()):
+            xs += [round(x0, 4), round(x1, 4), None]
+            ys += [round(y0, 4), round(y1, 4), None]
+    return xs, ys
 
 
 def _points(result: TrainResult, style: Style, info: RunInfo) -> list:
@@ -433,8 +584,9 @@ def boundary_figure(info: RunInfo, result: TrainResult, presenter: bool = False,
     font = style.font_size
     steps = [int(s) for s in result.snapshot_steps]
     grid_x, grid_y = np.asarray(result.grid_x, dtype=float), np.asarray(result.grid_y, dtype=float)
-    heading = "Decision boundary" + (f" · {info.key.upper()}" if compare else "")
-    subtitle = _subtitle(info, result, seed)
+    ensemble = result.is_ensemble
+    heading = ("Ensemble decision boundary" if ensemble else "Decision boundary") + (f" · {info.key.upper()}" if compare else "")
+    subtitle = boundary_subtitle(info, result, seed)
     title, title_px = _titled(heading, subtitle, style, MIN_WIDTH / 2 if compare else MIN_WIDTH, title_lines)
     if grid_x.size == 0:  # not a 2-D data set: nothing to draw over the plane
         layout = styled_layout({}, presenter, heading, after=dict(height=HEIGHTS["boundary"][presenter], title=title, annotations=[dict(
@@ -442,10 +594,14 @@ def boundary_figure(info: RunInfo, result: TrainResult, presenter: bool = False,
             showarrow=False)], xaxis=dict(visible=False), yaxis=dict(visible=False)))
         return Figure(data=[], layout=layout)
 
+    if ensemble:
+        with np.errstate(all="ignore"):  # nanmean of members that all diverged: NaN, drawn blank
+            ensemble_values = np.asarray(result.ensemble_grid_probabilities(), dtype=float)
+
     def z_of(index: int) -> np.ndarray:
         # Whole percents as bytes: a quarter of float32 in every frame the browser receives, and
         # finer than the colour scale shows. A snapshot after a divergence (NaN) is drawn blank.
-        values = boundary_values(result, index, seed)
+        values = ensemble_values[index, :, :, 1] if ensemble else boundary_values(result, index, seed)
         if not np.isfinite(values).all():
             return np.full(values.shape, np.nan, np.float32)
         return np.rint(100 * values).astype(np.uint8)
@@ -454,14 +610,22 @@ def boundary_figure(info: RunInfo, result: TrainResult, presenter: bool = False,
                    zmin=0, zmax=100, colorscale=class_colorscale(), showscale=False, zsmooth="best", name="P(class 1)",
                    hovertemplate="(%{x:.2f}, %{y:.2f})<br>P(class 1) = %{z}%<extra></extra>")
     traces = [heatmap, *(t.to_plotly_json() for t in _points(result, style, info))]
+    names = [*info.classes[:len(CLASS_COLORS)], "training set", "validation set"]
+    if ensemble:  # static lines: they show the last snapshot whichever step the heatmap plays
+        members = _member_boundaries(result, grid_x, grid_y, style)
+        if members is not None:
+            traces.append(members)
+            names.append(members["name"])
     frames = [{"name": str(step), "traces": [0], "data": [{"type": "heatmap", "z": z_of(i)}]} for i, step in enumerate(steps)]
     annotations = []
     stop = result.diverged(seed)
-    if stop is not None:
-        annotations.append(dict(text=f"✗ diverged at step {stop}: no boundary after it", xref="paper", yref="paper", x=0.01,
+    note = (divergence_note(result) if ensemble else None) or (f"diverged at step {stop}" if stop is not None else None)
+    if note is not None:
+        after_it = ": no boundary after it" if not ensemble or all(s >= 0 for s in result.diverged_at) else \
+            ": the others' mean is drawn"
+        annotations.append(dict(text=f"✗ {note}{after_it}", xref="paper", yref="paper", x=0.01,
                                 y=0.99, xanchor="left", yanchor="top", showarrow=False, bgcolor="rgba(255,255,255,0.85)",
                                 font=dict(color=DIVERGED_COLOR, size=font)))
-    names = [*info.classes[:len(CLASS_COLORS)], "training set", "validation set"]
     narrowest = MIN_WIDTH / 2 if compare else MIN_WIDTH
     legend_px = _legend_rows(names, font, narrowest - 90, 30) * 1.3 * font + 26
     margin = margins(presenter, left=82, right=24)  # "−0.5" and the axis title x₂
@@ -485,6 +649,22 @@ def boundary_figure(info: RunInfo, result: TrainResult, presenter: bool = False,
     )
     layout = styled_layout({}, presenter, heading, after=after)
     return go.Figure({"data": traces, "layout": layout, "frames": frames}, _validate=False)
+
+
+def _member_boundaries(result: TrainResult, grid_x: np.ndarray, grid_y: np.ndarray, style: Style) -> dict | None:
+    """Each ensemble member's boundary (P = 0.5) at the last snapshot, thin dark lines as one trace
+    (None when no member has one there)."""
+    xs: list = []
+    ys: list = []
+    for member in range(len(result.seeds)):
+        more_x, more_y = isoline(grid_x, grid_y, result.probabilities[member, -1, :, :, 1])
+        xs += more_x
+        ys += more_y
+    if not xs:
+        return None
+    step = int(result.snapshot_steps[-1])
+    return dict(type="scatter", x=xs, y=ys, mode="lines", name=f"members at step {step}", hoverinfo="skip",
+                line=dict(color="rgba(34,34,34,0.55)", width=max(1.0, 0.3 * style.line_width)), connectgaps=False)
 
 
 # -- per-layer statistics --------------------------------------------------------------------------

@@ -243,6 +243,22 @@ def cross_entropy(logits: jax.Array, labels: jax.Array, weights: jax.Array | Non
     return _weighted_mean(losses, weights)
 
 
+def smoothed_cross_entropy(logits: jax.Array, labels: jax.Array, smoothing) -> jax.Array:
+    """Per-row cross-entropy against label-smoothed targets (1 - eps) onehot(y) + eps / C:
+
+        l_b = logsumexp(z_b) - (1 - eps) z_b[y_b] - eps mean_c z_b[c]   (eps = 0: the plain loss).
+
+    References: Szegedy et al. 2016, "Rethinking the Inception Architecture" (label smoothing).
+    """
+    target = jnp.take_along_axis(logits, labels[:, None], axis=-1)[:, 0]
+    return jax.nn.logsumexp(logits, axis=-1) - (1 - smoothing) * target - smoothing * jnp.mean(logits, axis=-1)
+
+
+def weighted_mean(values: jax.Array, weights: jax.Array | None) -> jax.Array:
+    """Mean of `values` over rows, each weighted (None: equal weights)."""
+    return _weighted_mean(values, weights)
+
+
 def accuracy(logits: jax.Array, labels: jax.Array, weights: jax.Array | None = None) -> jax.Array:
     """Fraction of rows whose largest logit is the true class (weighted rows)."""
     return _weighted_mean((jnp.argmax(logits, axis=-1) == labels).astype(jnp.float32), weights)

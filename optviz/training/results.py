@@ -53,7 +53,18 @@ class TrainResult:
       weight_outside: (S, P, L, 3) fraction below the first edge, above the last, NaN.
       x_train, y_train, x_val, y_val: the data (shared by every seed).
       params, state: final parameters and batch-norm state (per-layer dicts of (S, ...) arrays);
-        for a diverged run, those of its last finite evaluation.
+        for a diverged run, those of its last finite evaluation; with config.restore_best, those
+        of the evaluation with the lowest validation loss (early stopping).
+      best_step: (S,) evaluated step with the lowest validation loss (-1 if none is finite).
+      best_val_loss: (S,) that validation loss (NaN if none is finite).
+      val_probabilities: (S, N_val, C) class probabilities of the final network (the restored
+        one with config.restore_best) on the validation set: the confusion matrix and the
+        misclassified examples come from them.
+      ensemble_train_loss, ensemble_val_loss, ensemble_train_accuracy, ensemble_val_accuracy:
+        (E,) the ensemble of the S seeds (members) at each evaluation: it predicts the mean of
+        the members' probabilities (config.ensemble > 1); None for a single model.
+      transfer: what a transfer-learning run reports beside its curves ({"mode", "pretrain_steps",
+        "pretrain_val_accuracy", ...}); None for an ordinary run.
     """
 
     config: "TrainConfig"
@@ -83,6 +94,60 @@ class TrainResult:
     y_val: np.ndarray
     params: list
     state: list
+    best_step: np.ndarray | None = None
+    best_val_loss: np.ndarray | None = None
+    val_probabilities: np.ndarray | None = None
+    ensemble_train_loss: np.ndarray | None = None
+    ensemble_val_loss: np.ndarray | None = None
+    ensemble_train_accuracy: np.ndarray | None = None
+    ensemble_val_accuracy: np.ndarray | None = None
+    transfer: dict | None = None
+
+    @property
+    def is_ensemble(self) -> bool:
+        """Whether the seeds are an ensemble's members (config.ensemble > 1)."""
+        return self.ensemble_val_loss is not None
+
+    def ensemble_grid_probabilities(self) -> np.ndarray:
+        """(P, G, G, C) the ensemble's class probabilities on the boundary grid: the mean over
+        the members (seeds) of theirs, at each snapshot."""
+        return np.nanmean(self.probabilities, axis=0) if len(self.seeds) else self.probabilities[0]
+
+    def ensemble_val_probabilities(self) -> np.ndarray:
+        """(N_val, C) the ensemble's probabilities on the validation set: the members' mean."""
+        return np.nanmean(self.val_probabilities, axis=0)
+
+    def predictions(self, index: int | None = 0) -> np.ndarray:
+        """(N_val,) predicted class of each validation example: seed `index`'s, or the
+        ensemble's (the members' mean probability) for index None."""
+        probabilities = self.ensemble_val_probabilities() if index is None else self.val_probabilities[index]
+        return np.argmax(np.nan_to_num(probabilities, nan=-1.0), axis=-1)
+
+    def confusion_matrix(self, index: int | None = 0) -> np.ndarray:
+        """(C, C) counts of validation examples: row = true class, column = predicted class
+        (seed `index`, or the ensemble for None)."""
+        classes = self.val_probabilities.shape[-1]
+        matrix = np.zeros((classes, classes), dtype=np.int64)
+        np.add.at(matrix, (self.y_val, self.predictions(index)), 1)
+        return matrix
+
+    def misclassified(self, index: int | None = 0) -> np.ndarray:
+        """Indices of the validation examples seed `index` (or the ensemble) gets wrong, the most
+        confidently wrong first."""
+        probabilities = self.ensemble_val_probabilities() if index is None else self.val_probabilities[index]
+        predicted = self.predictions(index)
+        wrong = np.flatnonzero(predicted != self.y_val)
+        confidence = np.nan_to_num(probabilities[wrong, predicted[wrong]], nan=0.0)
+        return wrong[np.argsort(-confidence, kind="stable")]
+
+    def final_val_metrics(self) -> tuple[np.ndarray, np.ndarray]:
+        """((S,) validation loss, (S,) validation accuracy) of each member's final network (the
+        restored one with restore_best), from `val_probabilities`."""
+        rows = np.arange(len(self.y_val))
+        picked = np.clip(self.val_probabilities[:, rows, self.y_val], 1e-30, None)
+        loss = -np.mean(np.log(picked), axis=1)
+        accuracy = np.mean(np.argmax(np.nan_to_num(self.val_probabilities, nan=-1.0), axis=-1) == self.y_val, axis=1)
+        return loss, accuracy
 
     def diverged(self, index: int = 0) -> int | None:
         """The step where seed `index`'s run diverged, or None."""
@@ -109,7 +174,7 @@ class TrainResult:
         config["eval_every"] = self.config.eval_interval
         config["seed"] = int(self.seeds[index])
         as_list = lambda a: [float(v) for v in a[index, :n]]  # noqa: E731
-        return {
+        out = {
             "config": config,
             "steps": [int(s) for s in self.steps[:n]],
             "train_loss": as_list(self.train_loss),
@@ -118,6 +183,26 @@ class TrainResult:
             "val_accuracy": as_list(self.val_accuracy),
             "diverged_at": self.diverged(index),
         }
+        if self.best_step is not None:
+            best = int(self.best_step[index])
+            out["best_step"] = best if best >= 0 else None
+            out["best_val_loss"] = float(self.best_val_loss[index]) if best >= 0 else None
+        if self.is_ensemble:
+            member_loss, member_accuracy = self.final_val_metrics()
+            ensemble = self.ensemble_val_probabilities()
+            picked = np.clip(ensemble[np.arange(len(self.y_val)), self.y_val], 1e-30, None)
+            out["ensemble_val_loss"] = _finite_or_none(-np.mean(np.log(picked)))
+            out["ensemble_val_accuracy"] = _finite_or_none(np.mean(self.predictions(None) == self.y_val))
+            out["member_val_loss"] = [_finite_or_none(v) for v in member_loss]
+            out["member_val_accuracy"] = [_finite_or_none(v) for v in member_accuracy]
+        if self.transfer is not None:
+            out["transfer"] = self.transfer
+        return out
+
+
+def _finite_or_none(value: float) -> float | None:
+    value = float(value)
+    return value if np.isfinite(value) else None
 
 
 @dataclass(frozen=True)
@@ -132,6 +217,8 @@ class RunInfo:
       can_die: its units can die (ReLU): the fourth statistic is the dead fraction.
       saturation_rule: how saturation is counted ("|h| > 0.97"), "" when it does not saturate.
       classes: class names of the data set, in label order.
+      image_shape: (rows, columns) of an example drawn as an image (digits: (8, 8)); None for
+        points in the plane.
     """
 
     key: str
@@ -141,6 +228,7 @@ class RunInfo:
     can_die: bool
     saturation_rule: str
     classes: tuple[str, ...] = ("class 0", "class 1")
+    image_shape: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True, eq=False)
