@@ -189,6 +189,24 @@ def main() -> None:
     print(f"\n8 seeds at once (vmapped): {_ms(vmapped)}; one seed: {_ms(single)}; "
           f"8 single runs would take ~{_ms(8 * single)}")
 
+    # -- part two: an ensemble against one run, digits, transfer ---------------------------------------
+    ensemble = config.replace(ensemble=5)
+    run_training(ensemble)
+    times = _interleaved_times({"one": config.replace(seed=1), "ensemble": ensemble.replace(seed=1)}, args.runs)
+    one, five = statistics.median(times["one"]), statistics.median(times["ensemble"])
+    print(f"\nensemble of 5 (members vmapped, padded to 8): median {_ms(five)}; one run: {_ms(one)}; "
+          f"ratio {five / one:4.2f}x   target well under 5x")
+    digits = TrainConfig(dataset="digits", samples=898, steps=2000)
+    first = _timed(run_training, digits)
+    times = _interleaved_times({"digits": digits.replace(seed=1)}, args.runs)["digits"]
+    print(f"digits (898 images, 3x32 ReLU, Adam, batch 32), 2000 steps: first call {first:5.2f} s, warm median "
+          f"{_ms(statistics.median(times))} ({statistics.median(times) / one:4.2f}x the default moons run)")
+    transfer = TrainConfig(dataset="digits", transfer="finetune", samples_per_class=5, steps=500, pretrain_steps=1000)
+    first = _timed(run_training, transfer)
+    again = _timed(run_training, transfer.replace(finetune_factor=0.2))
+    print(f"transfer (fine-tune, 1000 pretraining + 500 steps): first call {first:5.2f} s; a new factor "
+          f"(pretraining cached) {_ms(again)}")
+
     # -- a slider move on the page (server side) ------------------------------------------------------
     from optviz.memo import RESULTS_BYTES
     from optviz.training.compute import RunCache, compute

@@ -24,6 +24,7 @@ from optviz.ui.widgets import load_into_widgets, param_widget, param_widgets, se
 P = PAGE.widget_prefix  # "lab.": the widget-key prefix of this page
 WIDGET_KEY = P + "a.optimizer"  # one of the page's widgets (see optviz.ui.page.incoming_scene)
 _BY_NAME = {p.name: p for p in TRAIN_PARAMS}
+TRANSFER_ONLY = ("transfer_data", "samples_per_class", "pretrain_steps", "finetune_factor")
 GROUPS = {  # expander title -> the TRAIN_PARAMS it holds
     "Data": ("dataset", "samples", "noise", "seed"),
     "Network": ("depth", "width", "activation", "init", "scale", "gain", "bias", "batchnorm"),
@@ -82,6 +83,10 @@ def _run(which: str, current: TrainConfig, box) -> dict:
             continue
         with expander:
             for name in names:
+                if name == "noise" and not DATASETS[values["dataset"]].params:
+                    continue  # the digits have no noise setting
+                if name in TRANSFER_ONLY and values["transfer"] == "none":
+                    continue  # shown once transfer learning is on
                 if name == "noise" and values["dataset"] != current.dataset:  # a new data set starts at its own noise
                     noise = dataclasses.replace(_BY_NAME["noise"], default=TrainConfig(dataset=values["dataset"]).noise)
                     set_widget_value(noise, prefix + "noise", noise.default)

@@ -7,21 +7,25 @@ from typing import Any
 
 from optviz.export.source import Exportable, ExportRequest
 from optviz.training.animation import animate_boundary
-from optviz.training.figures import ANIMATED_FIGURES, build_figure
+from optviz.training.figures import ANIMATED_FIGURES, build_figure, has_figure
 from optviz.training.results import TrainingData
 
 
 def records(data: TrainingData) -> list[dict[str, Any]]:
-    """One row per run, seed and evaluation: the curves the main figure draws (empty cells after a divergence)."""
+    """One row per run, seed and evaluation: the curves the main figure draws (empty cells after a
+    divergence); an ensemble's own curves follow its members', with seed "ensemble"."""
     rows = []
     for info, result in data.pairs():
-        for index, seed in enumerate(result.seeds):
+        curves = [(int(seed), result.train_loss[index], result.val_loss[index], result.train_accuracy[index],
+                   result.val_accuracy[index]) for index, seed in enumerate(result.seeds)]
+        if result.is_ensemble:
+            curves.append(("ensemble", result.ensemble_train_loss, result.ensemble_val_loss,
+                           result.ensemble_train_accuracy, result.ensemble_val_accuracy))
+        for seed, train_loss, val_loss, train_accuracy, val_accuracy in curves:
             for e, step in enumerate(result.steps):
-                rows.append({"run": info.key.upper(), "label": info.label, "seed": int(seed), "step": int(step),
-                             "train_loss": result.train_loss[index, e], "val_loss": result.val_loss[index, e],
-                             "train_accuracy": result.train_accuracy[index, e],
-                             "val_accuracy": result.val_accuracy[index, e],
-                             "learning_rate": result.learning_rate[e]})
+                rows.append({"run": info.key.upper(), "label": info.label, "seed": seed, "step": int(step),
+                             "train_loss": train_loss[e], "val_loss": val_loss[e], "train_accuracy": train_accuracy[e],
+                             "val_accuracy": val_accuracy[e], "learning_rate": result.learning_rate[e]})
     return rows
 
 
@@ -33,7 +37,8 @@ def caption(scene, data: TrainingData) -> str:
     for (which, config), info in zip(scene.configs, data.runs):
         parts = describe(config)
         keys = ("optimizer", "learning_rate", "hparams", "data", "network", "init", "bias", "batchnorm", "dropout", "l2",
-                "l1", "batch", "schedule", "steps", "seed")
+                "l1", "label_smoothing", "mixup", "augment", "restore_best", "ensemble", "transfer", "batch", "schedule",
+                "steps", "seed")
         text = ", ".join(parts[key] for key in keys if parts[key] and parts[key] not in ("no dropout", "no L2", "no batch norm"))
         prefix = f"{which.upper()}: " if scene.b is not None else ""
         lines.append(prefix + text + (f" ({scene.seeds} seeds)" if scene.seeds > 1 else ""))
@@ -58,5 +63,5 @@ def exportable(scene, data: TrainingData) -> Exportable:
         records=lambda: records(data),
         data=payload,
         animate=animate,
-        animated_figures=tuple(name for name in ANIMATED_FIGURES if name == "boundary" or scene.b is not None),
+        animated_figures=tuple(name for name in ANIMATED_FIGURES if has_figure(name, scene)),  # 2-D data only
     )

@@ -67,7 +67,7 @@ def describe(config: TrainConfig) -> dict[str, str]:
         "learning_rate": f"η = {rate:g}",
         "hparams": ", ".join(f"{p.label} {p.format(hparams[p.name])}" for p in optimizer_params(config.optimizer)
                              if p.name != "learning_rate" and hparams[p.name] != p.default),
-        "data": f"{DATASETS[config.dataset].label}, {config.samples} samples, noise {config.noise:g}",
+        "data": _data_text(config),
         "network": f"{config.depth}×{config.width} {short_label(ACTIVATIONS[config.activation].label)}",
         "init": _init_text(config),
         "bias": "" if config.bias else "no biases",
@@ -75,12 +75,38 @@ def describe(config: TrainConfig) -> dict[str, str]:
         "dropout": f"dropout {config.dropout:g}" if config.dropout else "no dropout",
         "l2": f"L2 λ = {config.l2:g}" if config.l2 else "no L2",
         "l1": f"L1 λ = {config.l1:g}" if config.l1 else "",
+        "label_smoothing": f"label smoothing ε = {config.label_smoothing:g}" if config.label_smoothing else "",
+        "mixup": f"mixup α = {config.mixup:g}" if config.mixup else "",
+        "augment": "augmented" if config.augment else "",
+        "restore_best": "best restored" if config.restore_best else "",
+        "ensemble": f"ensemble of {config.ensemble}" if config.ensemble > 1 else "",
+        "transfer": _transfer_text(config),
         "batch": "full batch" if config.full_batch else f"batch {config.batch_size}",
         "schedule": _schedule_text(config),
         "steps": f"{config.steps} steps",
         "seed": f"seed {config.seed}",
     }
     return parts
+
+
+def _data_text(config: TrainConfig) -> str:
+    """The data as a label writes it: "two moons, 200 samples, noise 0.2"; "digits 5-9, 5 per class"."""
+    dataset = DATASETS[config.dataset]
+    if config.transfer != "none":
+        permuted = ", pixels permuted" if config.transfer_data == "different" else ""
+        return f"digits 5-9{permuted}, {config.samples_per_class} per class"
+    noise = f", noise {config.noise:g}" if dataset.params else ""
+    return f"{dataset.label}, {config.samples} samples{noise}"
+
+
+def _transfer_text(config: TrainConfig) -> str:
+    """How a transfer run starts: "from scratch", "frozen features from 0-4 (1000 steps)", ..."""
+    if config.transfer == "none":
+        return ""
+    pretrained = f"0-4 ({config.pretrain_steps} steps)"
+    return {"scratch": "from scratch",
+            "freeze": f"frozen features from {pretrained}, new head",
+            "finetune": f"fine-tuned from {pretrained}, η × {config.finetune_factor:g}"}[config.transfer]
 
 
 def _schedule_text(config: TrainConfig) -> str:
@@ -173,8 +199,10 @@ class TrainScene(SceneFile):
             value, note = param.coerce(data.get(param.name, param.default))
             values[param.name] = value
             notices += [note] if note else []
-        work = a.work + (b.work if b is not None else 0.0)
-        most = max(1, int(MAX_SCENE_WORK // work))
+        # An ensemble's members are its seeds (its work counts them): the seeds setting repeats the rest.
+        singles = sum(c.work for c in (a, b) if c is not None and c.ensemble == 1)
+        members = sum(c.work for c in (a, b) if c is not None and c.ensemble > 1)
+        most = max(1, int((MAX_SCENE_WORK - members) // singles)) if singles else values["seeds"]
         if values["seeds"] > most:
             notices.append(f"{values['seeds']} seeds of these runs are too much to compute here; using {most}")
             values["seeds"] = most
