@@ -337,8 +337,13 @@ def draw_views(page: Page, scene: Any, draw_figure: Callable[[str], None]) -> No
     Each view shows its caption and its figures side by side, one `draw_figure(name)` each (the
     figures `scene` has).
     """
-    tabs = view_tabs([view.label for view in page.views], page.widget_prefix + "view")
-    for tab, view in zip(tabs, page.views):
+    # A view with no figure for this scene (the decision boundary of the digits) is not offered.
+    views = [view for view in page.views if any(page.has_figure(name, scene) for name in view.figures)]
+    labels, key = [view.label for view in views], page.widget_prefix + "view"
+    if st.session_state.get(key) not in labels:  # e.g. the boundary was open and the digits came
+        st.session_state[key] = labels[0]
+    tabs = view_tabs(labels, key)
+    for tab, view in zip(tabs, views):
         if not tab.open:
             continue
         with tab:
