@@ -508,14 +508,21 @@ def seed_numbers(config: TrainConfig, seeds: int) -> np.ndarray:
     return config.seed + np.arange(int(seeds), dtype=np.int64)
 
 
-def _padded_seeds(wanted: np.ndarray) -> np.ndarray:
-    """The seeds padded to `seed_bucket` by repeating the last one (uint32, for the kernels)."""
-    return np.concatenate([wanted, np.repeat(wanted[-1:], seed_bucket(len(wanted)) - len(wanted))]).astype(np.uint32)
+def seed_slots(config: TrainConfig, count: int) -> int:
+    """Seeds the kernels compute for `count` wanted: `seed_bucket(count)`, or exactly the K members
+    of an ensemble (K is static there anyway: padding to 8 made an ensemble of 5 cost 8 runs)."""
+    return int(count) if config.ensemble > 1 else seed_bucket(count)
+
+
+def _padded_seeds(config: TrainConfig, wanted: np.ndarray) -> np.ndarray:
+    """The seeds padded to `seed_slots` by repeating the last one (uint32, for the kernels)."""
+    pad = seed_slots(config, len(wanted)) - len(wanted)
+    return np.concatenate([wanted, np.repeat(wanted[-1:], pad)]).astype(np.uint32)
 
 
 def init_networks(config: TrainConfig, wanted: np.ndarray, x_train, count):
     """`_init` for the seeds `wanted` (padded): (params, state, histogram limits, step words)."""
-    return _init(_padded_seeds(wanted), np.float32(config.scale), np.float32(config.gain), x_train, np.int32(count),
+    return _init(_padded_seeds(config, wanted), np.float32(config.scale), np.float32(config.gain), x_train, np.int32(count),
                  spec=_init_spec(config.spec))
 
 
@@ -548,7 +555,7 @@ def dispatch_kernel(config: TrainConfig, wanted: np.ndarray, data, counts, param
     static = _static_args(config)
     hparams = dict(config.hparam_values)
     hparams["learning_rate"] = hparams["learning_rate"] * learning_rate_factor
-    padded = seed_bucket(len(wanted))
+    padded = seed_slots(config, len(wanted))
     member_weights = (np.arange(padded) < len(wanted)).astype(np.float32)
     if trainable is None:
         trainable = np.float32(1.0)
