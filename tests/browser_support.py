@@ -89,6 +89,7 @@ def spec_of(page: Any) -> PageSpec:
 
     scene = page.scene_type()
     views = [(view.label, tuple(name for name in view.figures if page.has_figure(name, scene))) for view in page.views]
+    views = [(label, names) for label, names in views if names]  # the page offers only views with a figure
     source = page.exportable(scene, page.compute(scene))
     animated = page.main_figure in source.animated_figures
     return PageSpec(

@@ -196,7 +196,9 @@ def iter_boundary_frames(runs: Sequence[tuple[RunInfo, TrainResult]], *, width: 
             result, area = panel.result, panel.area
             snapshot = max(0, int(np.searchsorted(np.asarray(result.snapshot_steps), step, side="right")) - 1)
             shown_steps.append(int(result.snapshot_steps[snapshot]))  # the counter says which snapshot is drawn
-            values = np.asarray(result.probabilities[0, snapshot, :, :, 1], dtype=float)
+            # The figure's boundary: an ensemble's (the members' mean probability) or seed 0's.
+            grid = result.ensemble_grid_probabilities() if result.is_ensemble else result.probabilities[0]
+            values = np.asarray(grid[snapshot, :, :, 1], dtype=float)
             (c0, c1, cw), (r0, r1, rw) = panel.cols, panel.rows
             top = values[r0][:, c0] * (1 - cw) + values[r0][:, c1] * cw
             bottom = values[r1][:, c0] * (1 - cw) + values[r1][:, c1] * cw

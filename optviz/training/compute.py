@@ -734,8 +734,18 @@ def run_info(scene: "TrainScene", which: str, config: TrainConfig) -> RunInfo:
 
     activation = ACTIVATIONS[config.activation]
     colour = OPTIMIZERS[config.optimizer].color if scene.b is None else palette.color(0 if which == "a" else 1)
+    dataset = DATASETS[config.dataset]
     return RunInfo(key=which, label=scene.label(which), color=colour, activation=short_label(activation.label),
-                   can_die=activation.can_die, saturation_rule=saturation_rule(activation))
+                   can_die=activation.can_die, saturation_rule=saturation_rule(activation),
+                   classes=dataset_classes(config.dataset), image_shape=dataset.image_shape)
+
+
+def dataset_classes(dataset_key: str) -> tuple[str, ...]:
+    """Class names in label order: the digit for the digits, "class k" for the 2-D sets."""
+    dataset = DATASETS[dataset_key]
+    if dataset.image_shape is not None:
+        return tuple(str(k) for k in range(dataset.num_classes))
+    return tuple(f"class {k}" for k in range(dataset.num_classes))
 
 
 def compute(scene: "TrainScene", cache: RunCache | None = None) -> TrainingData:

@@ -1,5 +1,6 @@
 """Figures of the training lab: loss and accuracy curves, the decision boundary over training,
-per-layer statistics over training and weight histograms.
+per-layer statistics over training, weight histograms, and for data sets that are not 2-D (the
+8x8 digits) the confusion matrix and the misclassified validation images.
 
 Pure builders: TrainingData (NumPy result types, `optviz.training.results`) -> go.Figure; no
 streamlit, no JAX, no computation beyond arranging what the runner returned. Each run has one
@@ -8,6 +9,12 @@ and B when comparing). Line styles mean one thing only: training set solid, vali
 dashed. Several seeds are drawn as their mean (over the seeds still running) with a band from
 the lowest to the highest seed.
 
+Early stopping: a ★ and a dotted vertical line mark the lowest point of each run's drawn
+validation-loss curve (seed 0's, or the seeds' mean), "restored" when the run keeps that network.
+An ensemble (its seeds are the members) adds its own curves as thicker lines of the run's colour
+beside the members' mean and band; its boundary is the members' mean probability, each member's
+own boundary at the last snapshot a thin line.
+
 Divergence is a result: a run's curves stop at its last finite evaluation and a ✗ marks where
 it diverged (on the loss panel, at the step, at the last finite loss; the loss axis reaches at
 most LOSS_CAP x the initial loss, so a blow-up to 1e30 leaves the top and its ✗ sits on the edge).
@@ -15,7 +22,11 @@ most LOSS_CAP x the initial loss, so a blow-up to 1e30 leaves the top and its �
 Animated figures (the boundary and the weights) animate only data traces (a heatmap's z, bar
 heights) with a full redraw per frame, over axes that stay put; the slider under them picks a
 snapshot. plotly.js hides contour traces while frames play; a heatmap stays drawn
-(tests/test_training_browser.py plays one in Chromium and measures it).
+(tests/test_training_browser.py plays one in Chromium and measures it), and lines over it are
+scatter traces (`isoline`).
+
+Which figures a scene has (`has_figure`): the boundary for data in the plane, the confusion matrix
+and misclassified images for the others, B's figures when comparing.
 
 References:
   cs231n lecture 7, "Training neural networks II" (loss curves, train/val accuracy, the
@@ -25,6 +36,7 @@ References:
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any, Sequence
 
 import numpy as np
@@ -60,6 +72,9 @@ HEIGHTS = {  # (screen, presenter) px: the main figure fits the first screen of 
     "boundary_compare": (250, 330),  # in half a page (A and B side by side)
     "layer_stats_row": (200, 230),  # each row of panels
     "weights_row": (230, 270),
+    "confusion": (330, 400),  # the matrix's height (square), in half a page
+    "misclassified_image": (84, 96),  # each image's height, in half a page (6 a row)
+    "message": (200, 260),  # a figure with nothing to draw but a line of text
 }
 
 
@@ -177,6 +192,8 @@ def curves_figure(data: TrainingData, presenter: bool = False, loss_axis: str = 
     Losses are plain cross-entropy on true labels (no penalty, no dropout), so runs compare; with
     several seeds, each curve is the mean of the seeds still running with a band from the lowest to
     the highest. A diverged run's curves stop at its last finite evaluation, a ✗ marks the step.
+    A ★ and dotted lines mark each run's best validation step (`best_validation`); an ensemble's
+    own curves are thicker lines beside its members' (thinner) mean and band.
 
     Args:
       data: the runs (TrainingData).
@@ -327,7 +344,7 @@ def _best_marker(info: RunInfo, result: TrainResult, best: tuple[int, float], st
     curve = f"the mean of {seeds} {'members' if result.is_ensemble else 'seeds'}" if seeds > 1 else \
         f"seed {int(result.seeds[0])}"
     if not result.config.restore_best:
-        kept = "not restored: the network kept is the last one"
+        kept = "the network kept is the last one (Restore best would keep this one)"
     elif seeds == 1:
         kept = "restored: the network kept is the one of this step"
     else:
@@ -374,7 +391,8 @@ def _ensemble_traces(info: RunInfo, result: TrainResult, style: Style, log: bool
         ys = _positive(values) if (log and col == 1) else _finite(values)
         unit = "%" if col == 2 else ""
         out.append(Scatter(x=steps, y=ys, mode="lines", name=name, legendgroup="ensemble " + info.key, showlegend=not out,
-                           line=dict(color=info.color, width=1.5 * style.line_width, dash=dash), xaxis=xref, yaxis=yref, connectgaps=False,
+                           line=dict(color=info.color, width=1.5 * style.line_width, dash=dash), xaxis=xref, yaxis=yref,
+                           connectgaps=False,
                            hovertemplate=f"<b>{info.label}: {name}</b><br>step %{{x}}<br>{what}: %{{y:.4g}}{unit}"
                                          f"<br>(the mean of the members' probabilities)<extra></extra>"))
     return out
@@ -568,7 +586,9 @@ def boundary_figure(info: RunInfo, result: TrainResult, presenter: bool = False,
     (open) points, with playback over training from the stored snapshots.
 
     The heatmap is the only animated trace (its z per snapshot, redrawn each frame); the points
-    and axes stay. The boundary is where the colour turns white (P = 0.5).
+    and axes stay. The boundary is where the colour turns white (P = 0.5). An ensemble's heatmap
+    is the mean of its members' probabilities, with each member's boundary at the last snapshot
+    as a thin line (static: it stays while the heatmap plays).
 
     Args:
       info, result: the run.
@@ -595,7 +615,8 @@ def boundary_figure(info: RunInfo, result: TrainResult, presenter: bool = False,
         return Figure(data=[], layout=layout)
 
     if ensemble:
-        with np.errstate(all="ignore"):  # nanmean of members that all diverged: NaN, drawn blank
+        with warnings.catch_warnings():  # the nanmean of members that all diverged: NaN, drawn blank
+            warnings.simplefilter("ignore", RuntimeWarning)
             ensemble_values = np.asarray(result.ensemble_grid_probabilities(), dtype=float)
 
     def z_of(index: int) -> np.ndarray:
@@ -804,7 +825,7 @@ def _weight_titles(result: TrainResult) -> list[str]:
     sizes = [int(config.width)] * int(config.depth)
     fan_in = int(np.asarray(result.x_train).shape[1]) if np.asarray(result.x_train).ndim == 2 else 2
     dims = [fan_in] + sizes
-    outputs = sizes + [int(result.probabilities.shape[-1]) if result.probabilities.size else 2]
+    outputs = sizes + [int(np.asarray(result.probabilities).shape[-1])]  # C, also when the grid is empty (digits)
     names = [f"W{i + 1}" for i in range(int(config.depth))] + ["W out"]
     return [f"{n} ({a}×{b})" for n, a, b in zip(names, dims, outputs)]
 
@@ -892,25 +913,277 @@ def weights_figure(info: RunInfo, result: TrainResult, presenter: bool = False, 
     return go.Figure({"data": traces, "layout": layout, "frames": frames}, _validate=False)
 
 
+# -- image data: the confusion matrix and the misclassified examples ------------------------------
+
+
+CORRECT_COLOR = "#0072B2"
+"""The confusion matrix's diagonal (examples classified correctly): Okabe & Ito blue, darker with the count."""
+
+ERROR_COLOR = "#D55E00"
+"""Its off-diagonal cells (the mistakes): Okabe & Ito vermilion, so a confusion stands out from the diagonal."""
+
+MAX_MISCLASSIFIED = 24
+"""Most examples the misclassified figure shows (the most confidently wrong)."""
+
+MISCLASSIFIED_COLUMNS = 6
+"""Images per row of the misclassified figure (it is laid out for half the page)."""
+
+
+def class_names(info: RunInfo, count: int) -> list[str]:
+    """The names of `count` classes: the run's own (RunInfo.classes) when it names that many, else "0", "1", ..."""
+    return list(info.classes) if len(info.classes) == count else [str(c) for c in range(count)]
+
+
+def _who(result: TrainResult) -> tuple[int | None, str]:
+    """(index for TrainResult.predictions and friends, what it is): the ensemble (None) or seed 0."""
+    if result.is_ensemble:
+        return None, f"ensemble of {len(result.seeds)}"
+    return 0, (f"seed {int(result.seeds[0])}" if len(result.seeds) > 1 else "")
+
+
+def _kept_network(result: TrainResult) -> str:
+    """Which network the validation figures judge: "" (the last), or "restored: step 640" (early stopping)."""
+    if not result.config.restore_best or result.best_step is None:
+        return ""
+    if result.is_ensemble:
+        return "restored: each member's best"
+    step = int(result.best_step[0])  # seed 0's: the one the figures draw
+    return f"restored: step {step}" if step >= 0 else ""
+
+
+def _image_shape(info: RunInfo, result: TrainResult) -> tuple[int, int] | None:
+    """(rows, columns) of an example drawn as an image: RunInfo.image_shape, else a square one when
+    the input count is a square (64 -> 8 x 8), else None."""
+    if info.image_shape is not None:
+        return tuple(info.image_shape)
+    inputs = int(np.asarray(result.x_val).shape[1]) if np.asarray(result.x_val).ndim == 2 else 0
+    side = math.isqrt(inputs)
+    return (side, side) if inputs > 2 and side * side == inputs else None
+
+
+def confusion_subtitle(info: RunInfo, result: TrainResult) -> str:
+    """The line under the confusion matrix's title: the run, its validation accuracy, whose predictions."""
+    if result.val_probabilities is None:
+        return info.label
+    matrix = result.confusion_matrix(_who(result)[0])
+    accuracy = np.trace(matrix) / max(1, matrix.sum())
+    details = [text for text in (_who(result)[1], _kept_network(result)) if text]
+    parts = [f"{info.label}: validation accuracy {100 * accuracy:.1f}% ({int(matrix.sum())} images)"
+             + (f" ({', '.join(details)})" if details else "")]
+    return "; ".join(parts + ([transfer_note(result)] if result.transfer else []))
+
+
+def confusion_figure(info: RunInfo, result: TrainResult, presenter: bool = False, compare: bool = False,
+                     title_lines: int = 1) -> go.Figure:
+    """The confusion matrix of the validation set: a C x C heatmap of counts, row = true class,
+    column = predicted class, each non-zero count written in its cell.
+
+    The diagonal (correct) is blue, darker with the count; the mistakes are vermilion, darker with
+    theirs, so a confusion between two classes stands out. An ensemble's matrix is the ensemble's
+    (the mean of its members' probabilities); with several seeds, seed 0's.
+
+    Args:
+      info, result: the run (result.val_probabilities: the final, or restored, network's).
+      presenter: projector sizes.
+      compare: run B is shown too (the title names the run); the figure is laid out for half the
+        page either way (beside the misclassified examples, or beside B's matrix).
+      title_lines: lines the subtitle takes at least (figures side by side align their plots).
+
+    Returns:
+      A go.Figure: trace 0 is the heatmap of every count (z = TrainResult.confusion_matrix, less the
+      classes neither in the validation set nor predicted), trace 1 the mistakes drawn over it.
+    """
+    style = Style.for_mode(presenter)
+    font = style.font_size
+    heading = "Confusion matrix" + (f" · {info.key.upper()}" if compare else "")
+    title, title_px = _titled(heading, confusion_subtitle(info, result), style, MIN_WIDTH / 2, title_lines)
+    if result.val_probabilities is None:
+        return _message_figure("No validation predictions in this result.", title, heading, presenter)
+    index, _ = _who(result)
+    full = result.confusion_matrix(index)
+    # Classes neither in the validation set nor predicted are left out (a transfer run's new task
+    # has digits 5-9 only; a 5-9 network that still predicts a 3 keeps the 3's column).
+    shown = np.flatnonzero((full.sum(axis=0) > 0) | (full.sum(axis=1) > 0))
+    matrix = full[np.ix_(shown, shown)]
+    count = matrix.shape[0]
+    names = [class_names(info, full.shape[0])[c] for c in shown]
+    per_class = matrix.sum(axis=1)
+    hover = [[f"true {names[t]}, predicted {names[p]}: {matrix[t, p]} of the {per_class[t]} {names[t]}s"
+              for p in range(count)] for t in range(count)]
+    diagonal = np.eye(count, dtype=bool)
+    correct_text = [[str(matrix[t, p]) if diagonal[t, p] and matrix[t, p] else "" for p in range(count)]
+                    for t in range(count)]
+    errors = np.where(~diagonal & (matrix > 0), matrix, np.nan)
+    error_text = [[str(matrix[t, p]) if not diagonal[t, p] and matrix[t, p] else "" for p in range(count)]
+                  for t in range(count)]
+    text_size = round(font * (1.0 if count <= 6 else 0.8 if presenter else 0.9))  # "100" fits a cell of 10
+    cells = dict(type="heatmap", x=list(range(count)), y=list(range(count)), showscale=False, xgap=1, ygap=1,
+                 texttemplate="%{text}", textfont=dict(size=text_size), hovertext=hover,
+                 hovertemplate="%{hovertext}<extra></extra>")
+    top_error = float(np.nanmax(errors)) if np.isfinite(errors).any() else 1.0
+    traces = [
+        {**cells, "name": "counts", "z": matrix.astype(np.int32), "text": correct_text, "zmin": 0,
+         "zmax": max(1, int(matrix.max())), "colorscale": [[0.0, "#FFFFFF"], [1.0, CORRECT_COLOR]]},
+        {**cells, "name": "mistakes", "z": errors.astype(np.float32), "text": error_text, "zmin": 0,
+         "zmax": max(1.0, top_error), "colorscale": [[0.0, palette.mix(ERROR_COLOR, "#FFFFFF", 0.8)], [1.0, ERROR_COLOR]]},
+    ]
+    margin = margins(presenter, left=70, right=24)
+    margin["t"] = math.ceil(title_px + 8)
+    plot_h = HEIGHTS["confusion"][presenter]
+    ticks = dict(tickvals=list(range(count)), ticktext=names, ticks="", showgrid=False, zeroline=False, showline=False)
+    after = dict(
+        height=round(margin["t"] + plot_h + margin["b"]), margin=margin, title=title, hovermode="closest",
+        xaxis=dict(ticks, range=[-0.5, count - 0.5], title=dict(text="predicted class"), constrain="domain"),
+        yaxis=dict(ticks, range=[count - 0.5, -0.5], title=dict(text="true class"), scaleanchor="x", scaleratio=1,
+                   constrain="domain"),
+        plot_bgcolor="#FFFFFF")
+    layout = styled_layout({}, presenter, heading, after=after)
+    return Figure(data=traces, layout=layout)
+
+
+def misclassified_subtitle(info: RunInfo, result: TrainResult) -> str:
+    """The line under the misclassified examples' title: how many of how many, whose predictions."""
+    if result.val_probabilities is None:
+        return info.label
+    index, who = _who(result)
+    wrong = len(result.misclassified(index))
+    shown = min(wrong, MAX_MISCLASSIFIED)
+    what = (f"the {shown} most confidently wrong of {wrong} mistakes" if wrong > shown else
+            f"all {wrong} mistake{'s' if wrong != 1 else ''}") + f" on {len(result.y_val)} validation images"
+    details = [text for text in (who, _kept_network(result)) if text]
+    text = f"{info.label}: {what}" + (f" ({', '.join(details)})" if details else "")
+    return "; ".join([text] + ([transfer_note(result)] if result.transfer else []))
+
+
+def misclassified_figure(info: RunInfo, result: TrainResult, presenter: bool = False, compare: bool = False,
+                         title_lines: int = 1) -> go.Figure:
+    """The validation images the network gets wrong, the most confidently wrong first: up to
+    MAX_MISCLASSIFIED small grayscale images (ink dark), each titled "true 3 → 8 (p = 0.91)" (p: the
+    probability of the wrong class it predicts).
+
+    Args:
+      info, result: the run (an ensemble's mistakes are the ensemble's; with several seeds, seed 0's).
+      presenter: projector sizes.
+      compare: run B is shown too (the title names the run); laid out for half the page either way.
+      title_lines: lines the subtitle takes at least.
+
+    Returns:
+      A go.Figure: one heatmap per image, in `TrainResult.misclassified` order.
+    """
+    style = Style.for_mode(presenter)
+    font = style.font_size
+    heading = "Misclassified" + (f" · {info.key.upper()}" if compare else "")
+    title, title_px = _titled(heading, misclassified_subtitle(info, result), style, MIN_WIDTH / 2, title_lines)
+    shape = _image_shape(info, result)
+    if result.val_probabilities is None or shape is None:
+        return _message_figure("Examples are drawn as images for image data sets only." if shape is None else
+                               "No validation predictions in this result.", title, heading, presenter)
+    index, _ = _who(result)
+    order = result.misclassified(index)[:MAX_MISCLASSIFIED]
+    if not len(order):
+        return _message_figure("No validation image is misclassified.", title, heading, presenter)
+    probabilities = result.ensemble_val_probabilities() if index is None else result.val_probabilities[index]
+    predicted = result.predictions(index)
+    names = class_names(info, probabilities.shape[-1])
+    labels = [(names[int(result.y_val[i])], names[int(predicted[i])], float(probabilities[i, predicted[i]])) for i in order]
+    titles = tuple(f"true {t} → {p}<br>(p = {c:.2f})" for t, p, c in labels)
+    columns = MISCLASSIFIED_COLUMNS
+    rows = math.ceil(len(order) / columns)
+    title_font = round(font * (0.8 if presenter else 0.9))  # "true 3 → 8" fits an image's width
+    panel_title_px = 2 * LINE_HEIGHT_EM * title_font + 6
+    image_px = HEIGHTS["misclassified_image"][presenter]
+    grid_px = rows * image_px + (rows - 1) * (panel_title_px + 8)
+    margin = dict(l=12, r=12, t=math.ceil(title_px + panel_title_px + 8), b=12)
+    layout = subplot_layout(rows, columns, titles, horizontal_spacing=0.02,
+                            vertical_spacing=round((panel_title_px + 8) / grid_px, 4) if rows > 1 else 0.0)
+    for annotation in layout["annotations"]:
+        annotation.update(font=dict(size=title_font))
+    pixels = np.asarray(result.x_val, dtype=float)
+    traces = []
+    for cell in range(rows * columns):
+        x_ref, y_ref = axis_refs(cell // columns + 1, cell % columns + 1, columns)
+        x_axis, y_axis = layout["xaxis" + x_ref[1:]], layout["yaxis" + y_ref[1:]]
+        if cell >= len(order):
+            x_axis["visible"] = y_axis["visible"] = False
+            continue
+        example = int(order[cell])
+        true, guess, confidence = labels[cell]
+        traces.append(dict(type="heatmap", z=pixels[example].reshape(shape).astype(np.float32), zmin=0, zmax=1,
+                           colorscale=[[0.0, "#FFFFFF"], [1.0, "#000000"]], showscale=False, xaxis=x_ref, yaxis=y_ref,
+                           name=f"validation image {example}",
+                           hovertemplate=f"validation image {example}: true {true}, predicted {guess} "
+                                         f"(p = {confidence:.2f})<br>pixel (row %{{y}}, column %{{x}}) = %{{z:.2f}}"
+                                         "<extra></extra>"))
+        frame = dict(showticklabels=False, ticks="", showgrid=False, zeroline=False, showline=True, mirror=True,
+                     linecolor="#999999", linewidth=1)
+        x_axis.update(frame, range=[-0.5, shape[1] - 0.5], constrain="domain")
+        y_axis.update(frame, range=[shape[0] - 0.5, -0.5], scaleanchor=x_ref, scaleratio=1, constrain="domain")
+    after = dict(height=round(margin["t"] + grid_px + margin["b"]), margin=margin, title=title, hovermode="closest",
+                 plot_bgcolor="#FFFFFF")
+    layout = styled_layout(layout, presenter, heading, after=after)
+    if presenter:  # the look's thicker axis lines would frame each small image heavily
+        for key in layout:
+            if key.startswith(("xaxis", "yaxis")):
+                layout[key]["linewidth"] = 1
+    return Figure(data=traces, layout=layout)
+
+
+def _message_figure(text: str, title: dict, heading: str, presenter: bool) -> go.Figure:
+    """A figure of one centred line of text under `title` (nothing to draw)."""
+    after = dict(height=HEIGHTS["message"][presenter], title=title, xaxis=dict(visible=False), yaxis=dict(visible=False),
+                 annotations=[dict(text=text, xref="paper", yref="paper", x=0.5, y=0.5, showarrow=False)])
+    return Figure(data=[], layout=styled_layout({}, presenter, heading, after=after))
+
+
 # -- by name ---------------------------------------------------------------------------------------
 
 
 FIGURES: dict[str, str] = {
-    "curves": "Train and validation loss and accuracy vs step, the learning rate beneath (main figure)",
-    "boundary": "Decision boundary of run A over the data, with playback over training",
+    "curves": "Train and validation loss and accuracy vs step, the learning rate beneath, the best validation step "
+              "marked (main figure)",
+    "boundary": "Decision boundary of run A over the data, with playback over training (2-D data sets)",
     "boundary_b": "Decision boundary of run B (compare mode)",
     "layer_stats": "Per-layer activation std, gradient std, update/weight ratio and dead or saturated fraction over training",
     "weights": "Weight histograms of run A at each snapshot, with a step slider and playback",
     "weights_b": "Weight histograms of run B (compare mode)",
+    "confusion": "Confusion matrix of run A on the validation set, row = true class, column = predicted (image data)",
+    "confusion_b": "Confusion matrix of run B (compare mode)",
+    "misclassified": "The validation images run A gets wrong, the most confidently wrong first (image data)",
+    "misclassified_b": "The validation images run B gets wrong (compare mode)",
 }
 
 ANIMATED_FIGURES = ("boundary", "boundary_b")
 """The figures whose GIF/MP4 the page exports (the boundary's playback)."""
 
+PLANE_FIGURES = ("boundary", "boundary_b")
+"""Figures of data sets whose examples are points in the plane (2 inputs)."""
+
+IMAGE_FIGURES = ("confusion", "confusion_b", "misclassified", "misclassified_b")
+"""Figures of the other data sets (digits: 8 x 8 images)."""
+
+
+def in_plane(config) -> bool:
+    """Whether a run's examples are points in the plane (a decision boundary can be drawn).
+
+    Decided from the network's input size, `config.spec.input_dim == 2`: this module must not
+    import optviz.training.data (it loads JAX), and a TrainConfig already knows its data set's
+    input size (the config module has the registry loaded). Every 2-input data set is a 2-D one
+    (`Dataset.two_d`), the same test as `len(TrainResult.grid_x) > 0` once computed.
+    """
+    return int(config.spec.input_dim) == 2
+
 
 def has_figure(name: str, scene) -> bool:
-    """Whether `scene` draws figure `name`: B's boundary and weights only when comparing."""
-    return not name.endswith("_b") or scene.b is not None
+    """Whether `scene` draws figure `name`: B's figures only when comparing; the decision boundary
+    only for data in the plane, the confusion matrix and misclassified images only for the others."""
+    config = scene.b if name.endswith("_b") else scene.a
+    if config is None:
+        return False
+    if name in PLANE_FIGURES:
+        return in_plane(config)
+    if name in IMAGE_FIGURES:
+        return not in_plane(config)
+    return True
 
 
 def build_figure(name: str, scene, data: TrainingData, *, presenter: bool = False) -> go.Figure:
@@ -918,7 +1191,10 @@ def build_figure(name: str, scene, data: TrainingData, *, presenter: bool = Fals
     if name not in FIGURES:
         raise ValueError(f"unknown figure {name!r}; choose one of: {', '.join(FIGURES)}")
     if not has_figure(name, scene):
-        raise ValueError(f"figure {name!r} needs a second run (compare mode)")
+        if name.endswith("_b") and scene.b is None:
+            raise ValueError(f"figure {name!r} needs a second run (compare mode)")
+        needs = "2-D data (points in the plane)" if name in PLANE_FIGURES else "a data set that is not 2-D (digits)"
+        raise ValueError(f"figure {name!r} needs {needs}")
     if name == "curves":
         return curves_figure(data, presenter=presenter, loss_axis=scene.loss_axis)
     if name == "layer_stats":
@@ -927,13 +1203,58 @@ def build_figure(name: str, scene, data: TrainingData, *, presenter: bool = Fals
     info, result = pairs[1 if name.endswith("_b") else 0]
     compare = scene.b is not None
     style = Style.for_mode(presenter)
-    lines = max(_wrap(_subtitle(i, r), style.font_size, MIN_WIDTH / 2 - 40).count("<br>") + 1 for i, r in pairs)
+    kind = name.removesuffix("_b")
+    if kind in ("confusion", "misclassified"):
+        # Laid out for half the page: the view shows a matrix beside the misclassified images (or
+        # beside B's); their subtitles take the same number of lines, so the plots line up.
+        shown = [(i, r) for (i, r), key in zip(pairs, ("a", "b")) if has_figure(kind + ("_b" if key == "b" else ""), scene)]
+        lines = max(_wrap(text(i, r), style.font_size, MIN_WIDTH / 2 - 40).count("<br>") + 1
+                    for i, r in shown for text in (confusion_subtitle, misclassified_subtitle))
+        builder = confusion_figure if kind == "confusion" else misclassified_figure
+        return builder(info, result, presenter=presenter, compare=compare, title_lines=lines)
+    subtitle = boundary_subtitle if kind == "boundary" else _subtitle
+    lines = max(_wrap(subtitle(i, r), style.font_size, MIN_WIDTH / 2 - 40).count("<br>") + 1 for i, r in pairs)
     options = dict(presenter=presenter, compare=compare, title_lines=lines if compare else 1)
-    if name.startswith("boundary"):
+    if kind == "boundary":
         return boundary_figure(info, result, **options)
     return weights_figure(info, result, **options)
 
 
+def transfer_note(result: TrainResult) -> str | None:
+    """How a transfer-learning run started, for its subtitle: "fine-tuned from digits 0-4 (1000
+    steps), η × 0.1; digits 5-9, 5 samples per class"; None for an ordinary run."""
+    transfer = result.transfer
+    if not transfer:
+        return None
+    config = result.config
+    steps = int(transfer.get("pretrain_steps", getattr(config, "pretrain_steps", 0)))
+    accuracy = transfer.get("pretrain_val_accuracy")
+    source = f"digits 0-4 ({steps} steps" + (f", {100 * float(accuracy):.0f}% validation accuracy"
+                                            if accuracy is not None and math.isfinite(float(accuracy)) else "") + ")"
+    mode = transfer.get("mode")
+    if mode == "finetune":
+        factor = float(transfer.get("finetune_factor", getattr(config, "finetune_factor", 1.0)))
+        start = f"fine-tuned from {source}, η × {factor:g}"
+    elif mode == "freeze":
+        start = f"frozen features of {source} + new head"
+    else:
+        start = "from scratch"
+    target = "digits 5-9" + (", pixels permuted" if transfer.get("data") == "different" else "")
+    samples = transfer.get("samples_per_class", getattr(config, "samples_per_class", None))
+    return f"{start}; {target}" + (f", {int(samples)} samples per class" if samples is not None else "")
+
+
 def _subtitle(info: RunInfo, result: TrainResult, seed: int = 0) -> str:
-    """The line under a run's boundary and weights titles: its label (and seed, when there are several)."""
-    return info.label + (f" (seed {int(result.seeds[seed])})" if len(result.seeds) > 1 else "")
+    """The line under a run's weights title: its label (and seed, when there are several; how a
+    transfer run started)."""
+    text = info.label + (f" (seed {int(result.seeds[seed])})" if len(result.seeds) > 1 else "")
+    note = transfer_note(result)
+    return text + (f"; {note}" if note else "")
+
+
+def boundary_subtitle(info: RunInfo, result: TrainResult, seed: int = 0) -> str:
+    """The line under a run's decision-boundary title: an ensemble's says whose mean is drawn."""
+    if not result.is_ensemble:
+        return _subtitle(info, result, seed)
+    seeds = [int(s) for s in result.seeds]
+    return f"{info.label}: the mean probability of {len(seeds)} members (seeds {seeds[0]}–{seeds[-1]})"

@@ -27,8 +27,8 @@ PAGE = Page(
     icon="🧪",
     url_path="training",
     script="pages/training.py",
-    summary="A small network trains live: train/validation curves, the decision boundary, per-layer statistics, "
-            "weights; two runs side by side.",
+    summary="A small network trains live: train/validation curves, the decision boundary (digits: the confusion "
+            "matrix), per-layer statistics, weights; two runs side by side.",
     scene_type=TrainScene,
     compute=compute,
     figures=FIGURES,
@@ -44,6 +44,11 @@ PAGE = Page(
              caption="Lighter lines: layers nearer the input. The update/weight ratio of a healthy layer is "
                      "about 10⁻³ per step (cs231n's rule of thumb)."),
         View("Weights", ("weights", "weights_b")),
+        # Data sets that are not 2-D (digits): has_figure leaves the boundary out and these in.
+        View("Confusion & errors", ("confusion", "confusion_b", "misclassified", "misclassified_b"),
+             caption="Rows: the true class; columns: the class the network predicts. Blue: right (the diagonal); "
+                     "orange: mistakes, darker the more. Beside it, the validation images it gets wrong, most "
+                     "confidently wrong first (p: the probability it gives the wrong class)."),
     ),
     lessons=lessons.LESSONS,
     warmup_scenes=warmup_scenes,
