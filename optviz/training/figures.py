@@ -926,6 +926,7 @@ MAX_MISCLASSIFIED = 24
 """Most examples the misclassified figure shows (the most confidently wrong)."""
 
 MISCLASSIFIED_COLUMNS = 6
+MISCLASSIFIED_COLUMNS_COMPARED = 4
 """Images per row of the misclassified figure (it is laid out for half the page)."""
 
 
@@ -1079,7 +1080,9 @@ def misclassified_figure(info: RunInfo, result: TrainResult, presenter: bool = F
         return _message_figure("Examples are drawn as images for image data sets only." if shape is None else
                                "No validation predictions in this result.", title, heading, presenter)
     index, _ = _who(result)
-    order = result.misclassified(index)[:MAX_MISCLASSIFIED]
+    # Compared runs share the page's width: 4 images a row keep "true 9 → 8" inside its image.
+    columns = MISCLASSIFIED_COLUMNS_COMPARED if compare else MISCLASSIFIED_COLUMNS
+    order = result.misclassified(index)[:MAX_MISCLASSIFIED if not compare else 4 * columns]
     if not len(order):
         return _message_figure("No validation image is misclassified.", title, heading, presenter)
     probabilities = result.ensemble_val_probabilities() if index is None else result.val_probabilities[index]
@@ -1087,7 +1090,6 @@ def misclassified_figure(info: RunInfo, result: TrainResult, presenter: bool = F
     names = class_names(info, probabilities.shape[-1])
     labels = [(names[int(result.y_val[i])], names[int(predicted[i])], float(probabilities[i, predicted[i]])) for i in order]
     titles = tuple(f"true {t} → {p}<br>(p = {c:.2f})" for t, p, c in labels)
-    columns = MISCLASSIFIED_COLUMNS
     rows = math.ceil(len(order) / columns)
     title_font = round(font * (0.8 if presenter else 0.9))  # "true 3 → 8" fits an image's width
     panel_title_px = 2 * LINE_HEIGHT_EM * title_font + 6

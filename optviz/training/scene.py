@@ -89,6 +89,13 @@ def describe(config: TrainConfig) -> dict[str, str]:
     return parts
 
 
+ABSENT = {
+    "hparams": "default settings", "bias": "biases", "l1": "no L1", "label_smoothing": "no label smoothing",
+    "mixup": "no mixup", "augment": "not augmented", "restore_best": "last network kept", "ensemble": "one model",
+}
+"""How a label says a run lacks what `describe` names only when present (the other run's "augmented")."""
+
+
 def _data_text(config: TrainConfig) -> str:
     """The data as a label writes it: "two moons, 200 samples, noise 0.2"; "digits 5-9, 5 per class"."""
     dataset = DATASETS[config.dataset]
@@ -170,8 +177,9 @@ class TrainScene(SceneFile):
             return ", ".join(filter(None, (parts["optimizer"], parts["learning_rate"], parts["hparams"])))
         other = describe(self.b if which == "a" else self.a)
         differing = [text for key, text in parts.items() if text and text != other[key]]
-        if not differing:  # both sides alike: say what neither says by leaving it out
-            differing = [text for key, text in parts.items() if other[key] != text]
+        if not differing:  # only the other run names its difference ("augmented"): say this one lacks it
+            differing = [text or ABSENT.get(key, "") for key, text in parts.items() if other[key] != text]
+            differing = [text for text in differing if text]
         return f"{which.upper()}: " + ", ".join(differing) if differing else which.upper()
 
     # -- JSON --------------------------------------------------------------------------------
