@@ -123,3 +123,15 @@ def test_the_page_declaration():
     assert page.figure_names(TrainScene()) == ["curves", "boundary", "layer_stats", "weights"]
     assert "boundary_b" in page.figure_names(TrainScene.build({}, {}))
     assert TrainConfig().eval_steps[-1] == 2000
+
+
+@pytest.mark.parametrize("change, b_says, a_says", [
+    ({"augment": True}, "augmented", "not augmented"),
+    ({"mixup": 0.2}, "mixup α = 0.2", "no mixup"),
+    ({"label_smoothing": 0.1}, "label smoothing ε = 0.1", "no label smoothing"),
+    ({"restore_best": True}, "best restored", "last network kept"),
+    ({"ensemble": 3}, "ensemble of 3", "one model"),
+])
+def test_labels_name_a_setting_only_one_run_has(change, b_says, a_says):
+    scene = TrainScene.build({}, change)
+    assert scene.label("b") == f"B: {b_says}" and scene.label("a") == f"A: {a_says}"
