@@ -71,6 +71,8 @@ class Lesson:
       make_scene: builds the scene (a fresh value each call).
       about: the link keys that say what the lesson is about (default: its page's
         `lesson_about`); a scene with other values there is no longer the lesson's.
+      view: the label of the page's tab that shows the lesson's claim (default: the first tab);
+        choosing the lesson (its button or a `?scene=` link without `view=`) opens it.
     """
 
     key: str
@@ -80,6 +82,7 @@ class Lesson:
     look_for: str
     make_scene: Callable[[], Any]
     about: tuple[str, ...] | None = None
+    view: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {"key": self.key, "title": self.title, "page": self.page, "text": self.text,
@@ -147,6 +150,10 @@ class Page:
         strays = [lesson.key for lesson in self.lessons if lesson.page != self.key]
         if strays:
             raise ValueError(f"page {self.key}: lessons {strays} belong to another page")
+        labels = [view.label for view in self.views]
+        lost = [lesson.key for lesson in self.lessons if lesson.view is not None and lesson.view not in labels]
+        if lost:
+            raise ValueError(f"page {self.key}: lessons {lost} name a view the page lacks ({', '.join(labels)})")
 
     @property
     def main_figure(self) -> str:
@@ -157,6 +164,10 @@ class Page:
     def kind(self) -> str:
         """The `kind` of this page's scene files."""
         return self.scene_type.KIND
+
+    def lesson_view(self, lesson: Lesson) -> str:
+        """The label of the tab `lesson` opens: its own `view`, else the page's first."""
+        return lesson.view if lesson.view is not None else self.views[0].label
 
     def figure_names(self, scene: Any) -> list[str]:
         """The figures `scene` draws."""

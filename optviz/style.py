@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import math
 import re
 from dataclasses import dataclass
 
@@ -101,21 +102,62 @@ TEMPLATE = go.layout.Template(layout=dict(
 ))
 
 
-def log_axis(values=(), **settings) -> dict:
+MAX_LOG_LABELS = 7
+"""Most labelled ticks on a log axis: a projector shows 10⁻¹² … 10² as seven labels, not fifteen."""
+
+LOG_LABEL_PITCH_EM = 2.0
+"""Least distance between two labelled ticks of a log y axis, in tick-font sizes: "10⁻¹²" with its
+raised exponent is about 1.4 em tall, and a gap keeps neighbours apart."""
+
+
+def log_dtick(span: float, length_px: float | None = None, font_size: float = 22) -> int:
+    """Decades between labelled ticks of a log axis `span` decades long and `length_px` long:
+    at most MAX_LOG_LABELS labels, at least LOG_LABEL_PITCH_EM * `font_size` px apart.
+
+    Labels sit on the multiples of the step (10⁰, 10⁻³, 10⁻⁶ for 3), so a span of s decades shows
+    at most floor(s / step) + 1 of them. Without a length (the axis's size is not known) only the
+    count bounds the step.
+    """
+    span = max(float(span), 0.0)
+    step = span / (MAX_LOG_LABELS - 1)
+    if length_px:
+        step = max(step, LOG_LABEL_PITCH_EM * font_size * span / length_px)
+    return max(1, math.ceil(step - 1e-9))
+
+
+def log_axis(values=(), *, length_px: float | None = None, font_size: float | None = None, **settings) -> dict:
     """A log axis whose labels read as values: powers of ten (10⁻³, 10⁰) when the data spans two
     decades or more, full numbers (0.02, 0.05, 0.1) otherwise; minor ticks stay, unlabelled.
 
     Plotly's default labels a log axis's minor ticks "2" and "5" as bare digits between the powers
-    of ten, which a class reads as values. `values`: the data drawn on the axis (non-positive and
-    non-finite values are ignored); `settings` (title, range, ...) are merged in.
+    of ten, which a class reads as values. On a wide span the powers of ten are labelled every
+    `log_dtick` decades (at most MAX_LOG_LABELS, apart enough at `font_size` on an axis `length_px`
+    long: the plot's height in px, where the builder knows it) and every other decade gets an
+    unlabelled tick. `values`: the data drawn on the axis (non-positive and non-finite values are
+    ignored); `settings` (title, range, ...) are merged in; a `range` (log10 units) sets the span.
     """
     import numpy as np  # local: style is imported by every figure, NumPy only here
 
     data = np.asarray([v for v in np.ravel(np.asarray(values, dtype=float)) if np.isfinite(v) and v > 0])
     span = float(np.log10(data.max() / data.min())) if data.size else 99.0
-    ticks = (dict(dtick=1, exponentformat="power", minor=dict(ticks="outside", ticklen=4, dtick="D1")) if span >= 2
-             else dict(dtick="D2", tickformat=".2~g", minor=dict(ticks="outside", ticklen=4, dtick="D1")))
+    if settings.get("range") is not None and len(settings["range"]) == 2:
+        span = abs(float(settings["range"][1]) - float(settings["range"][0]))
+    if span >= 2:
+        dtick = log_dtick(span, length_px, font_size or Style.for_mode(True).font_size)
+        minor = dict(ticks="outside", ticklen=4, dtick="D1" if dtick == 1 else 1)
+        ticks = dict(dtick=dtick, exponentformat="power", minor=minor)
+    else:
+        ticks = dict(dtick="D2", tickformat=".2~g", minor=dict(ticks="outside", ticklen=4, dtick="D1"))
     return {"type": "log", **ticks, **settings}
+
+
+def log_labels(low: float, high: float, dtick) -> list[int]:
+    """The exponents a log axis from 10^low to 10^high labels with an integer `dtick` (tick0 = 0)."""
+    if not isinstance(dtick, (int, float)) or isinstance(dtick, bool):
+        return []
+    step = int(dtick)
+    first = math.ceil(min(low, high) / step - 1e-9) * step
+    return list(range(first, int(math.floor(max(low, high) + 1e-9)) + 1, step))
 
 
 def margins(presenter: bool = False, *, title: bool = False, left: int = 70, right: int = 30) -> dict:

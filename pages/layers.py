@@ -22,16 +22,35 @@ show_notices(notices)
 lesson_banner(PAGE, scene)
 
 stats = [computed(config) for _, config in scene.networks]
+
+
+def layer_runs(layers) -> str:
+    """"1–4, 7" for layers 1, 2, 3, 4, 7."""
+    runs = []
+    for layer in layers:
+        if runs and layer == runs[-1][1] + 1:
+            runs[-1][1] = layer
+        else:
+            runs.append([layer, layer])
+    return ", ".join(str(a) if a == b else f"{a}–{b}" for a, b in runs)
+
+
+described = [(label, sentences, s) for (label, sentences), s in zip(descriptions(scene, stats), stats)]
+identical = [(label.split(":")[0], layer_runs(int(i) for i in s.layers[s.identical])) for label, _, s in described
+             if s.identical.any()]
 # What the numbers show, one line per network; under a lesson (whose box says what to look at)
-# folded away, so that the figure stays on the first screen of a projector.
-with st.expander("What the numbers show", expanded=False, key="descriptions") if active_lesson(PAGE) else \
+# folded away, so that the figure stays on the first screen of a projector. Identical units (no
+# chart shows them) stay in sight: in the folded section's label.
+label = "What the numbers show" + (" · 🟰 **:orange[Units identical]** in " +
+                                   "; ".join(f"{net}: layer(s) {runs}" for net, runs in identical) if identical else "")
+with st.expander(label, expanded=False, key="descriptions") if active_lesson(PAGE) else \
         st.container(key="descriptions"):
-    for (label, sentences), s in zip(descriptions(scene, stats), stats):
-        identical = ""
+    for label, sentences, s in described:
+        same = ""
         if s.identical.any():
             layers = ", ".join(str(i) for i in s.layers[s.identical])
-            identical = f" 🟰 **:orange[Units identical]** in layer(s) {layers}: each layer is worth one unit."
-        st.markdown(f"**{label}**: " + "; ".join(sentences) + "." + identical)
+            same = f" 🟰 **:orange[Units identical]** in layer(s) {layers}: each layer is worth one unit."
+        st.markdown(f"**{label}**: " + "; ".join(sentences) + "." + same)
 data = compute(scene, stats)
 exportable = PAGE.exportable(scene, data)
 

@@ -48,6 +48,41 @@ def test_every_lesson_link_shows_its_scene_and_banner(key):
     scene = lesson.make_scene()
     assert {k: at.query_params[k] for k in scene.to_query()} == scene.to_query()
     assert at.query_params["scene"] == key
+    # The lesson opens the tab its claim is on (Lesson.view; the first by default), and the link says so.
+    labels = [view.label for view in page.views]
+    assert at.session_state[page.widget_prefix + "view"] == page.lesson_view(lesson)
+    assert at.query_params.get("view", "1") == str(labels.index(page.lesson_view(lesson)) + 1)
+
+
+def test_a_lesson_with_a_view_opens_it_from_its_button_and_its_link():
+    lesson = LESSONS["step_decay"]
+    page = PAGES[lesson.page]
+    assert lesson.view == "Loss & distance"
+    at = run(page, {"view": "2"})  # on the 3-D tab, the lesson picker open
+    assert at.session_state[page.widget_prefix + "view"] == "3-D surface"
+    at.session_state[page.state_key + ".lessons_open"] = True
+    at.run()
+    at.button(key=f"lesson.{lesson.key}").click().run()
+    assert not at.exception, at.exception
+    assert at.session_state[page.widget_prefix + "view"] == "Loss & distance"
+    assert at.query_params["view"] == "3" and at.query_params["scene"] == lesson.key
+    assert len(at.get("plotly_chart")) == 2  # loss and distance, side by side
+    assert any(lesson.title in info.value for info in at.info)
+    # Another lesson's button: its own (first) tab.
+    at.button(key="lesson.sgd_zigzag").click().run()
+    assert at.session_state[page.widget_prefix + "view"] == "Contour" and "view" not in at.query_params
+    # A link that names a view keeps it over the lesson's.
+    at = run(page, {"scene": lesson.key, "view": "1"})
+    assert at.session_state[page.widget_prefix + "view"] == "Contour"
+
+
+def test_a_lesson_must_name_a_view_of_its_page():
+    import dataclasses
+
+    page = PAGES["trajectories"]
+    stray = dataclasses.replace(page.lessons[0], view="No such tab")
+    with pytest.raises(ValueError, match="view"):
+        dataclasses.replace(page, lessons=(stray,))
 
 
 def test_a_link_that_changes_what_the_lesson_is_about_drops_the_lesson():

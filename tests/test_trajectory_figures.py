@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 
 from optviz import palette, style
+from log_ticks import check_log_axis
 from optviz.surfaces import CriticalPoint
 from optviz.trajectories import compute
 from optviz.trajectories import figures as figs
@@ -196,11 +197,36 @@ def test_curves_use_the_optviz_log_axis():
     scene = TrajectoryScene.build(optimizers=("sgd", "momentum"), run={"steps": 40})
     data = compute.compute(scene)
     for name in ("loss", "distance"):
-        axis = figs.build_figure(name, scene, data).layout.yaxis
-        values = np.concatenate([np.asarray(t.y, float) for t in figs.build_figure(name, scene, data).data if t.mode == "lines"])
-        expected = style.log_axis(values)
-        assert axis.type == "log" and axis.dtick == expected["dtick"] and axis.minor.dtick == expected["minor"]["dtick"]
-        assert axis.title.text
+        for presenter in (False, True):
+            fig = figs.build_figure(name, scene, data, presenter=presenter)
+            values = np.concatenate([np.asarray(t.y, float) for t in fig.data if t.mode == "lines"])
+            check_log_axis(fig.to_plotly_json()["layout"], "yaxis", values)
+            assert fig.layout.yaxis.title.text
+
+
+def test_step_decay_curves_span_what_the_noisy_paths_show():
+    """The full-batch path converges to the float noise (10⁻¹⁶); the axis stops a decade under the
+    noisy paths, so their halvings at steps 100 and 200 keep the height; titles stay short."""
+    from optviz.pages import LESSONS, PAGES
+
+    lesson = LESSONS["step_decay"]
+    page = PAGES[lesson.page]
+    scene = lesson.make_scene()
+    data = page.compute(scene)
+    for name in ("loss", "distance"):
+        fig = page.build_figure(name, scene, data, presenter=True)
+        layout = fig.to_plotly_json()["layout"]
+        noisy = np.concatenate([np.asarray(t.y, float) for t in fig.data if t.mode == "lines" and t.opacity < 1])
+        low, high = layout["yaxis"]["range"]
+        assert high - low <= figs.CURVE_DECADES + 1, name
+        assert low <= np.log10(noisy.min()) and high >= np.log10(noisy.max()), name
+        assert high - np.log10(noisy.min()) >= 0.6 * (high - low), name  # the noisy paths fill most of the height
+        labels = check_log_axis(layout, "yaxis", noisy)
+        assert len(labels) >= 2, name
+        # The rotated y title fits the plot's height; the legend is above the plot, not beside it.
+        plot_px = layout["height"] - layout["margin"]["t"] - layout["margin"]["b"]
+        assert len(layout["yaxis"]["title"]["text"]) * 0.6 * style.Style.for_mode(True).font_size <= plot_px, name
+        assert layout["legend"]["orientation"] == "h" and layout["legend"]["yanchor"] == "bottom", name
 
 
 def test_the_3d_view_is_seen_as_the_contour_map_with_its_markers():

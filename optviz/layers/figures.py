@@ -61,6 +61,11 @@ MIN_WIDTH = 550
 LINE_MIN_WIDTH = 800
 """Narrowest width (px) the full-width figures (stats, saturation, activation) are laid out for."""
 
+PRESENTER_ROW_HEIGHT = 400
+"""Height (px) of a row of panels (stats, saturation) in presenter mode, legend included: on a
+1280x720 projector the figure starts about 300 px down, under the top bar, the lesson box and the
+tabs, so its x axis and layer numbers end on the first screen."""
+
 LEGEND_WIDTH = 1000
 """Width (px) at which the line figures' top margin holds their legend without Plotly widening it."""
 
@@ -249,7 +254,9 @@ def _row_of_panels(titles: Sequence[str], depth: int, presenter: bool, y_label_e
     item_px = 40 if presenter else 30
     rows = _legend_rows(legend_names, style.legend_size, LEGEND_WIDTH - margin["l"], item_px)
     legend_px = rows * 1.3 * style.legend_size + 26  # Plotly's row height and the legend's padding and border
-    height = (520 if presenter else 440) + round((rows - 1) * 1.3 * style.legend_size)
+    # On the projector the whole figure, legend rows included, fits under a lesson box and the tabs
+    # of a 1280x720 screen (PRESENTER_ROW_HEIGHT); on a laptop each extra legend row adds height.
+    height = PRESENTER_ROW_HEIGHT if presenter else 440 + round((rows - 1) * 1.3 * style.legend_size)
     # Paper-referenced, outside the plot: a legend that wraps to more rows than the margin holds
     # grows the top margin (Plotly's automargin) and shrinks the plot, so the gap over the
     # titles keeps 30% to spare.
@@ -345,10 +352,12 @@ def stats_figure(stats_list: Sequence[LayerStats], labels: Sequence[str], presen
         if hi - lo < 1:
             mid = (hi + lo) / 2
             std_range = {"range": [mid - 0.5, mid + 0.5]}
+    # Labelled decades as many as the plot's height holds at the tick font (no overprinted labels).
+    sized = dict(length_px=after["height"] - after["margin"]["t"] - after["margin"]["b"], font_size=style.font_size)
     y_axes = [
         dict(title=dict(text="mean of h"), range=[centre - half, centre + half]),
-        log_axis([v for v in std_drawn if v is not None], title=dict(text="std of h (log)"), **std_range),
-        log_axis([v for v in grad_drawn if v is not None], title=dict(text="gradient std, ratio (log)")),
+        log_axis([v for v in std_drawn if v is not None], title=dict(text="std of h (log)"), **sized, **std_range),
+        log_axis([v for v in grad_drawn if v is not None], title=dict(text="std, ratio"), **sized)  # short: rotated, it fits the presenter plot's height,
     ]
     for col, y_axis in enumerate(y_axes, start=1):
         _, y_ref = axis_refs(1, col, 3)  # "y2" -> layout key "yaxis2"
@@ -632,7 +641,7 @@ def saturation_figure(stats_list: Sequence[LayerStats], labels: Sequence[str], p
         trace = _line(stats.layers, ys, notes, label, "sign agreement of dL/dW", look, showlegend=False)
         trace.xaxis, trace.yaxis = axis_refs(1, 3, 3)
         traces.append(trace)
-    titles = ["saturated (% of entries)", "dead (% of units)", "sign agreement (%)"]
+    titles = ["% of entries", "% of units", "% agreeing"]  # short: rotated, they fit the presenter plot's height
     for col, y_title in enumerate(titles, start=1):
         _, y_ref = axis_refs(1, col, 3)
         layout["yaxis" + y_ref[1:]].update(range=[-3, 103], ticksuffix="%", title=dict(text=y_title))

@@ -27,6 +27,10 @@ def _about(*names: str) -> tuple[str, ...]:
     return _ABOUT + tuple(names) + tuple("b." + name for name in names)
 
 
+# The tabs (optviz.layers.page's views) that lessons open when their claim is not on the first one.
+_HISTOGRAMS, _SATURATION = "Histograms", "Saturated, dead & same-sign"
+
+
 # The notes' wide network (EECS 498 lecture 10): 6 layers of 4096 units on x = randn(16, 4096).
 _WIDE = dict(depth=6, width=4096, batch=16)
 
@@ -36,8 +40,10 @@ LESSONS: tuple[Lesson, ...] = (
         "tanh_small_init", "tanh with W = 0.01·randn: activations collapse", "layers",
         "Weights far too small for 500 inputs shrink the std ×0.22 per layer, until every activation is ≈ 0. The weight "
         "gradients are ≈ 0 too: nothing learns.",
-        "Histograms narrow to a spike at 0; the std falls ~10⁶× by layer 10; dL/dW (dashed) lies flat near 4·10⁻⁸.",
+        "Histograms narrow to a spike at 0. Mean & std tab: the std falls ~10⁶× by layer 10; dL/dW (dashed) lies flat "
+        "near 4·10⁻⁸.",
         _layers(dict(activation="tanh", init="normal", scale=0.01)),
+        view=_HISTOGRAMS,
     ),
     Lesson(
         # The lecture says the gradients vanish; the page's own numbers show them growing toward
@@ -45,15 +51,17 @@ LESSONS: tuple[Lesson, ...] = (
         "tanh_large_init", "tanh with W = 1.0·randn: everything saturates", "layers",
         "Std-1 weights over 500 inputs give pre-activations of std ≈ 22: tanh pins 92 % of the units at ±1. Yet the "
         "gradients do not vanish: tanh′ cuts them ~6× per layer, but Wᵀ multiplies them ~22×.",
-        "Histograms pile up at ±1; the gradient panel rises ~3.5× per layer, ~8·10⁴× from layer 10 to 1.",
+        "Histograms pile up at ±1. Mean & std tab: the gradient panel rises ~3.5× per layer, ~8·10⁴× from layer 10 to 1.",
         _layers(dict(activation="tanh", init="normal", scale=1.0)),
+        view=_HISTOGRAMS,
     ),
     Lesson(
         "tanh_xavier", "tanh with Xavier: healthy", "layers",
         "Xavier sets Var(W) = 2/(fan_in + fan_out) = 1/500 here, so each W keeps the variance of its input. tanh then "
         "shrinks it only a little per layer (×0.89): the activations stay spread out.",
-        "Every layer's histogram stays broad; the std falls only from 0.63 to 0.23 over 10 layers.",
+        "Every layer's histogram stays broad. Mean & std tab: the std falls only from 0.63 to 0.23 over 10 layers.",
         _layers(dict(activation="tanh", init="glorot_normal")),
+        view=_HISTOGRAMS,
     ),
     Lesson(
         "relu_xavier", "ReLU with Xavier: activations shrink (He fixes it)", "layers",
@@ -66,8 +74,9 @@ LESSONS: tuple[Lesson, ...] = (
         "relu_he", "ReLU with He: healthy", "layers",
         "He (Kaiming) initialization, Var(W) = 2/fan_in, makes up for the half of its inputs that ReLU zeroes. The "
         "activations keep the same scale in every layer.",
-        "The std curve stays flat near 0.85 and the histograms look alike from layer 1 to layer 10.",
+        "The histograms look alike from layer 1 to layer 10. Mean & std tab: the std curve stays flat near 0.85.",
         _layers(dict(activation="relu", init="he_normal")),
+        view=_HISTOGRAMS,
     ),
     Lesson(
         # Layer 10 is read by the page's random loss projection (a different weight per unit), so
@@ -75,7 +84,7 @@ LESSONS: tuple[Lesson, ...] = (
         "constant_init", "Constant init: symmetry is never broken", "layers",
         "With all weights equal, every unit of a layer computes the same function and gets the same gradient (the weights "
         "above it are equal too). The hidden units stay identical forever: 500 are worth one.",
-        "'Units identical' is on in every layer; dL/dW (dashed) is at the floor in layers 2–9.",
+        "The bar above the tabs says 'Units identical' in every layer; dL/dW (dashed) is at the floor in layers 2–9.",
         _layers(dict(activation="tanh", init="constant", scale=0.002)),
     ),
     Lesson(
@@ -117,6 +126,7 @@ LESSONS: tuple[Lesson, ...] = (
         "Dead panel: A reaches 100 % at layer 6; B has 11 % at layer 10, as with no bias.",
         _layers(dict(activation="relu", init="he_normal", bias=-0.5), dict(activation="relu", init="he_normal", bias=0.01)),
         about=_about("bias"),
+        view=_SATURATION,
     ),
     Lesson(
         # dL/dw_i = x_i delta: all-positive x gives every weight into a unit delta's sign (the notes' zig-zag).
@@ -126,6 +136,7 @@ LESSONS: tuple[Lesson, ...] = (
         "Same-sign panel: A reaches 100 % in layers 5–10; B is 70 % in layer 1, a few % after.",
         _layers(dict(activation="sigmoid", init="glorot_normal"), dict(activation="tanh", init="glorot_normal", input_mean=2.0)),
         about=_about("input_mean"),
+        view=_SATURATION,
     ),
     Lesson(
         # gamma z_hat + beta = z when gamma = std(z) and beta = mean(z): batch norm can learn to be the identity.

@@ -51,7 +51,8 @@ EXITS_MARKED = 3
 
 # Figure heights in px (normal, presenter): the main figure fits the first screen at 1280 x 720.
 MAP_HEIGHT = (520, 500)
-CURVE_HEIGHT = (380, 400)
+CURVE_HEIGHT = (400, 420)  # legend included
+CURVE_WIDTH = (560, 540)  # the curves are drawn two side by side: half the page's width
 PLAYBACK_HEIGHT = (560, 540)  # a map plus its play button and step slider
 # The page width the maps are laid out for (the browser then fills the real width at equal scale).
 _ASSUMED_WIDTH = (880, 1140)
@@ -677,20 +678,57 @@ def surface3d_figure(view: SurfaceView, results: Sequence[TrajectoryResult], sta
     return style.Figure(data=traces, layout=layout)
 
 
-def _curve_traces(results: Sequence[TrajectoryResult], ys: Sequence[np.ndarray], st: style.Style, template: str) -> list[go.Scatter]:
-    """One line per path over the steps, one legend entry per optimizer instance (a fan as one)."""
+def _curve_traces(results: Sequence[TrajectoryResult], ys: Sequence[np.ndarray], st: style.Style, template: str,
+                  customdata: Sequence[np.ndarray] | None = None) -> list[go.Scatter]:
+    """One line per path over the steps, one legend entry per optimizer instance (a fan as one).
+
+    `customdata`: per path, the true value of each step for the hover (`ys` may be floored)."""
     traces, shown = [], set()
     colors, dashes = palette.path_colors(results), palette.path_dashes(results)
     for i in draw_order(results):
         r, y = results[i], ys[i]
         fan = _in_fan(results, r)
         name, group = _legend_entry(results, r)
+        custom = r.losses if customdata is None else customdata[i]
         traces.append(style.Scatter(
-            x=np.arange(len(y)), y=y, mode="lines", name=_legend_name(name, 28), legendgroup=group, showlegend=group not in shown,
+            x=np.arange(len(y)), y=y, mode="lines", name=name, legendgroup=group, showlegend=group not in shown,
             opacity=0.45 if fan else 1.0, line=dict(color=colors[i], width=st.line_width * (0.5 if fan else 1.0), dash=dashes[i]),
-            customdata=r.losses.astype(np.float32), hovertemplate=f"<b>{r.label}</b><br>{template}<extra></extra>"))
+            customdata=np.asarray(custom).astype(np.float32), hovertemplate=f"<b>{r.label}</b><br>{template}<extra></extra>"))
         shown.add(group)
     return traces
+
+
+CURVE_DECADES = 6
+"""Most decades a loss or distance axis spans below its highest value: a path that converges to the
+float noise (10⁻¹⁶) leaves through the bottom edge, and the paths that stay above (a noisy fan, a
+step decay's halvings) keep the height."""
+
+CURVE_ZERO = 1e-12
+"""A loss or distance of 0 (or below) is drawn at this height: a log axis cannot show 0."""
+
+
+def curve_range(ys: Sequence[np.ndarray], floor_of: Sequence[bool] | None = None) -> list[float] | None:
+    """The log10 range of a loss or distance axis: from the highest value down to the lowest value
+    above CURVE_ZERO, but at most CURVE_DECADES; a little room at both ends.
+
+    `floor_of`: which curves set the bottom (e.g. only a noisy fan's: a full-batch path that
+    converges to the float noise leaves through the bottom edge); the lowest of them, a decade lower.
+    """
+    def finite(chosen):
+        values = np.concatenate([np.ravel(y) for y in chosen]) if len(chosen) else np.zeros(0)
+        return values[np.isfinite(values) & (values > CURVE_ZERO)]
+
+    values = finite(ys)
+    if values.size == 0:
+        return None
+    high = float(np.log10(values.max()))
+    bottom = finite([y for y, keep in zip(ys, floor_of) if keep]) if floor_of is not None and any(floor_of) else values
+    lowest = float(np.log10(bottom.min())) - (1 if bottom is not values else 0) if bottom.size else high - CURVE_DECADES
+    low = max(lowest, high - CURVE_DECADES)
+    if high - low < 1:  # flat curves: one decade around them
+        low, high = (low + high) / 2 - 0.5, (low + high) / 2 + 0.5
+    pad = 0.03 * (high - low)
+    return [low - pad, high + pad]
 
 
 def loss_figure(results: Sequence[TrajectoryResult], f_min: float | None, *, presenter: bool = False) -> go.Figure:
@@ -701,11 +739,11 @@ def loss_figure(results: Sequence[TrajectoryResult], f_min: float | None, *, pre
     if f_min is not None and lowest < f_min - 1e-6 * (1 + abs(f_min)):  # float32 rounding is not "lower"
         # The minimum was found numerically (a penalized surface): a path may get a little lower
         # than descent did. Measure from the lowest loss reached, so that no point is clipped.
-        f_min, reference = lowest, "lowest loss reached"
+        f_min, reference = lowest, "lowest"
     ys = []
     for r in results:
         y = r.losses - f_min if f_min is not None else r.losses
-        ys.append(np.maximum(y, 1e-12) if f_min is not None else y)  # a log axis cannot show 0: the floor is labelled in the axis title
+        ys.append(np.maximum(y, CURVE_ZERO) if f_min is not None else y)  # a log axis cannot show 0
     traces = _curve_traces(results, ys, st, "step %{x}<br>loss %{customdata:.5g}")
     for r, y in zip(results, ys):
         if r.diverged_at is not None:
@@ -713,16 +751,48 @@ def loss_figure(results: Sequence[TrajectoryResult], f_min: float | None, *, pre
                                         marker=dict(symbol="x", size=st.start_marker_size, color=style.DIVERGED_COLOR),
                                         hovertemplate=f"{r.label} diverged at step {r.diverged_at}<extra></extra>"))
     if f_min is not None:
-        yaxis = style.log_axis(np.concatenate(ys) if ys else (), title=dict(text=f"loss − {reference} ({f_min:.4g}), log scale"))
+        # Short: the rotated title stays within the plot's height (the figure title names the minimum).
+        return _curve_figure(traces, presenter, f"Loss vs step ({reference} {f_min:.4g})", ys,
+                             "loss − min (log)" if reference == "minimum" else "loss − lowest (log)",
+                             [_in_fan(results, r) for r in results])
+    return _curve_figure(traces, presenter, "Loss vs step", None, "loss")
+
+
+def _curve_legend(names: Sequence[str], font: float, width: float) -> tuple[int, float]:
+    """(rows, px) of a horizontal legend of `names` across a plot `width` px wide."""
+    rows, used = 1, 0.0
+    for name in names:
+        item = len(name) * 0.55 * font + 50
+        if used and used + item > width:
+            rows, used = rows + 1, 0.0
+        used += item
+    return rows, rows * round(font * 1.35 + 6) + 4
+
+
+def _curve_figure(traces, presenter: bool, title: str, ys: Sequence[np.ndarray] | None, y_title: str,
+                  floor_of: Sequence[bool] | None = None) -> go.Figure:
+    """A curve over the steps, half the page wide: the title on top, the legend in rows under it
+    (the plot keeps the width), the y axis log (ys given, see curve_range) or linear."""
+    st = style.Style.for_mode(presenter)
+    font = _legend_font(st, presenter)
+    margin = style.margins(presenter, title=True)
+    names = [t.name for t in traces if t.showlegend is not False and t.name and t.mode == "lines"]
+    width = CURVE_WIDTH[presenter] - margin["l"] - margin["r"]
+    rows, legend_px = _curve_legend(names, font, width) if names else (0, 0)
+    title_px = round(st.title_size * 1.3 + 8)
+    margin.update(t=title_px + legend_px, autoexpand=False)
+    height = CURVE_HEIGHT[presenter]  # the legend's rows take from the plot: the x axis stays on a projector's first screen
+    plot_px = height - margin["t"] - margin["b"]
+    if ys is not None:
+        y_axis = style.log_axis(np.concatenate(ys) if len(ys) else (), title=dict(text=y_title), range=curve_range(ys, floor_of),
+                                length_px=plot_px, font_size=st.font_size)
     else:
-        yaxis = dict(title=dict(text="loss"))
-    return _curve_figure(traces, presenter, "Loss vs step", yaxis)
-
-
-def _curve_figure(traces, presenter: bool, title: str, yaxis: dict) -> go.Figure:
+        y_axis = dict(title=dict(text=y_title))
     layout = style.styled_layout({}, presenter, title, after=dict(
-        xaxis=dict(title=dict(text="step")), yaxis=yaxis, height=CURVE_HEIGHT[presenter],
-        legend=dict(font=dict(size=_legend_font(style.Style.for_mode(presenter), presenter)), tracegroupgap=2),
+        xaxis=dict(title=dict(text="step")), yaxis=y_axis, height=height, margin=margin,
+        title=dict(y=1, yref="container", yanchor="top", pad=dict(t=6)),
+        legend=dict(orientation="h", x=0, xanchor="left", xref="paper", y=1, yref="paper", yanchor="bottom",
+                    font=dict(size=font), tracegroupgap=0, itemsizing="constant"),
     ))
     return style.Figure(data=traces, layout=layout)
 
@@ -732,15 +802,15 @@ def distance_figure(results: Sequence[TrajectoryResult], minima: np.ndarray, *, 
     """Distance to the nearest known minimum (or other `target` point) vs step, log scale."""
     st = style.Style.for_mode(presenter)
     if len(minima) == 0:  # e.g. a penalized saddle: unbounded below, or minimal on a whole line
-        fig = _curve_figure([], presenter, f"Distance to the nearest {target}", dict(title=dict(text="distance")))
+        fig = _curve_figure([], presenter, f"Distance to the nearest {target}", None, "distance")
         fig.add_annotation(text="No minimum found in view: no distance to plot.",
                            xref="paper", yref="paper", x=0.5, y=0.5, showarrow=False, font=dict(size=st.font_size))
         return fig
-    ys = [np.maximum(np.min(np.linalg.norm(r.positions[:, None, :] - minima[None, :, :], axis=-1), axis=1), 1e-12)
-          for r in results]
-    traces = _curve_traces(results, ys, st, "step %{x}<br>distance %{y:.3g}")
-    yaxis = style.log_axis(np.concatenate(ys) if ys else (), title=dict(text=f"distance to the nearest {target} (log scale)"))
-    return _curve_figure(traces, presenter, f"Distance to the nearest {target}", yaxis)
+    true = [np.min(np.linalg.norm(r.positions[:, None, :] - minima[None, :, :], axis=-1), axis=1) for r in results]
+    ys = [np.maximum(d, CURVE_ZERO) for d in true]
+    traces = _curve_traces(results, ys, st, "step %{x}<br>distance %{customdata:.3g}", customdata=true)
+    return _curve_figure(traces, presenter, f"Distance to the nearest {target}", ys, "distance (log)",
+                         [_in_fan(results, r) for r in results])
 
 
 # -- playback ------------------------------------------------------------------------------------

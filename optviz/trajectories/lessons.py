@@ -25,7 +25,7 @@ RAVINE_START = (-9.0, 4.0)
 LESSONS: tuple[Lesson, ...] = (
     Lesson(
         "sgd_zigzag", "SGD zigzags across a ravine", "trajectories",
-        "On an ill-conditioned loss the gradient points mostly across the ravine. With η near the stability limit 2/λ_max "
+        "On an ill-conditioned loss the gradient points mostly across the ravine. With η near the stability limit 2/λₘₐₓ "
         "= 2, SGD bounces from wall to wall while it creeps along the valley floor.",
         "Every step crosses the valley (the first: 7.6 across, 0.34 along) while x creeps from −9 toward 0.",
         lambda: TrajectoryScene.build("ill_conditioned", RAVINE, ["sgd"], {"sgd": {"learning_rate": 1.9}}, RAVINE_START, {"steps": 60}),
@@ -103,6 +103,7 @@ LESSONS: tuple[Lesson, ...] = (
         lambda: TrajectoryScene.build("ill_conditioned", {"condition_number": 2.0, "angle": 0.0}, ["sgd"],
                                       {"sgd": {"learning_rate": 0.5}}, RAVINE_START, {"steps": 300, "noise": 2.0, "seed": 0, "paths": 8},
                                       "step", {"step_size": 100, "gamma": 0.3}),
+        view="Loss & distance",
     ),
     Lesson(
         "minibatch_noise", "Mini-batch noise: a fan of SGD paths", "trajectories",

@@ -34,6 +34,7 @@ def navigation() -> None:
 # -- scene lifecycle -----------------------------------------------------------------------------
 
 PENDING = "_pending_scene"
+PENDING_VIEW = "_pending_view"
 
 
 
@@ -226,6 +227,7 @@ def lesson_picker(page: Page, container=None) -> None:
         for lesson in page.lessons:
             if st.button(lesson.title, key=f"lesson.{lesson.key}", width="stretch", help=lesson.text):
                 st.session_state[page.state_key + ".lesson"] = lesson.key
+                st.session_state[PENDING_VIEW + page.state_key] = page.lesson_view(lesson)  # its tab opens
                 request_scene(page.state_key, lesson.make_scene())
 
 
@@ -269,11 +271,14 @@ def view_of(labels: Sequence[str], wanted: str) -> tuple[str | None, str | None]
                   f"{', '.join(labels)}); showing {labels[0]}")
 
 
-def init_view(labels: Sequence[str], key: str, load: bool) -> str | None:
-    """Select the tab named by the URL's `view` when a scene is loaded; returns a notice for an
-    unknown one. Call before `publish_scene`, which rewrites the URL."""
+def init_view(labels: Sequence[str], key: str, load: bool, lesson_view: str | None = None) -> str | None:
+    """Select the tab to show when a scene is loaded: `lesson_view` (the tab of a lesson just chosen
+    by its button, or by a link without `view`), else the one the URL's `view` names; returns a
+    notice for an unknown one. Call before `publish_scene`, which rewrites the URL."""
     notice = None
-    if load:
+    if lesson_view in labels:
+        st.session_state[key] = lesson_view
+    elif load:
         wanted = st.query_params.get("view")
         if wanted is not None:
             chosen, notice = view_of(labels, wanted)
@@ -311,13 +316,20 @@ def scene_page(page: Page, controls: ModuleType) -> tuple[Any, list[str], bool, 
 
     lesson_key = page.state_key + ".lesson"
     labels, view_key = [view.label for view in page.views], page.widget_prefix + "view"
+    chosen = PENDING + page.state_key in st.session_state  # a button, upload or click, not the URL
+    lesson_view = st.session_state.pop(PENDING_VIEW + page.state_key, None)
     scene, notices, load = incoming_scene(page.state_key, lesson_aware(page.scene_type.from_query, page.key),
                                           page.scene_type, controls.WIDGET_KEY)
     if load:
         controls.load(scene)
+    if load and not chosen:  # a link (or a return to the page): its `scene=` names the lesson
         wanted = st.query_params.get("scene")
-        if any(lesson.key == wanted for lesson in page.lessons):
+        linked = next((lesson for lesson in page.lessons if lesson.key == wanted), None)
+        if linked is not None:
             st.session_state[lesson_key] = wanted
+            if "view" not in st.query_params and wanted != st.session_state.get(page.state_key + ".linked"):
+                lesson_view = page.lesson_view(linked)  # a lesson link opens the lesson's tab
+            st.session_state[page.state_key + ".linked"] = wanted
     presenter, box = top_bar(page)
     lesson_picker(page, box)
     scene = controls.controls(scene, box)
@@ -325,7 +337,7 @@ def scene_page(page: Page, controls: ModuleType) -> tuple[Any, list[str], bool, 
     if lesson is not None and not lesson_applies(lesson, scene.to_query()):
         st.session_state.pop(lesson_key, None)  # another surface or other optimizers: free play
     query = scene.to_query() | ({"scene": st.session_state[lesson_key]} if st.session_state.get(lesson_key) else {})
-    notice = init_view(labels, view_key, load)
+    notice = init_view(labels, view_key, load, lesson_view)
     notices = notices + [notice] if notice else notices
     publish_scene(page.state_key, scene, query | view_query(labels, view_key), presenter)
     return scene, notices, load, presenter
@@ -350,6 +362,9 @@ def draw_views(page: Page, scene: Any, draw_figure: Callable[[str], None]) -> No
             if view.caption:
                 st.caption(view.caption)
             names = [name for name in view.figures if page.has_figure(name, scene)]
-            for column, name in zip(st.columns(len(names)), names):
-                with column:
-                    draw_figure(name)
+            # At most two side by side (A | B): four figures of a compared view make two rows.
+            for row in range(0, len(names), 2):
+                pair = names[row:row + 2]
+                for column, name in zip(st.columns(len(pair)), pair):
+                    with column:
+                        draw_figure(name)
