@@ -137,7 +137,10 @@ def test_a_path_leaving_the_view_is_marked_on_its_edge_with_its_label_inside():
     (mx,), (my,) = marker.x, marker.y
     assert x0 <= mx <= x1 and y0 <= my <= y1
     assert min(abs(mx - x0), abs(mx - x1), abs(my - y0), abs(my - y1)) < 1e-3 * (x1 - x0)  # on the edge
-    assert marker.text[0].startswith("✗ SGD: step 5")
+    # The label gives the step it left the view (3), as the hover and the page's message do; the
+    # blow-up (step 5) came later, off the plot.
+    assert marker.text[0].startswith("✗ SGD: left at step 3")
+    assert "left the plot at step 3 and diverged at step 5" in marker.hovertemplate[0]
     assert marker.textposition[0].startswith("bottom")  # it left through the top: the label goes below
     sgd = next(t for t in fig.data if t.name == "SGD")
     assert np.isfinite(sgd.x[-1]) and (sgd.x[-1], sgd.y[-1]) == pytest.approx((mx, my))
@@ -156,7 +159,7 @@ def test_labels_of_paths_stopping_at_one_place_share_one_label():
     marker = next(t for t in fig.data if t.name == "diverged")
     labels = [t for t in marker.text if t]
     assert len(labels) == 1 and len(marker.text) == 4  # one marker per path, one label for the cluster
-    assert labels[0].startswith("✗ SGD: step 2") and labels[0].count("<br>") == 2 and "+2 more" in labels[0]
+    assert labels[0].startswith("✗ SGD: left at step 2") and labels[0].count("<br>") == 2 and "+2 more" in labels[0]
 
 
 # -- markers, legends, axes ----------------------------------------------------------------------

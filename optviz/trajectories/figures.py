@@ -391,9 +391,15 @@ def _label_positions(points: np.ndarray, xrange: Range, yrange: Range) -> list[s
     return out
 
 
-def _stop_labels(stopped: Sequence[tuple[TrajectoryResult, np.ndarray]], results, xrange: Range, yrange: Range) -> list[str]:
+def _stop_labels(stopped: Sequence[tuple[TrajectoryResult, np.ndarray]], results, xrange: Range, yrange: Range,
+                 left_at: Sequence[int | None] | None = None) -> list[str]:
     """One label per cluster of nearby stop markers (on its first marker; the others get none):
-    "✗ SGD: step 12", several entries on separate lines, a noisy fan as one entry."""
+    "✗ SGD: step 12", several entries on separate lines, a noisy fan as one entry. `left_at[i]`:
+    the step at which stopped path i left the view, when its ✗ sits on the edge there: the label
+    then says "left at step t", as the page's message does (the blow-up came later, off the plot)."""
+    left_at = list(left_at) if left_at is not None else [None] * len(stopped)
+    shown_step = {id(r): (left if left is not None else r.diverged_at) for (r, _), left in zip(stopped, left_at)}
+    off_view = {id(r) for (r, _), left in zip(stopped, left_at) if left is not None}
     (x0, x1), (y0, y1) = xrange, yrange
     labels = [""] * len(stopped)
     clusters: list[list[int]] = []
@@ -415,11 +421,13 @@ def _stop_labels(stopped: Sequence[tuple[TrajectoryResult, np.ndarray]], results
         for paths in entries.values():
             r = paths[0]
             if _in_fan(results, r):
-                steps = sorted(p.diverged_at for p in paths)
+                steps = sorted(shown_step[id(p)] for p in paths)
                 span = f"step {steps[0]}" if steps[0] == steps[-1] else f"steps {steps[0]}–{steps[-1]}"
-                texts.append(f"{r.base_label} ×{len(paths)}: {span}")
+                left = "left at " if all(id(p) in off_view for p in paths) else ""
+                texts.append(f"{r.base_label} ×{len(paths)}: {left}{span}")
             else:
-                texts.append(f"{r.label}: step {r.diverged_at}")
+                left = "left at " if id(r) in off_view else ""
+                texts.append(f"{r.label}: {left}step {shown_step[id(r)]}")
         if len(texts) > 3:
             texts = texts[:2] + [f"+{len(texts) - 2} more"]
         labels[cluster[0]] = "✗ " + "<br>".join(texts)
@@ -437,12 +445,16 @@ def _divergence_traces(results: Sequence[TrajectoryResult], clipped: Sequence[Cl
         return []
     escaped = escapes and all(r.divergence == "out of bounds" for r, _ in stopped)
     points = np.array([p for _, p in stopped])
+    # A ✗ on the view's edge: the path stopped off the plot; its label gives the step at which it
+    # first left the view, as the hover and the page's message do.
+    left_at = [r.left_view_at((xrange, yrange)) if c.exits and not np.allclose(c.last, r.positions[-1]) else None
+               for r, c in zip(results, clipped) if r.diverged_at is not None]
     return [style.Scatter(
         x=points[:, 0], y=points[:, 1], mode="markers+text", name="left the plot" if escaped else "diverged", cliponaxis=False,
-        text=_stop_labels(stopped, results, xrange, yrange), textposition=_label_positions(points, xrange, yrange),
+        text=_stop_labels(stopped, results, xrange, yrange, left_at), textposition=_label_positions(points, xrange, yrange),
         textfont=dict(color=style.DIVERGED_COLOR, size=st.font_size, shadow=_TEXT_HALO),
         marker=dict(symbol="x", size=st.start_marker_size + 2, color=style.DIVERGED_COLOR, line=dict(width=1.5, color="white")),
-        hovertemplate=[f"<b>{r.stop_text(escapes)}</b><extra></extra>" for r, _ in stopped],
+        hovertemplate=[f"<b>{r.stop_text(escapes, (xrange, yrange))}</b><extra></extra>" for r, _ in stopped],
     )]
 
 
