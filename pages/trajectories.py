@@ -29,8 +29,6 @@ if not scene.optimizers:
 
 data = results().get(scene, lambda: compute(scene))
 exportable = PAGE.exportable(scene, data)
-for kind, message in stop_messages(scene, data.results, data.view):
-    (st.info if kind == "escaped" else st.error)(message, icon="🏃" if kind == "escaped" else "💥")
 
 
 def draw_figure(name: str) -> None:
@@ -51,6 +49,10 @@ def draw_figure(name: str) -> None:
 
 
 draw_views(PAGE, scene, draw_figure)
+# Below the figures, which mark each stop (✗ and its step): above, the message pushed a
+# projector's chart below the fold.
+for kind, message in stop_messages(scene, data.results, data.view):
+    (st.info if kind == "escaped" else st.error)(message, icon="🏃" if kind == "escaped" else "💥")
 
 with st.expander("Update rules and the surface", expanded=not presenter):
     st.latex(surface.latex)
