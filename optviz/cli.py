@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import re
 import sys
@@ -156,17 +157,41 @@ def _trajectory_params() -> tuple[Param, ...]:
     return (SURFACE_PARAM, optimizer, SCHEDULE_PARAM, START_PARAM, *run, *PENALTY_PARAMS)
 
 
+def _trajectory_surface(args):
+    """(surface, expression): the Surface of `--surface`, or of `--expression` (and `--domain`), a typed
+    f(x, y) that replaces `--surface` (`--surface custom` may stand beside it)."""
+    from optviz.surfaces import CUSTOM, DEFAULT_DOMAIN, DEFAULT_EXPRESSION, resolve_surface, typed_surface
+
+    typed = args.expression is not None or args.domain is not None or args.surface == CUSTOM
+    if args.surface is None and not typed:
+        raise UsageError("give --surface NAME or --expression \"f(x, y)\"")
+    if typed and args.surface not in (None, CUSTOM):
+        raise UsageError(f"--expression and --domain replace --surface (got --surface {shown(args.surface)}): give one of them")
+    if not typed:
+        return _resolved(resolve_surface, args.surface), None
+    text = DEFAULT_EXPRESSION if args.expression is None else args.expression
+    try:
+        return typed_surface(text, DEFAULT_DOMAIN if args.domain is None else args.domain), text.strip()
+    except ValueError as err:  # optviz.expression.ExpressionError: one line naming the column and the problem
+        message = str(err)
+        if message.startswith("domain"):
+            raise UsageError("--" + message) from None  # "--domain: xmin 1 must be ..."
+        raise UsageError(f"--expression: {message}") from None
+
+
 def cmd_trajectory(args) -> int:
     from optviz.optimizers import resolve_optimizer
     from optviz.schedules import resolve_schedule
-    from optviz.surfaces import PENALTY_PARAMS, resolve_surface
+    from optviz.surfaces import CUSTOM, PENALTY_PARAMS
     from optviz.trajectories.runner import RUN_PARAMS, run_paths
     from optviz.trajectories.scene import SCHEDULE_PARAM, START_PARAM
 
-    surface = _resolved(resolve_surface, args.surface)
+    surface, expression = _trajectory_surface(args)
+    typed = expression is not None
     optimizer = _resolved(resolve_optimizer, args.optimizer)
     schedule = _resolved(resolve_schedule, args.schedule or SCHEDULE_PARAM.default)
-    surface_params = _parse(surface.params, _pairs(args.surface_param, "--surface-param"), f"surface {surface.key}")
+    name = CUSTOM if typed else surface.key
+    surface_params = _parse(surface.params, _pairs(args.surface_param, "--surface-param"), f"surface {name}")
     hparams = _parse(optimizer.params, _pairs(args.set, "--set"), f"optimizer {optimizer.key}")
     schedule_params = _parse(schedule.params, _pairs(args.schedule_param, "--schedule-param"), f"schedule {schedule.key}")
     run = param_values(args, [p for p in RUN_PARAMS if p.name != "paths"], "run")
@@ -175,15 +200,21 @@ def cmd_trajectory(args) -> int:
     result = run_paths(surface.key, optimizer.key, [start], steps=run["steps"], hparams=hparams,
                        surface_params=surface_params, schedule=schedule.key, schedule_params=schedule_params,
                        penalty=penalty["penalty"], strength=penalty["strength"], noise=run["noise"], seeds=[run["seed"]])[0]
+    typed_fields = {}
+    if typed:
+        (x0, x1), (y0, y1) = surface.domain
+        typed_fields = {"expression": expression, "domain": [x0, x1, y0, y1],
+                        "minima": surface.minima({}).tolist()}
     payload = {
-        "surface": surface.key, "surface_params": surface_params, "optimizer": optimizer.key, "hparams": result.hparams,
+        "surface": name, **typed_fields, "surface_params": surface_params, "optimizer": optimizer.key, "hparams": result.hparams,
         "schedule": schedule.key, "schedule_params": schedule_params, "penalty": penalty, "start": list(start),
         "steps": run["steps"], "noise": run["noise"], "seed": run["seed"],
-        "points": result.positions.tolist(), "losses": result.losses.tolist(),
+        # A typed f may overflow: a non-finite loss is null (JSON has no Infinity or NaN).
+        "points": result.positions.tolist(), "losses": [v if math.isfinite(v) else None for v in result.losses.tolist()],
         "diverged_at": result.diverged_at, "divergence": result.divergence,
     }
     if args.json:
-        print(json.dumps(payload))
+        print(json.dumps(payload, allow_nan=False))
     else:
         x, y = result.positions[-1]
         status = f"diverged at step {result.diverged_at} ({result.divergence})" if result.diverged_at else "finished"
@@ -198,7 +229,8 @@ def _point(text: str, surface, spec: Param) -> tuple[float, float]:
         raise UsageError(f"{flag(spec)}: {err}") from None
     (x0, x1), (y0, y1) = surface.domain
     if not (x0 <= x <= x1 and y0 <= y <= y1):
-        raise UsageError(f"{flag(spec)} {text} is outside the domain of {surface.key}: x in [{x0}, {x1}], y in [{y0}, {y1}]")
+        name = "your f(x, y)" if surface.key.startswith("custom") else surface.key
+        raise UsageError(f"{flag(spec)} {text} is outside the domain of {name}: x in [{x0}, {x1}], y in [{y0}, {y1}]")
     return x, y
 
 
@@ -379,7 +411,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_list)
 
     p = sub.add_parser("trajectory", help="one optimizer's path on one surface")
-    add_param_flags(p, _trajectory_params(), required=("surface", "optimizer"), metavars={"start": "X,Y"})
+    add_param_flags(p, _trajectory_params(), required=("optimizer",), metavars={"start": "X,Y"})
+    p.add_argument("--expression", metavar="F", help="your own surface f(x, y), e.g. \"0.5*(x**2/20 + y**2)\" (replaces "
+                   "--surface): numbers, x, y, + - * / ** ^, parentheses, pi, e and functions such as exp, log, sqrt, "
+                   "sin, cos, tanh, abs")
+    p.add_argument("--domain", metavar="XMIN,XMAX,YMIN,YMAX", help="the domain of --expression [default -10,10,-10,10]")
     p.add_argument("--surface-param", action="append", metavar="NAME=VALUE", help="a surface parameter (repeatable)")
     p.add_argument("--set", action="append", metavar="NAME=VALUE", help="a hyperparameter, e.g. learning_rate=0.1 (repeatable)")
     p.add_argument("--schedule-param", action="append", metavar="NAME=VALUE", help="a schedule parameter (repeatable)")
@@ -420,7 +456,9 @@ def _attach_negative_values(argv: list[str]) -> list[str]:
     """`--start -1.5,2` -> `--start=-1.5,2`: argparse would take the negative value for an option."""
     out: list[str] = []
     for token in argv:
-        if out and out[-1].startswith("--") and "=" not in out[-1] and re.match(r"^-\.?\d", token):
+        # An expression is text that may start with "-" (-x**2): it always takes the next token.
+        if out and out[-1] in ("--expression", "--domain") or (
+                out and out[-1].startswith("--") and "=" not in out[-1] and re.match(r"^-\.?\d", token)):
             out[-1] = f"{out[-1]}={token}"
         else:
             out.append(token)

@@ -15,12 +15,15 @@ References:
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
+from optviz.expression import Expression, format_domain, parse_domain, parse_expression
 from optviz.params import Param
 
 Array = Any
@@ -228,7 +231,177 @@ def _regression_points(params: Mapping[str, Any]) -> list[CriticalPoint]:
     return [CriticalPoint(float(weights[0]), float(weights[1]), "global minimum")]
 
 
-SURFACES: dict[str, Surface] = {
+# -- typed surfaces ------------------------------------------------------------------------
+#
+# A user types f(x, y) and its domain (optviz.expression reads both safely). The text is code, not
+# a traced value: it selects a compiled function just as a registry key does. So a typed surface
+# gets a key of its own, `custom:<canonical text>@<xmin,xmax,ymin,ymax>`, which SURFACES answers
+# (SurfaceRegistry.__missing__) by parsing it again: the runner's jitted variants, keyed by the
+# surface key as for every surface, are compiled once per expression and domain, and moving a
+# slider never recompiles. The registry's own entry `custom` ("Your own f(x, y)") is the default
+# expression, so that the selectbox, `list`, the links and the registry-parametrized tests see it.
+
+CUSTOM = "custom"
+TYPED_PREFIX = CUSTOM + ":"
+DEFAULT_EXPRESSION = "0.5*(x**2/20 + y**2)"
+DEFAULT_DOMAIN: Domain = ((-10.0, 10.0), (-10.0, 10.0))
+TYPED_SURFACES_KEPT = 64
+"""Typed surfaces kept built (each holds its function and its numerically found minima)."""
+TYPED_LESSON = ("Your own surface: gradients and Hessians come from JAX as for every other surface; the minima "
+                "marked are found numerically (a grid search over the domain, then Newton's method). Where f "
+                "overflows or is undefined a path stops: a divergence.")
+# The numerical search for minima: a grid over the domain, its lowest local minima polished.
+FINDER_GRID = 81
+FINDER_CANDIDATES = 16
+FINDER_STEPS = 60
+
+
+def typed_key(expression: Expression, domain: Domain) -> str:
+    """The surface key of a parsed expression over a domain: one key per canonical text and domain."""
+    return f"{TYPED_PREFIX}{expression.canonical}@{format_domain(domain)}"
+
+
+def typed_surface(expression: str | Expression, domain: Any = DEFAULT_DOMAIN) -> Surface:
+    """The Surface of a typed f(x, y) over `domain` ("XMIN,XMAX,YMIN,YMAX" or two pairs).
+
+    Raises optviz.expression.ExpressionError (a ValueError) with a one-line message if the
+    expression or the domain cannot be used."""
+    parsed = expression if isinstance(expression, Expression) else parse_expression(expression)
+    return SURFACES[typed_key(parsed, parse_domain(domain))]
+
+
+def is_typed(surface: Surface | str) -> bool:
+    """Whether a Surface (or key) is a typed f(x, y): the registry's `custom` or a derived key."""
+    key = surface if isinstance(surface, str) else surface.key
+    return key == CUSTOM or key.startswith(TYPED_PREFIX)
+
+
+@functools.lru_cache(maxsize=TYPED_SURFACES_KEPT)
+def _typed_from_key(key: str) -> Surface:
+    text, sep, domain_text = key[len(TYPED_PREFIX):].rpartition("@")
+    try:
+        if not sep:
+            raise ValueError
+        return _typed(key, parse_expression(text), parse_domain(domain_text))
+    except ValueError:
+        raise KeyError(key) from None
+
+
+def _typed(key: str, expression: Expression, domain: Domain, label: str | None = None) -> Surface:
+    (x0, x1), (y0, y1) = domain
+    fn = expression.function()
+    text = expression.text if len(expression.text) <= 60 else expression.text[:59] + "…"
+
+    @functools.cache
+    def points() -> tuple[CriticalPoint, ...]:
+        return tuple(numeric_minima(fn, domain))
+
+    return Surface(
+        key=key,
+        label=label or f"f(x, y) = {text}",
+        fn=fn,
+        domain=domain,
+        default_start=(x0 + 0.05 * (x1 - x0), y0 + 0.7 * (y1 - y0)),
+        latex=f"f(x, y) = {expression.latex}",
+        lesson=TYPED_LESSON,
+        critical_points=lambda params: list(points()),
+    )
+
+
+def numeric_minima(fn: Callable[[Array, Mapping[str, Array]], Array], domain: Domain) -> list[CriticalPoint]:
+    """The minima of f(xy, {}) inside `domain`, found numerically.
+
+    A FINDER_GRID^2 grid over the domain; its cells lower than their 8 neighbours (the lowest
+    FINDER_CANDIDATES) are polished by Levenberg-Marquardt (Newton's step with H + lambda I,
+    lambda shrunk after a step that lowers f, grown after one that does not). A point counts if it
+    stays inside the domain where f is finite, its gradient is below 0.1% of the grid's typical
+    slope and its Hessian is positive semi-definite. Near-duplicates merge. The lowest are global
+    minima unless f goes lower elsewhere on the grid (e.g. at the border: unbounded below), in
+    which case all are local.
+    """
+    (x0, x1), (y0, y1) = domain
+    xs = np.linspace(x0, x1, FINDER_GRID, dtype=np.float32)
+    ys = np.linspace(y0, y1, FINDER_GRID, dtype=np.float32)
+    grid_x, grid_y = np.meshgrid(xs, ys)
+    z, points, values, gradient_norms, eigenvalues, valid = jax.device_get(_finder(fn)(grid_x, grid_y))
+    finite = np.isfinite(z)
+    if not finite.any():
+        return []
+    z_lo, z_hi = float(z[finite].min()), float(z[finite].max())
+    extent = max(x1 - x0, y1 - y0)
+    slope = max(z_hi - z_lo, 1e-12) / extent
+    margin = 1e-6 * extent
+    inside = ((points[:, 0] >= x0 - margin) & (points[:, 0] <= x1 + margin)
+              & (points[:, 1] >= y0 - margin) & (points[:, 1] <= y1 + margin))
+    curvature = np.nan_to_num(np.abs(eigenvalues).max(axis=1), nan=np.inf)
+    keep = (valid & inside & np.isfinite(values) & np.all(np.isfinite(points), axis=1)
+            & (gradient_norms <= 1e-3 * slope) & (eigenvalues.min(axis=1) >= -1e-3 * np.maximum(curvature, 1e-6)))
+    found: list[tuple[np.ndarray, float]] = []
+    for i in np.argsort(np.where(keep, values, np.inf)):
+        if not keep[i]:
+            break
+        if all(np.linalg.norm(points[i] - p) > 1e-3 * extent for p, _ in found):
+            found.append((points[i].astype(float), float(values[i])))
+    if not found:
+        return []
+    best = found[0][1]
+    tolerance = 1e-5 * max(1.0, abs(best)) + 1e-6 * (z_hi - z_lo)
+    unbounded = z_lo < best - tolerance  # f goes lower on the grid than at any minimum found
+    return [CriticalPoint(float(p[0]), float(p[1]),
+                          "global minimum" if v <= best + tolerance and not unbounded else "local minimum")
+            for p, v in found]
+
+
+def _finder(fn):
+    """The jitted search of `numeric_minima` for one f (compiled once per typed surface)."""
+    f = lambda p: fn(p, {})  # noqa: E731
+    grad, hessian = jax.grad(f), jax.hessian(f)
+
+    def polish(start):
+        h0 = hessian(start)
+        scale = 1.0 + jnp.nan_to_num(jnp.max(jnp.abs(h0)), nan=0.0, posinf=0.0)
+
+        def step(_, state):
+            p, fp, damping = state
+            proposal = p - jnp.linalg.solve(hessian(p) + damping * jnp.eye(2, dtype=p.dtype), grad(p))
+            fq = f(proposal)
+            better = jnp.isfinite(fq) & (fq <= fp) & jnp.all(jnp.isfinite(proposal))
+            damping = jnp.clip(jnp.where(better, damping * 0.3, damping * 4.0), 1e-9 * scale, 1e9 * scale)
+            return jnp.where(better, proposal, p), jnp.where(better, fq, fp), damping
+
+        p, fp, _ = jax.lax.fori_loop(0, FINDER_STEPS, step, (start, f(start), 1e-3 * scale))
+        return p, fp, jnp.linalg.norm(grad(p)), jnp.linalg.eigvalsh(hessian(p))
+
+    @jax.jit
+    def search(grid_x, grid_y):
+        z = fn((grid_x, grid_y), {})
+        high = jnp.where(jnp.isfinite(z), z, jnp.inf)
+        padded = jnp.pad(high, 1, constant_values=jnp.inf)
+        rows, cols = z.shape
+        neighbours = jnp.stack([padded[1 + dy:1 + dy + rows, 1 + dx:1 + dx + cols]
+                                for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx])
+        lowest = (high < neighbours.min(axis=0)).ravel()
+        score = jnp.where(lowest, high.ravel(), jnp.inf)
+        _, index = jax.lax.top_k(-score, FINDER_CANDIDATES)
+        starts = jnp.stack([grid_x.ravel()[index], grid_y.ravel()[index]], axis=1)
+        points, values, gradient_norms, eigenvalues = jax.vmap(polish)(starts)
+        return z, points, values, gradient_norms, eigenvalues, jnp.isfinite(score[index])
+
+    return search
+
+
+class SurfaceRegistry(dict):
+    """{key: Surface}, which also answers the key of a typed surface (`typed_key`): `SURFACES[key]`
+    works for it wherever a registry key is used (the runner's compiled variants, the views), while
+    listing, `in` and `.get` see only the registry's own entries."""
+
+    def __missing__(self, key):
+        if isinstance(key, str) and key.startswith(TYPED_PREFIX):
+            return _typed_from_key(key)
+        raise KeyError(key)
+
+
+SURFACES: dict[str, Surface] = SurfaceRegistry({
     s.key: s
     for s in [
         Surface(
@@ -399,7 +572,8 @@ SURFACES: dict[str, Surface] = {
             learning_rates={'sgd': 0.02, 'momentum': 0.03, 'nesterov': 0.015},
         ),
     ]
-}
+})
+SURFACES[CUSTOM] = _typed(CUSTOM, parse_expression(DEFAULT_EXPRESSION), DEFAULT_DOMAIN, label="Your own f(x, y)")
 
 # -- penalties (any surface) ---------------------------------------------------------------
 

@@ -4,9 +4,8 @@ import streamlit as st
 
 from optviz.memo import RESULTS_BYTES, ByteCache
 from optviz.optimizers import OPTIMIZERS
-from optviz.surfaces import SURFACES
 from optviz.trajectories import controls
-from optviz.trajectories.compute import compute, stop_messages
+from optviz.trajectories.compute import compute, stop_messages, surface_messages
 from optviz.trajectories.page import PAGE
 from optviz.trajectories.scene import optimizer_of
 from optviz.ui.exports import export_menu, scene_file_controls
@@ -20,7 +19,7 @@ def results() -> ByteCache:  # one for the server: every session's scenes, bound
 
 
 scene, notices, load, presenter = scene_page(PAGE, controls)
-surface = SURFACES[scene.surface]
+surface = scene.surface_spec  # a typed f(x, y) is its own Surface
 page_title(PAGE, surface.lesson)
 show_notices(notices)
 lesson_banner(PAGE, scene)
@@ -29,6 +28,8 @@ if not scene.optimizers:
 
 data = results().get(scene, lambda: compute(scene))
 exportable = PAGE.exportable(scene, data)
+for message in surface_messages(scene):
+    st.warning(message, icon="⚠️")
 
 
 def draw_figure(name: str) -> None:

@@ -2,6 +2,8 @@
 
 import json
 
+import numpy as np
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -135,3 +137,140 @@ def test_a_start_that_is_not_two_numbers_gets_the_default_and_a_notice(start):
     scene, notices = TrajectoryScene.from_json({**TrajectoryScene().to_json(), "start": start})
     assert scene.start_point == TrajectoryScene().start_point
     assert any("start" in n for n in notices) or start is None
+
+
+# -- the custom surface: a typed f(x, y) and its domain ----------------------------------------
+
+from optviz.surfaces import CUSTOM, DEFAULT_DOMAIN, DEFAULT_EXPRESSION, typed_surface  # noqa: E402
+
+TYPED = ["x^2 + y^2", "(1 - x)**2 + 100*(y - x**2)**2", "exp(-x**2) * sin(3*y) + 0.1*(x**2 + y**2)", "-x", "x − y²"]
+
+
+@given(st.sampled_from(TYPED), st.floats(-50, 0), st.floats(0.5, 50), st.floats(-50, 0), st.floats(0.5, 50))
+def test_typed_scenes_round_trip_through_links_and_files(expression, x0, width, y0, height):
+    domain = ((x0, x0 + width), (y0, y0 + height))
+    scene = TrajectoryScene.build(CUSTOM, optimizers=["sgd", "adam"], expression=expression, domain=domain)
+    assert scene.expression == expression.strip() and scene.domain == domain
+    assert scene.surface_spec.domain == domain and scene.surface_key.startswith("custom:")
+    query = scene.to_query()
+    assert query["surface"] == CUSTOM and query["expression"] == expression
+    again, notices = TrajectoryScene.from_query(query)
+    assert notices == [] and again.expression == scene.expression and again.domain == domain
+    assert again.to_query() == query
+    loaded, notices = TrajectoryScene.loads(scene.dumps())
+    assert notices == [] and loaded.to_json() == scene.to_json() and loaded.surface_key == scene.surface_key
+    data = scene.to_json()
+    assert data["expression"] == expression and data["domain"] == [x0, x0 + width, y0, y0 + height]
+
+
+def test_one_compiled_surface_per_canonical_text():
+    a = TrajectoryScene.build(CUSTOM, expression="x^2+y^2", domain="-1,1,-1,1")
+    b = TrajectoryScene.build(CUSTOM, expression="x**2 + y**2", domain=[-1, 1, -1, 1])
+    assert a != b and a.surface_key == b.surface_key  # the link keeps what was typed; compute shares the function
+
+
+def test_the_custom_surface_defaults():
+    scene = TrajectoryScene.build(CUSTOM)
+    assert scene.expression == DEFAULT_EXPRESSION and scene.domain == DEFAULT_DOMAIN
+    assert scene.start_point == (-9.0, 4.0) and scene.surface_params == {}
+    assert TrajectoryScene(surface=CUSTOM).surface_spec.domain == DEFAULT_DOMAIN  # even unvalidated
+    # other surfaces carry no expression, in the scene, the link or the file
+    plain = TrajectoryScene()
+    assert plain.expression == "" and plain.domain is None and "expression" not in plain.to_query()
+    assert "expression" not in plain.to_json() and plain.surface_key == plain.surface
+
+
+@pytest.mark.parametrize("expression, fragment", [
+    ("__import__('os').system('ls')", "unknown function '__import__' at column 1"),
+    ("x.__class__", "attribute access"), ("9**9**9", "too large"), ("1e999", "too large"),
+    ("z", "unknown name 'z'"), ("(x", "never closed"), ("", "empty"), ("x\x00", "not allowed"), ("x" * 5000, "5,000 characters"),
+])
+def test_a_bad_expression_in_a_link_gives_a_notice_and_the_default_surface(expression, fragment):
+    scene, notices = TrajectoryScene.from_query({"surface": "custom", "expression": expression, "opt": "sgd"})
+    assert scene.surface == "ill_conditioned" and scene.expression == "" and scene.optimizers == ("sgd",)
+    assert len(notices) == 1 and notices[0].startswith("expression: ") and fragment in notices[0]
+    assert "default surface" in notices[0] and len(notices[0]) < 400
+
+
+@pytest.mark.parametrize("expression", [None, 3, ["x"], {"a": 1}, True])
+def test_an_expression_that_is_not_text_in_a_file(expression):
+    scene, notices = TrajectoryScene.from_json({"surface": "custom", "expression": expression})
+    if expression is None:
+        assert scene.surface == CUSTOM and scene.expression == DEFAULT_EXPRESSION and notices == []
+    else:
+        assert scene.surface == "ill_conditioned" and "must be text" in notices[0]
+
+
+@pytest.mark.parametrize("domain, fragment", [("1,0,0,1", "xmin 1 must be less than xmax 0"), ("a,b", "four finite"),
+                                              ([0, 1, 0, float("inf")], "four finite"), ("0,1e9,0,1", "reaches past"),
+                                              ({"x": 1}, "four finite")])
+def test_a_bad_domain_gives_a_notice_and_the_default_domain(domain, fragment):
+    scene, notices = TrajectoryScene.from_json({"surface": "custom", "expression": "x**2 + y**2", "domain": domain})
+    assert scene.surface == CUSTOM and scene.expression == "x**2 + y**2" and scene.domain == DEFAULT_DOMAIN
+    assert len(notices) == 1 and fragment in notices[0] and "default domain" in notices[0]
+
+
+def test_a_link_with_only_an_expression_means_the_custom_surface():
+    scene, notices = TrajectoryScene.from_query({"expression": "x**2 + 2*y**2", "domain": "-2,2,-1,1"})
+    assert notices == [] and scene.surface == CUSTOM and scene.domain == ((-2.0, 2.0), (-1.0, 1.0))
+
+
+def test_an_expression_for_another_surface_is_ignored_with_a_notice():
+    scene, notices = TrajectoryScene.from_query({"surface": "saddle", "expression": "x", "domain": "0,1,0,1"})
+    assert scene.surface == "saddle" and scene.expression == "" and scene.domain is None
+    assert notices == ["expression and domain ignored: only the custom surface (your own f(x, y)) has one"]
+
+
+def test_the_start_is_clamped_to_the_typed_domain():
+    scene, notices = TrajectoryScene.from_query({"surface": "custom", "expression": "x**2", "domain": "0,1,0,2",
+                                                 "start": "5,-3"})
+    assert scene.start_point == (1.0, 0.0) and "outside the surface's domain" in notices[0]
+    assert scene.with_start(-4, 9).start_point == (0.0, 2.0)
+    assert TrajectoryScene.build(CUSTOM, expression="x", domain="0,1,0,2").start_point == (0.05, 1.4)
+
+
+@given(st.dictionaries(st.sampled_from(["surface", "expression", "domain", "start", "opt"]),
+                       st.one_of(st.text(max_size=40), st.sampled_from(["custom", "x**2", "-1,1,-1,1", "x^", "1,0,0,1"]))))
+def test_malformed_typed_links_never_raise(query):
+    scene, notices = TrajectoryScene.from_query(query)
+    assert scene.surface in SURFACES
+    assert typed_surface(scene.expression, scene.domain) if scene.surface == CUSTOM else scene.expression == ""
+    again, more = TrajectoryScene.from_query(scene.to_query())
+    assert more == [] and again.surface_key == scene.surface_key
+
+
+def test_a_typed_scene_computes_its_view_and_minima():
+    from optviz.trajectories.compute import compute, stop_messages, surface_messages
+
+    scene = TrajectoryScene.build(CUSTOM, optimizers=["sgd", "adam"], expression="(x**2 - 1)**2 + 0.5*y**2",
+                                  domain="-2,2,-2,2", start=(0.1, 1.5), run={"steps": 100})
+    data = compute(scene)
+    assert data.view.domain == ((-2.0, 2.0), (-2.0, 2.0)) and data.view.title == "f(x, y) = (x**2 - 1)**2 + 0.5*y**2"
+    assert sorted(round(p.x, 3) for p in data.view.critical_points) == [-1.0, 1.0]
+    assert all(r.diverged_at is None for r in data.results)
+    assert stop_messages(scene, data.results, data.view) == [] and surface_messages(scene) == []
+
+
+@pytest.mark.parametrize("expression, domain, stops, notice", [
+    ("x + exp(100)", "-1,1,-1,1", True, "not finite anywhere"),  # inf everywhere (float32)
+    ("log(x) + y**2", "-1,1,-1,1", True, "not finite on 5"),  # undefined left of x = 0, where the start is
+    ("exp(exp(x))", "-10,10,-10,10", False, None),  # overflows for x > ~4.5 only
+])
+def test_a_surface_that_overflows_is_a_divergence_and_a_notice_never_a_crash(expression, domain, stops, notice):
+    from optviz.trajectories.compute import compute, stop_messages, surface_messages
+    from optviz.trajectories.figures import FIGURES, build_figure
+
+    scene = TrajectoryScene.build(CUSTOM, optimizers=["sgd", "adam"], expression=expression, domain=domain)
+    data = compute(scene)
+    assert all((r.diverged_at is not None) == stops for r in data.results)
+    messages = [text for _, text in stop_messages(scene, data.results, data.view)]
+    if stops:
+        assert any("stopped where f(x, y) is not finite" in m for m in messages), messages
+    notices = surface_messages(scene)
+    assert (notice in notices[0]) if notice else notices == []
+    assert not np.isinf(data.view.grid.z).any()  # gaps are NaN; an infinity would break the colour scale
+    for name in FIGURES:
+        build_figure(name, scene, data).to_json()
+    hot = TrajectoryScene.build(CUSTOM, optimizers=["sgd"], expression="exp(exp(x))", start=(5.0, 0.0))
+    result = compute(hot).results[0]
+    assert result.diverged_at == 1 and result.divergence == "non-finite"

@@ -145,3 +145,70 @@ def test_every_optimizer_starts_with_settings_that_work_on_every_surface(surface
     if data.view.unbounded:
         stopped = [r for r in stopped if r.divergence != "out of bounds"]
     assert not stopped, [(r.label, r.diverged_at, r.divergence) for r in stopped]
+
+
+# -- typed surfaces (your own f(x, y)) -------------------------------------------------------
+
+from optviz.expression import ExpressionError  # noqa: E402
+from optviz.surfaces import CUSTOM, DEFAULT_DOMAIN, is_typed, typed_key, typed_surface  # noqa: E402
+from optviz.expression import parse_expression  # noqa: E402
+
+
+@pytest.mark.parametrize("text, domain, expected", [
+    ("0.5*(x**2/20 + y**2)", DEFAULT_DOMAIN, [(0.0, 0.0, "global minimum")]),
+    ("(x**2 - 1)**2 + y**2", "-2,2,-2,2", [(-1.0, 0.0, "global minimum"), (1.0, 0.0, "global minimum")]),
+    ("(x**2 - 1)**2 + 0.3*x + 0.5*y**2", "-2.5,2.5,-2,2", [(-1.0356, 0.0, "global minimum"), (0.9601, 0.0, "local minimum")]),
+    ("(1 - x)**2 + 100*(y - x**2)**2", "-2,2,-1,3", [(1.0, 1.0, "global minimum")]),
+    ("x**4 + y**4", "-1,1,-1,1", [(0.0, 0.0, "global minimum")]),
+    ("x**3 - 3*x + y**2", "-3,3,-2,2", [(1.0, 0.0, "local minimum")]),  # lower at x = -3: unbounded in view
+    ("x**2 - y**2", "-2,2,-2,2", []),
+    ("x - y", "-1,1,-1,1", []),
+    ("7", "-1,1,-1,1", []),
+    ("exp(exp(x))", DEFAULT_DOMAIN, []),
+    ("log(x) + y**2", "-1,1,-1,1", []),
+])
+def test_typed_surfaces_find_their_minima_numerically(text, domain, expected):
+    surface = typed_surface(text, domain)
+    found = sorted((p.x, p.y, p.kind) for p in surface.critical_points({}))
+    assert len(found) == len(expected), found
+    for (x, y, kind), (ex, ey, ekind) in zip(found, sorted(expected)):
+        assert (x, y) == pytest.approx((ex, ey), abs=2e-3) and kind == ekind, found
+
+
+def test_typed_himmelblau_finds_the_registry_minima():
+    registry = SURFACES["himmelblau"].minima({})
+    typed = typed_surface("(x**2 + y - 11)**2 + (x + y**2 - 7)**2", "-5,5,-5,5").minima({})
+    assert len(typed) == 4
+    for point in registry:
+        assert np.min(np.linalg.norm(typed - point, axis=1)) < 2e-3
+
+
+def test_a_typed_key_is_answered_by_the_registry_but_not_listed():
+    surface = typed_surface("x^2 + y^2", "-3,3,-2,2")
+    assert surface.key == typed_key(parse_expression("x**2 + y**2"), ((-3.0, 3.0), (-2.0, 2.0)))
+    assert surface.key == "custom:x**2 + y**2@-3,3,-2,2" and is_typed(surface) and is_typed(CUSTOM)
+    assert SURFACES[surface.key] is surface  # built once (bounded cache)
+    assert surface.key not in SURFACES and surface.key not in list(SURFACES) and SURFACES.get(surface.key) is None
+    assert surface.domain == ((-3.0, 3.0), (-2.0, 2.0)) and surface.label == "f(x, y) = x**2 + y**2"
+    assert surface.latex == "f(x, y) = x^{2} + y^{2}" and not surface.params
+    sx, sy = surface.default_start
+    assert -3 <= sx <= 3 and -2 <= sy <= 2
+    for bad in ["custom:x +@-1,1,-1,1", "custom:x**2@1,0,0,1", "custom:x**2", "custom:", "volcano"]:
+        with pytest.raises(KeyError):
+            SURFACES[bad]
+
+
+def test_typed_surface_raises_expression_errors():
+    with pytest.raises(ExpressionError, match="unknown name 'z'"):
+        typed_surface("z")
+    with pytest.raises(ExpressionError, match="xmin 1 must be less than xmax 0"):
+        typed_surface("x", "1,0,0,1")
+
+
+def test_the_custom_entry_is_the_ravine():
+    custom, ravine = SURFACES[CUSTOM], SURFACES["ill_conditioned"]
+    assert custom.domain == ravine.domain and custom.default_start == ravine.default_start
+    params = {k: jnp.float32(v) for k, v in surface_param_values(ravine, defaults(ravine.params)).items()}
+    for point in ([1.0, 2.0], [-9.0, 4.0], [0.3, -7.0]):
+        xy = jnp.array(point, jnp.float32)
+        assert float(custom.fn(xy, {})) == pytest.approx(float(ravine.fn(xy, params)), rel=1e-6)

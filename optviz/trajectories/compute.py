@@ -13,7 +13,7 @@ import numpy as np
 
 from optviz import palette
 from optviz.optimizers import OPTIMIZERS
-from optviz.surfaces import SURFACES, CriticalPoint
+from optviz.surfaces import CUSTOM, CriticalPoint
 from optviz.trajectories.results import SurfaceGrid, SurfaceView, TrajectoryData, TrajectoryResult, cover, grow
 from optviz.trajectories.scene import TrajectoryScene, optimizer_of
 from optviz.trajectories.runner import RUN_PARAMS, dispatch_paths, hessians_at, losses_at, run_end_points, surface_grid
@@ -44,11 +44,11 @@ def trajectories(scene: TrajectoryScene) -> list[TrajectoryResult]:
         key, hparams = optimizer_of(instance), scene.hparams(instance)
         color, dash = styles[instance]
         if noisy:
-            pending.append((dispatch_paths(scene.surface, key, [scene.start_point], instance=instance, hparams=hparams,
+            pending.append((dispatch_paths(scene.surface_key, key, [scene.start_point], instance=instance, hparams=hparams,
                                            labels=[f"{label} (full batch)"], **common),
                             dict(color=color, dash=palette.FULL_BATCH_DASH, full_batch=True)))
         labels = [f"{label} (seed {s})" if noisy else label for s in seeds]
-        pending.append((dispatch_paths(scene.surface, key, [scene.start_point], instance=instance, hparams=hparams,
+        pending.append((dispatch_paths(scene.surface_key, key, [scene.start_point], instance=instance, hparams=hparams,
                                        noise=run["noise"], seeds=seeds, labels=labels, **common),
                         dict(color=color, dash="solid" if noisy else dash)))
     return [replace(result, **style) for p, style in pending for result in p.collect()]
@@ -72,10 +72,15 @@ def stop_messages(scene: TrajectoryScene, results: Sequence[TrajectoryResult], v
     At most one message of each kind, however many paths stopped: which paths (a noisy fan as one
     entry: how many of its seeds, at which steps), at which steps, and the advice once. "escaped":
     the path left the bounds on a surface unbounded below (downhill goes on forever), which is no
-    divergence.
+    divergence. Paths that reached a point where f itself is not finite (a typed f(x, y) that
+    overflows or is undefined there) get a "diverged" message of their own: no step was too large.
     """
     stopped = [r for r in results if r.diverged_at is not None]
     messages = []
+    undefined = [r for r in stopped if r.divergence == "non-finite" and len(r.losses) and not np.isfinite(r.losses[-1])]
+    if undefined:
+        messages.append(("diverged", _undefined_message(results, undefined)))
+        stopped = [r for r in stopped if all(r is not u for u in undefined)]
     for r in list(stopped):  # Newton's undefined step is no step too large: say what happened
         singular = _singular_newton(scene, r)
         if singular:
@@ -87,7 +92,7 @@ def stop_messages(scene: TrajectoryScene, results: Sequence[TrajectoryResult], v
     if diverged:
         messages.append(("diverged", _diverged_message(scene, results, diverged)))
     if escaped:
-        messages.append(("escaped", _escaped_message(results, escaped, SURFACES[scene.surface].domain)))
+        messages.append(("escaped", _escaped_message(results, escaped, scene.surface_spec.domain)))
     return messages
 
 
@@ -97,7 +102,7 @@ def _singular_newton(scene: TrajectoryScene, r: TrajectoryResult) -> str | None:
     if r.optimizer != "newton" or r.divergence != "non-finite" or not len(r.positions):
         return None
     damping = float(r.hparams.get("damping", 0.0))
-    hessian = hessians_at(scene.surface, r.positions[-1:], scene.surface_params, penalty=scene.penalty["penalty"],
+    hessian = hessians_at(scene.surface_key, r.positions[-1:], scene.surface_params, penalty=scene.penalty["penalty"],
                           strength=scene.penalty["strength"])[0]
     eigenvalues = np.linalg.eigvalsh(hessian + damping * np.eye(2))
     if np.min(np.abs(eigenvalues)) > 1e-6 * max(1.0, float(np.max(np.abs(eigenvalues)))):
@@ -116,7 +121,7 @@ def _went_downhill(scene: TrajectoryScene, stopped: Sequence[TrajectoryResult]) 
     rows = [i for i, ok in enumerate(out) if ok]
     if rows:
         attempted = np.array([stopped[i].attempted for i in rows], float)
-        losses = losses_at(scene.surface, attempted, scene.surface_params, penalty=scene.penalty["penalty"],
+        losses = losses_at(scene.surface_key, attempted, scene.surface_params, penalty=scene.penalty["penalty"],
                            strength=scene.penalty["strength"])
         for i, loss in zip(rows, losses):
             out[i] = bool(loss < stopped[i].losses[-1])
@@ -163,13 +168,23 @@ def _diverged_message(scene: TrajectoryScene, results, diverged: Sequence[Trajec
     if len(diverged) == 1 and not any(r.seed is not None and r.group == diverged[0].group for r in results if r is not diverged[0]):
         r = diverged[0]
         advice = "Try a smaller learning rate" + (f" or less gradient noise (σ = {noise:g})" if noise > 0 else "")
-        return (f"**{r.stop_text(False, SURFACES[scene.surface].domain)}**: the step was too large for this surface. {advice}. "
+        return (f"**{r.stop_text(False, scene.surface_spec.domain)}**: the step was too large for this surface. {advice}. "
                 "The path ends at its last good point (✗).")
     entries = _entries(results, diverged)
     advice = "try smaller learning rates" + (f" or less gradient noise (σ = {noise:g}): the noise adds to every step"
                                              if noise > 0 else "")
     return (f"**{_count(len(diverged))} diverged**: {_joined(entries)}. The steps were too large for this surface: "
             f"{advice}. Each path ends at its last good point (✗), on the edge where it leaves the view.")
+
+
+def _undefined_message(results, undefined: Sequence[TrajectoryResult]) -> str:
+    entries = _entries(results, undefined)
+    r = undefined[0]
+    x, y = r.positions[-1]
+    where = f" at ({x:.3g}, {y:.3g})" if len(undefined) == 1 else " at their last points"
+    return (f"**{_count(len(undefined))} stopped where f(x, y) is not finite** ({_joined(entries)}): f{where} "
+            "overflows or is undefined (log or sqrt of a negative number, division by zero), so its gradient "
+            "is too. A smaller learning rate does not help there: choose another start, domain or expression.")
 
 
 def _escaped_message(results, escaped: Sequence[TrajectoryResult], domain) -> str:
@@ -183,11 +198,11 @@ def _escaped_message(results, escaped: Sequence[TrajectoryResult], domain) -> st
 
 def critical_points(scene: TrajectoryScene, grid=None) -> list[CriticalPoint]:
     """Known critical points; with a penalty they move, so minima are found numerically."""
-    surface = SURFACES[scene.surface]
+    surface = scene.surface_spec
     penalty = scene.penalty
     if penalty["penalty"] == "none" or penalty["strength"] == 0:
         return surface.critical_points(scene.surface_params)
-    grid = grid or surface_grid(scene.surface, scene.surface_params, penalty=penalty["penalty"],
+    grid = grid or surface_grid(scene.surface_key, scene.surface_params, penalty=penalty["penalty"],
                                 strength=penalty["strength"], resolution=GRID_RESOLUTION)
     z = grid.z
     # Grid cells lower than their 8 neighbours are candidate minima; refine them by descent.
@@ -204,16 +219,16 @@ def critical_points(scene: TrajectoryScene, grid=None) -> list[CriticalPoint]:
     if iy.size == 0:
         return []
     starts = np.column_stack([grid.xs[ix], grid.ys[iy]])
-    ends = run_end_points(scene.surface, "adam", starts, steps=1000, hparams={"learning_rate": 1e-3},
+    ends = run_end_points(scene.surface_key, "adam", starts, steps=1000, hparams={"learning_rate": 1e-3},
                           surface_params=scene.surface_params, penalty=penalty["penalty"], strength=penalty["strength"])
     # Keep what descent settled on inside the plot at a true minimum (Hessian positive
     # semi-definite): on a surface unbounded below (a saddle with a weak penalty) the grid's edge
     # cells are candidates too, and descent from them slides away downhill, not to a minimum.
-    (x0, x1), (y0, y1) = SURFACES[scene.surface].domain
+    (x0, x1), (y0, y1) = scene.surface_spec.domain
     x, y = ends.positions[:, 0], ends.positions[:, 1]
     keep = (ends.diverged_at < 0) & (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1)
     if keep.any():
-        hessians = hessians_at(scene.surface, ends.positions[keep], scene.surface_params, penalty=penalty["penalty"],
+        hessians = hessians_at(scene.surface_key, ends.positions[keep], scene.surface_params, penalty=penalty["penalty"],
                                strength=penalty["strength"])
         curvature = np.linalg.eigvalsh(hessians)
         keep[keep] = curvature.min(axis=1) >= -1e-3 * np.maximum(1.0, np.abs(curvature).max(axis=1))
@@ -243,7 +258,7 @@ FRAME_MIN = 0.2
 def action_box(scene: TrajectoryScene, results: Sequence[TrajectoryResult], points: Sequence[CriticalPoint]):
     """(xrange, yrange) of what the views must show: the start, every path's points inside the
     domain, the minima (or, on a surface without any, its other critical points), padded."""
-    domain = SURFACES[scene.surface].domain
+    domain = scene.surface_spec.domain
     (dx0, dx1), (dy0, dy1) = domain
     minima = [p for p in points if p.is_minimum] or list(points)
     chosen = [np.asarray([scene.start_point], float), np.array([[p.x, p.y] for p in minima], float).reshape(-1, 2)]
@@ -261,24 +276,64 @@ def action_box(scene: TrajectoryScene, results: Sequence[TrajectoryResult], poin
 def surface_view(scene: TrajectoryScene, results: Sequence[TrajectoryResult] | None = None) -> SurfaceView:
     """The surface as the figures draw it, framed on the action: `results` (default: the scene's
     trajectories, computed here), the start and the minima; the grid covers every frame of it."""
-    surface = SURFACES[scene.surface]
+    surface = scene.surface_spec
     penalty, strength = scene.penalty["penalty"], scene.penalty["strength"]
-    grid = surface_grid(scene.surface, scene.surface_params, penalty=penalty, strength=strength, resolution=GRID_RESOLUTION)
+    grid = surface_grid(scene.surface_key, scene.surface_params, penalty=penalty, strength=strength, resolution=GRID_RESOLUTION)
+    grid = SurfaceGrid(grid.xs, grid.ys, _drawable(grid.z))
     points = critical_points(scene, grid)
     minima = np.array([[p.x, p.y] for p in points if p.is_minimum], float).reshape(-1, 2)
     lowest = None
     if len(minima):
-        lowest = float(losses_at(scene.surface, minima, scene.surface_params, penalty=penalty, strength=strength).min())
+        lowest = float(losses_at(scene.surface_key, minima, scene.surface_params, penalty=penalty, strength=strength).min())
     if results is None:
         results = trajectories(scene)
     xrange, yrange = action_box(scene, results, points)
+    if not _finite_within(grid, xrange, yrange):  # a typed f undefined around the start: show the whole domain
+        xrange, yrange = surface.domain
     (cx0, cx1), (cy0, cy1) = cover(xrange, yrange, surface.domain)
     xs, ys = np.linspace(cx0, cx1, VIEW_GRID), np.linspace(cy0, cy1, VIEW_GRID)
-    z = losses_at(scene.surface, np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2), scene.surface_params,
-                  penalty=penalty, strength=strength).reshape(VIEW_GRID, VIEW_GRID)
+    z = _drawable(losses_at(scene.surface_key, np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2), scene.surface_params,
+                            penalty=penalty, strength=strength).reshape(VIEW_GRID, VIEW_GRID))
     return SurfaceView(grid=SurfaceGrid(xs, ys, z), domain=surface.domain, critical_points=points,
                        log_scale=surface.log_contours, title=surface.label, minimum_value=lowest,
                        xrange=xrange, yrange=yrange, falls_off=grid.falls_off_the_edge)
+
+
+def _drawable(z: np.ndarray) -> np.ndarray:
+    """z with every non-finite value NaN (a gap in the figures; an infinite value would break their
+    colour scale); all zeros if nothing is finite (a typed f finite nowhere: surface_messages says so)."""
+    z = np.where(np.isfinite(z), z, np.nan)
+    return z if np.isfinite(z).any() else np.zeros_like(z)
+
+
+def _finite_within(grid: SurfaceGrid, xrange, yrange) -> bool:
+    """Whether f is finite at some grid point inside xrange x yrange (or the box holds no grid point)."""
+    mx = (grid.xs >= xrange[0]) & (grid.xs <= xrange[1])
+    my = (grid.ys >= yrange[0]) & (grid.ys <= yrange[1])
+    return not (mx.any() and my.any()) or bool(np.isfinite(grid.z[np.ix_(my, mx)]).any())
+
+
+NOT_FINITE_NOTICE = 0.5
+"""A typed surface not finite on more than this share of its domain gets a notice (surface_messages)."""
+
+
+def surface_messages(scene: TrajectoryScene) -> list[str]:
+    """What the page says about the surface itself: a typed f(x, y) that is not finite (overflow,
+    log or sqrt of a negative number, division by zero) on most of its domain, or anywhere."""
+    if scene.surface != CUSTOM:
+        return []
+    penalty = scene.penalty
+    z = surface_grid(scene.surface_key, scene.surface_params, penalty=penalty["penalty"], strength=penalty["strength"],
+                     resolution=GRID_RESOLUTION).z
+    share = 1.0 - float(np.isfinite(z).mean())
+    why = "it overflows, or is undefined there: log or sqrt of a negative number, division by zero"
+    if share >= 1.0:
+        return [f"**f(x, y) is not finite anywhere in the domain** ({why}), so there is no surface to draw and "
+                "every path stops at once. Try another expression or domain."]
+    if share > NOT_FINITE_NOTICE:
+        return [f"**f(x, y) is not finite on {share:.0%} of the domain** ({why}). Those parts are left blank, and "
+                "a path that reaches them stops there (diverged)."]
+    return []
 
 
 def compute(scene: TrajectoryScene) -> TrajectoryData:

@@ -1,14 +1,19 @@
-"""Controls of the trajectory page, generated from the registries (streamlit; see optviz.ui)."""
+"""Controls of the trajectory page, generated from the registries (streamlit; see optviz.ui).
+
+The custom surface adds a text box for f(x, y) and four number boxes for its domain. What cannot
+be used is said under them (the message names the column and the problem) while the page keeps
+drawing the last expression and domain that could."""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from optviz.expression import MAX_DOMAIN, MAX_LENGTH, SYNTAX_HELP, ExpressionError, parse_domain, parse_expression
 from optviz.optimizers import OPTIMIZERS
 from optviz.trajectories.scene import (MAX_OPTIMIZERS, SCHEDULE_PARAM, SURFACE_PARAM, TrajectoryScene, next_instance,
                                       optimizer_of, start_hparams)
 from optviz.schedules import SCHEDULES
-from optviz.surfaces import PENALTY_PARAMS, SURFACES
+from optviz.surfaces import CUSTOM, DEFAULT_DOMAIN, DEFAULT_EXPRESSION, PENALTY_PARAMS, SURFACES, typed_surface
 from optviz.trajectories.runner import RUN_PARAMS
 from optviz.ui.page import lazy_expander, request_scene
 from optviz.ui.widgets import load_into_widgets, param_widget, param_widgets, set_widget_value
@@ -16,11 +21,18 @@ from optviz.trajectories.page import PAGE
 
 P = PAGE.widget_prefix  # "traj.": the widget-key prefix of this page
 WIDGET_KEY = P + "surface"  # one of the page's widgets (see optviz.ui.page.incoming_scene)
+EXPRESSION_KEY = P + "expression"
+DOMAIN_KEYS = tuple(f"{P}domain.{bound}" for bound in ("xmin", "xmax", "ymin", "ymax"))
 
 
 def load(scene: TrajectoryScene) -> None:
     """Write every value of `scene` into the widget state (before the widgets render)."""
     set_widget_value(SURFACE_PARAM, P + "surface", scene.surface)
+    if scene.surface == CUSTOM:
+        st.session_state[EXPRESSION_KEY] = scene.expression or DEFAULT_EXPRESSION
+        (x0, x1), (y0, y1) = scene.domain or DEFAULT_DOMAIN
+        for key, value in zip(DOMAIN_KEYS, (x0, x1, y0, y1)):
+            st.session_state[key] = float(value)
     load_into_widgets(SURFACES[scene.surface].params, P + "s.", scene.surface_params)
     load_into_widgets(PENALTY_PARAMS, P, scene.penalty)
     st.session_state[P + "optimizers"] = list(scene.optimizers)
@@ -53,8 +65,14 @@ def _add_copy() -> None:
 def controls(scene: TrajectoryScene, box) -> TrajectoryScene:
     """Render every control into `box` (sidebar or popover) and return the scene they describe."""
     surface_key = param_widget(SURFACE_PARAM, P + "surface", scene.surface, box)
-    surface = SURFACES[surface_key]
-    if surface_key != scene.surface:  # a new surface starts at its own default start
+    expression = domain = None
+    if surface_key == CUSTOM:
+        expression, domain = typed_controls(scene, box)
+        surface = typed_surface(expression, domain)
+    else:
+        surface = SURFACES[surface_key]
+    if surface_key != scene.surface or surface.domain != scene.surface_spec.domain:
+        # a new surface (or a new domain of your own f) starts at its own default start
         st.session_state[P + "start_x"], st.session_state[P + "start_y"] = map(float, surface.default_start)
     surface_params = param_widgets(surface.params, P + "s.", scene.surface_params if surface_key == scene.surface else {}, box)
 
@@ -105,10 +123,46 @@ def controls(scene: TrajectoryScene, box) -> TrajectoryScene:
         with expander:
             penalty = param_widgets(PENALTY_PARAMS, P, scene.penalty)
     scene, notices = TrajectoryScene.from_values(surface_key, surface_params, chosen, hparams, start, run, schedule,
-                                                 schedule_params, penalty)
+                                                 schedule_params, penalty, expression=expression, domain=domain)
     if notices:  # the widgets asked for more than a scene may compute: show the scene computed
         request_scene(PAGE.state_key, scene, notices)
     return scene
+
+
+def typed_controls(scene: TrajectoryScene, box) -> tuple[str, tuple]:
+    """The text box of f(x, y) and the domain's number boxes; returns (expression, domain).
+
+    An expression or domain that cannot be used gets its message under the boxes, and the scene's
+    own (the last that could, or the defaults) is returned instead."""
+    typed_before = scene.surface == CUSTOM
+    current = (scene.expression or DEFAULT_EXPRESSION) if typed_before else DEFAULT_EXPRESSION
+    current_domain = (scene.domain or DEFAULT_DOMAIN) if typed_before else DEFAULT_DOMAIN
+    if EXPRESSION_KEY not in st.session_state:
+        st.session_state[EXPRESSION_KEY] = current
+    text = box.text_input("f(x, y) =", key=EXPRESSION_KEY, max_chars=MAX_LENGTH, help=SYNTAX_HELP,
+                          placeholder="e.g. 0.5*(x**2/20 + y**2)")
+    try:
+        expression = parse_expression(text).text
+    except ExpressionError as err:
+        box.error(f"**f(x, y)**: {err}. Still showing f = {current}.")
+        expression = current
+    (x0, x1), (y0, y1) = current_domain
+    for key, value in zip(DOMAIN_KEYS, (x0, x1, y0, y1)):
+        if key not in st.session_state:
+            st.session_state[key] = float(value)
+    values = []
+    for row, axis in enumerate("xy"):
+        low, high = box.columns(2)
+        for column, bound in ((low, "min"), (high, "max")):
+            values.append(column.number_input(f"{axis} {bound}", min_value=-MAX_DOMAIN, max_value=MAX_DOMAIN,
+                                              key=DOMAIN_KEYS[2 * row + (bound == "max")], format="%g", step=None,
+                                              help=f"The domain drawn and searched for minima: {axis} from min to max."))
+    try:
+        domain = parse_domain(values)
+    except ExpressionError as err:
+        box.error(f"**Domain**: {str(err).removeprefix('domain: ')}. Still showing the last domain that could be drawn.")
+        domain = current_domain
+    return expression, domain
 
 
 def _instance_label(instance: str) -> str:

@@ -9,7 +9,7 @@ from optviz.export.source import Exportable, ExportRequest
 from optviz.optimizers import OPTIMIZERS
 from optviz.params import Param
 from optviz.schedules import SCHEDULES
-from optviz.surfaces import PENALTY_PARAMS, SURFACES
+from optviz.surfaces import PENALTY_PARAMS
 from optviz.trajectories.figures import build_figure, contour_figure
 from optviz.trajectories.results import TrajectoryData, TrajectoryResult
 from optviz.trajectories.runner import RUN_PARAMS
@@ -100,7 +100,7 @@ def caption(scene: TrajectoryScene, results: list[TrajectoryResult], escapes: bo
     """The caption of an exported trajectory figure: the surface with its parameters, the start,
     the steps, the schedule (if not constant), the gradient noise and penalty (if any), and each
     optimizer with its learning rate and changed hyperparameters (symbols, as on the sliders)."""
-    surface = SURFACES[scene.surface]
+    surface = scene.surface_spec  # a typed f(x, y): its formula
     values = scene.surface_params
     text = ", ".join([surface.label, *(term(p, values[p.name]) for p in surface.params)])
     details = []

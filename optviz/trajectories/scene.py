@@ -7,19 +7,27 @@ are prefixed by its instance id (`adam.learning_rate`), so two optimizers never 
 
 An optimizer may appear several times (three learning rates of SGD; Adam with and without bias
 correction): each appearance is an *instance* `key` or `key-N` (`sgd`, `sgd-2`, `sgd-3`).
+
+The `custom` surface is a typed f(x, y): its `expression` (the text as typed) and `domain` sit
+beside `surface`, not among the traced surface parameters, because they select code (see
+optviz.surfaces, typed surfaces). Links and files carry them as `expression=` and
+`domain=XMIN,XMAX,YMIN,YMAX`; an expression that cannot be used gives a notice and the default
+surface, a domain that cannot be used the default domain. `surface_key` is the key compute uses.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar, Mapping
 
+from optviz.expression import Domain, ExpressionError, format_domain, parse_domain, parse_expression
 from optviz.optimizers import OPTIMIZERS
 from optviz.params import Param, coerce_all, defaults, shown
 from optviz.scenes import PAGE_KEYS, SceneFile, flat_query, mapping, unknown_keys
 from optviz.schedules import SCHEDULES
-from optviz.surfaces import PENALTY_PARAMS, SURFACES
+from optviz.surfaces import CUSTOM, DEFAULT_DOMAIN, DEFAULT_EXPRESSION, PENALTY_PARAMS, SURFACES, Surface, typed_key
 from optviz.trajectories.runner import RUN_PARAMS
 
 SCENE_VERSION = 1
@@ -35,8 +43,8 @@ def max_paths(optimizers: int, steps: int) -> int:
     """The most noisy paths per optimizer that keep a scene within MAX_POINTS (at least 1)."""
     return max(1, MAX_POINTS // (max(1, optimizers) * (int(steps) + 1)) - 1)
 # The keys of a scene file (TrajectoryScene.to_json); others get a notice.
-_JSON_KEYS = ("kind", "version", "surface", "surface_params", "penalty", "optimizers", "hparams", "start", "run",
-              "schedule", "schedule_params")
+_JSON_KEYS = ("kind", "version", "surface", "expression", "domain", "surface_params", "penalty", "optimizers", "hparams",
+              "start", "run", "schedule", "schedule_params")
 
 SURFACE_PARAM = Param("surface", "Surface", "ill_conditioned", kind="choice", choices=tuple(SURFACES),
                       choice_labels=tuple(s.label for s in SURFACES.values()))
@@ -45,7 +53,7 @@ SCHEDULE_PARAM = Param("schedule", "Learning-rate schedule", "constant", kind="c
 START_PARAM = Param("start", "Start point", None, kind="point",
                     help="Where every path starts (x,y); default: the surface's own start. Or click the contour map.")
 # The link's keys that are not a Param of the surface, penalty, run or schedule.
-RESERVED_KEYS = ("surface", "opt", START_PARAM.name, "schedule", *PAGE_KEYS)
+RESERVED_KEYS = ("surface", "expression", "domain", "opt", START_PARAM.name, "schedule", *PAGE_KEYS)
 
 
 _INSTANCE = re.compile(r"^([a-z0-9_]+?)(?:-([1-9][0-9]?))?$")
@@ -79,6 +87,8 @@ class TrajectoryScene(SceneFile):
     KIND: ClassVar[str] = "trajectory"
 
     surface: str = SURFACE_PARAM.default
+    expression: str = ""  # the custom surface's f(x, y) as typed ("" elsewhere; the default if custom)
+    domain: Domain | None = None  # the custom surface's ((xmin, xmax), (ymin, ymax)); None: the default
     surface_values: tuple = ()
     optimizers: tuple[str, ...] = DEFAULT_OPTIMIZERS
     hparam_values: tuple = ()  # ((optimizer, ((name, value), ...)), ...)
@@ -89,6 +99,19 @@ class TrajectoryScene(SceneFile):
     penalty_values: tuple = ()
 
     # -- typed access ------------------------------------------------------------------------
+    @property
+    def surface_key(self) -> str:
+        """The key of the surface compute uses: `surface`, or for `custom` the typed surface's own
+        key (optviz.surfaces.typed_key), so each expression and domain is its own compiled function."""
+        if self.surface != CUSTOM:
+            return self.surface
+        return _typed_key(self.expression or DEFAULT_EXPRESSION, self.domain or DEFAULT_DOMAIN)
+
+    @property
+    def surface_spec(self) -> Surface:
+        """The Surface shown: the registry's, or the typed f(x, y) over its domain."""
+        return SURFACES[self.surface_key]
+
     @property
     def surface_params(self) -> dict[str, Any]:
         return {**defaults(SURFACES[self.surface].params), **dict(self.surface_values)}
@@ -127,7 +150,7 @@ class TrajectoryScene(SceneFile):
 
     @property
     def start_point(self) -> tuple[float, float]:
-        return self.start if self.start is not None else SURFACES[self.surface].default_start
+        return self.start if self.start is not None else self.surface_spec.default_start
 
     # -- construction ------------------------------------------------------------------------
     @classmethod
@@ -142,12 +165,16 @@ class TrajectoryScene(SceneFile):
         schedule: str = SCHEDULE_PARAM.default,
         schedule_params: Mapping[str, Any] | None = None,
         penalty: Mapping[str, Any] | None = None,
+        *,
+        expression: str | None = None,
+        domain: Any = None,
     ) -> "TrajectoryScene":
         """A scene from plain values (trusted: registry code and lesson scenes); full values are stored.
+        `expression` and `domain` (text or pairs) belong to the `custom` surface.
 
         Raises ValueError naming every value that had to be adjusted."""
         scene, notices = cls.from_values(surface, surface_params, optimizers, hparams, start, run, schedule,
-                                         schedule_params, penalty)
+                                         schedule_params, penalty, expression=expression, domain=domain)
         if notices:
             raise ValueError("; ".join(notices))
         return scene
@@ -157,17 +184,21 @@ class TrajectoryScene(SceneFile):
                     optimizers=DEFAULT_OPTIMIZERS, hparams: Mapping[str, Mapping[str, Any]] | None = None, start=None,
                     run: Mapping[str, Any] | None = None, schedule: str = SCHEDULE_PARAM.default,
                     schedule_params: Mapping[str, Any] | None = None,
-                    penalty: Mapping[str, Any] | None = None) -> tuple["TrajectoryScene", list[str]]:
+                    penalty: Mapping[str, Any] | None = None, *, expression: str | None = None,
+                    domain: Any = None) -> tuple["TrajectoryScene", list[str]]:
         """`build`'s arguments read leniently (the widgets): (scene, notices), e.g. too many paths reduced."""
-        return cls.from_json({
+        data = {
             "surface": surface, "surface_params": dict(surface_params or {}), "optimizers": list(optimizers),
             "hparams": {k: dict(v) for k, v in (hparams or {}).items()}, "start": start, "run": dict(run or {}),
             "schedule": schedule, "schedule_params": dict(schedule_params or {}), "penalty": dict(penalty or {}),
-        })
+        }
+        if surface == CUSTOM:
+            data.update({k: v for k, v in (("expression", expression), ("domain", domain)) if v is not None})
+        return cls.from_json(data)
 
     def with_start(self, x: float, y: float) -> "TrajectoryScene":
         """The same scene started at (x, y), clamped to the domain."""
-        (x0, x1), (y0, y1) = SURFACES[self.surface].domain
+        (x0, x1), (y0, y1) = self.surface_spec.domain
         return replace(self, start=(min(max(float(x), x0), x1), min(max(float(y), y0), y1)))
 
     # -- JSON --------------------------------------------------------------------------------
@@ -177,6 +208,7 @@ class TrajectoryScene(SceneFile):
             "kind": self.KIND,
             "version": SCENE_VERSION,
             "surface": self.surface,
+            **self._typed_json(),
             "surface_params": self.surface_params,
             "penalty": self.penalty,
             "optimizers": list(self.optimizers),
@@ -186,6 +218,13 @@ class TrajectoryScene(SceneFile):
             "schedule": self.schedule,
             "schedule_params": self.schedule_params,
         }
+
+    def _typed_json(self) -> dict[str, Any]:
+        """{"expression", "domain": [xmin, xmax, ymin, ymax]} of the custom surface; {} for the others."""
+        if self.surface != CUSTOM:
+            return {}
+        (x0, x1), (y0, y1) = self.domain or DEFAULT_DOMAIN
+        return {"expression": self.expression or DEFAULT_EXPRESSION, "domain": [x0, x1, y0, y1]}
 
     @classmethod
     def from_json(cls, data: Any) -> tuple["TrajectoryScene", list[str]]:
@@ -197,8 +236,11 @@ class TrajectoryScene(SceneFile):
             return TrajectoryScene(), [f"scene file: kind {shown(data.get('kind'))} is not a trajectory scene; using the default scene"]
         unknown_keys(data, _JSON_KEYS, notices)
 
-        surface, note = SURFACE_PARAM.coerce(data.get("surface", SURFACE_PARAM.default))
+        # An expression without a surface (a hand-written link) means the custom surface.
+        surface, note = SURFACE_PARAM.coerce(data.get("surface", CUSTOM if "expression" in data else SURFACE_PARAM.default))
         notices += [note] if note else []
+        surface, expression, domain = _coerce_typed(surface, data, notices)
+        spec = SURFACES[surface] if surface != CUSTOM else SURFACES[_typed_key(expression, domain)]
         surface_values, n = coerce_all(SURFACES[surface].params, mapping(data.get("surface_params"), notices, "surface_params"), "surface")
         notices += n
         penalty_values, n = coerce_all(PENALTY_PARAMS, mapping(data.get("penalty"), notices, "penalty"), "penalty")
@@ -233,7 +275,7 @@ class TrajectoryScene(SceneFile):
 
         start = None
         if data.get("start") is not None:
-            start, note = _coerce_start(data["start"], surface)
+            start, note = _coerce_start(data["start"], spec.domain)
             notices += [note] if note else []
 
         run_values, n = coerce_all(RUN_PARAMS, mapping(data.get("run"), notices, "run"))
@@ -249,7 +291,7 @@ class TrajectoryScene(SceneFile):
         schedule_values, n = coerce_all(SCHEDULES[schedule].params, mapping(data.get("schedule_params"), notices, "schedule_params"), schedule)
         notices += n
         scene = TrajectoryScene(
-            surface=surface, surface_values=_frozen(surface_values), optimizers=tuple(optimizers),
+            surface=surface, expression=expression, domain=domain, surface_values=_frozen(surface_values), optimizers=tuple(optimizers),
             hparam_values=tuple(hparam_values), start=start, run_values=_frozen(run_values), schedule=schedule,
             schedule_values=_frozen(schedule_values), penalty_values=_frozen(penalty_values),
         )
@@ -260,6 +302,9 @@ class TrajectoryScene(SceneFile):
         """Flat query parameters: every control, so the link reproduces the figure exactly."""
         surface = SURFACES[self.surface]
         query = {"surface": self.surface}
+        if self.surface == CUSTOM:
+            query["expression"] = self.expression or DEFAULT_EXPRESSION
+            query["domain"] = format_domain(self.domain or DEFAULT_DOMAIN)
         query.update({p.name: p.format(self.surface_params[p.name]) for p in surface.params})
         query.update({p.name: p.format(self.penalty[p.name]) for p in PENALTY_PARAMS})
         query["opt"] = ",".join(self.optimizers)
@@ -281,6 +326,11 @@ class TrajectoryScene(SceneFile):
         optimizers = [o for o in str(flat.get("opt", ",".join(DEFAULT_OPTIMIZERS))).split(",") if o]
         data: dict[str, Any] = {"surface": surface, "schedule": schedule, "optimizers": optimizers,
                                 "surface_params": {}, "penalty": {}, "hparams": {}, "run": {}, "schedule_params": {}}
+        for key in ("expression", "domain"):  # text in a link, as in a scene file (the domain also [x0, x1, y0, y1])
+            if key in flat:
+                data[key] = str(flat[key])
+        if "expression" in flat and "surface" not in flat:
+            data.pop("surface")  # a link with only an expression means the custom surface (see from_json)
         if START_PARAM.name in flat:  # "x,y" in a link; a scene file holds [x, y]
             data["start"] = str(flat[START_PARAM.name]).split(",")
         # An unknown surface or schedule falls back to the default (with a notice from from_json),
@@ -322,8 +372,39 @@ def _symbol(param: Param) -> str:
     return last if len(last) <= 2 else param.name
 
 
-def _coerce_start(value: Any, surface: str) -> tuple[tuple[float, float] | None, str | None]:
-    (x0, x1), (y0, y1) = SURFACES[surface].domain
+@functools.lru_cache(maxsize=256)
+def _typed_key(expression: str, domain: Domain) -> str:
+    """typed_key of a valid expression text (parsed once per text: scenes ask for it often)."""
+    return typed_key(parse_expression(expression), domain)
+
+
+def _coerce_typed(surface: str, data: Mapping[str, Any], notices: list[str]) -> tuple[str, str, Domain | None]:
+    """(surface, expression, domain) read leniently: for `custom`, the expression and domain of
+    `data` (defaults where missing); an expression that cannot be used gives a notice and the
+    default surface, a domain that cannot be used the default domain. Other surfaces have none."""
+    given = [k for k in ("expression", "domain") if data.get(k) is not None]
+    if surface != CUSTOM:
+        if given:
+            notices.append(f"{' and '.join(given)} ignored: only the custom surface (your own f(x, y)) has one")
+        return surface, "", None
+    raw = data.get("expression")
+    raw = DEFAULT_EXPRESSION if raw is None else raw
+    try:
+        expression = parse_expression(raw).text
+    except ExpressionError as err:
+        notices.append(f"expression: {err}; using the default surface")
+        return SURFACE_PARAM.default, "", None
+    domain = DEFAULT_DOMAIN
+    if data.get("domain") is not None:
+        try:
+            domain = parse_domain(data["domain"])
+        except ExpressionError as err:
+            notices.append(f"{err}; using the default domain {format_domain(DEFAULT_DOMAIN)}")
+    return surface, expression, domain
+
+
+def _coerce_start(value: Any, domain) -> tuple[tuple[float, float] | None, str | None]:
+    (x0, x1), (y0, y1) = domain
     try:
         if isinstance(value, str):
             raise ValueError  # a scene file holds [x, y]: "12" must not read as (1, 2)
