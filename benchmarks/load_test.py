@@ -1,7 +1,8 @@
 """Load test: N protocol-level sessions changing widgets at once, like a class.
 
 Starts ``streamlit run APP`` on 127.0.0.1 (or uses ``--url`` of a running
-server), opens ``--sessions`` sessions concurrently (one thread each, with
+server, or ``--hall RUN_DIR`` of a lecture hall: deploy/hall.py's processes
+behind nginx, their RSS and CPU summed and the CPU shown per process), opens ``--sessions`` sessions concurrently (one thread each, with
 ``st_client.StreamlitSession``), and lets each make ``--changes`` widget
 changes with random think times.  Widgets are picked by label (``--widget``,
 repeatable, each with its ``--values``), so the script can be pointed at any
@@ -21,12 +22,16 @@ Examples::
         --widget "learning rate" --values 0.01,0.1,1 --widget Optimizer --values SGD,Adam
     python benchmarks/load_test.py --app benchmarks/toy_app.py --soak 500 \\
         --widget Steps --values 10,20,40
+    python deploy/hall.py 2 --run-dir /tmp/hall &   # then, once it is ready:
+    python benchmarks/load_test.py --hall /tmp/hall --page trajectories --sessions 60 \\
+        --widget "Rotation angle (deg)" --values 0,15,30,45,60,75,90
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import sys
 import tempfile
@@ -34,7 +39,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import psutil
 
@@ -98,8 +103,17 @@ def fmt_times(xs: list[float]) -> str:
     )
 
 
-def process_rss(pid: int) -> int:
-    """RSS in bytes of a process and all its children (0 if gone)."""
+Pids = int | Sequence[int] | None  # one server, or the processes of a hall (summed)
+
+
+def _pid_list(pid: int | Sequence[int] | None) -> list[int]:
+    return [pid] if isinstance(pid, int) else list(pid or [])
+
+
+def process_rss(pid: int | Sequence[int]) -> int:
+    """RSS in bytes of a process (or several) and all its children (0 if gone)."""
+    if not isinstance(pid, int):
+        return sum(process_rss(p) for p in _pid_list(pid))
     try:
         p = psutil.Process(pid)
         total = p.memory_info().rss
@@ -113,8 +127,10 @@ def process_rss(pid: int) -> int:
         return 0
 
 
-def process_cpu(pid: int) -> float:
-    """User+system CPU seconds of a process and its children."""
+def process_cpu(pid: int | Sequence[int]) -> float:
+    """User+system CPU seconds of a process (or several) and its children."""
+    if not isinstance(pid, int):
+        return sum(process_cpu(p) for p in _pid_list(pid))
     try:
         p = psutil.Process(pid)
         t = p.cpu_times()
@@ -144,7 +160,7 @@ def pid_listening_on(port: int) -> int | None:
 class RssSampler(threading.Thread):
     """Samples a process tree's RSS every ``interval`` seconds; keeps the peak."""
 
-    def __init__(self, pid: int | None, interval: float = 0.25) -> None:
+    def __init__(self, pid: Pids, interval: float = 0.25) -> None:
         super().__init__(daemon=True)
         self.pid, self.interval = pid, interval
         self.peak = 0
@@ -355,7 +371,7 @@ def page_url(args: argparse.Namespace) -> str:
     return url + ("?" + args.query.lstrip("?") if args.query else "")
 
 
-def run_load(args: argparse.Namespace, targets: list[Target], pid: int | None) -> dict[str, Any]:
+def run_load(args: argparse.Namespace, targets: list[Target], pid: Pids) -> dict[str, Any]:
     """The class: N sessions x M changes, optionally with a browser probe."""
     out: dict[str, Any] = {}
     # Warm-up: one run so imports/compilation are not charged to the first student.
@@ -385,6 +401,7 @@ def run_load(args: argparse.Namespace, targets: list[Target], pid: int | None) -
     sampler = RssSampler(pid)
     sampler.start()
     cpu0 = process_cpu(pid) if pid else 0.0
+    each0 = [process_cpu(p) for p in _pid_list(pid)]
     me = psutil.Process()
     me0 = sum(me.cpu_times()[:2])  # this process only: the server is a child
     start = time.monotonic()
@@ -405,6 +422,7 @@ def run_load(args: argparse.Namespace, targets: list[Target], pid: int | None) -
         t.join(max(0.0, deadline - time.monotonic()) + args.timeout + 5)
     wall = time.monotonic() - start
     cpu = (process_cpu(pid) - cpu0) if pid else float("nan")
+    each = [process_cpu(p) - c0 for p, c0 in zip(_pid_list(pid), each0)]
     client_cpu = sum(me.cpu_times()[:2]) - me0
     peak = sampler.stop()
     time.sleep(3.0)  # let the server drop the closed sessions
@@ -426,6 +444,7 @@ def run_load(args: argparse.Namespace, targets: list[Target], pid: int | None) -
         no_chart=stats.no_chart,
         threads_still_running=alive,
         server_cpu_s=cpu,
+        server_cpu_per_process_s=each,
         client_cpu_s=client_cpu,
         rss_before_mib=rss_before / MIB,
         rss_peak_mib=peak / MIB,
@@ -473,11 +492,15 @@ def run_load(args: argparse.Namespace, targets: list[Target], pid: int | None) -
             f"server CPU:                 {cpu:.1f} s ({cpu / wall:.2f} cores avg); "
             f"load client CPU {client_cpu:.1f} s ({client_cpu / wall:.2f} cores)"
         )
+        if len(each) > 1:
+            print(f"server CPU per process:     {', '.join(f'{c:.1f} s' for c in each)} "
+                  f"(pids {', '.join(map(str, _pid_list(pid)))})")
+        print(f"load average (1, 5, 15 min): {', '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
     print(f"received:                   {stats.bytes_in / MIB:.1f} MiB, {stats.cache_hits} cache refs")
     return out
 
 
-def run_soak(args: argparse.Namespace, targets: list[Target], pid: int | None) -> dict[str, Any]:
+def run_soak(args: argparse.Namespace, targets: list[Target], pid: Pids) -> dict[str, Any]:
     """One session doing N reruns; prints RSS growth along the way."""
     rng = random.Random(args.seed)
     times: list[float] = []
@@ -532,7 +555,10 @@ def build_parser() -> argparse.ArgumentParser:
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--app", help="streamlit script to serve on 127.0.0.1 for the test")
     src.add_argument("--url", help="base URL of a running server (127.0.0.1 only)")
-    p.add_argument("--pid", type=int, help="server pid for RSS with --url (default: who listens)")
+    src.add_argument("--hall", metavar="RUN_DIR",
+                     help="a running lecture hall (deploy/hall.py --run-dir RUN_DIR): its URL and processes")
+    p.add_argument("--pid", type=int, action="append",
+                   help="server pid for RSS and CPU with --url, repeatable (default: who listens)")
     p.add_argument("--page", default=None, help="st.navigation page URL path (default page if omitted)")
     p.add_argument("--query", default="", help="query string, e.g. 'surface=rosenbrock&seed=1'")
     p.add_argument("--sessions", type=int, default=30)
@@ -577,9 +603,15 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         server.start(timeout=120)
         args.url = server.url
-        pid: int | None = server.pid
+        pid: Pids = server.pid
         print(f"server: {server.url} (pid {pid}, {args.app} {' '.join(st_args)}), "
               f"healthy after {time.perf_counter() - t0:.1f} s")
+    elif args.hall:
+        hall = json.loads((Path(args.hall) / "hall.json").read_text())
+        args.url = hall["url"]
+        pid = [b["pid"] for b in hall["backends"]]
+        print(f"hall: {args.url} -> {len(pid)} processes on ports {[b['port'] for b in hall['backends']]} "
+              f"(pids {pid}), nginx pid {hall['nginx_pid']}")
     else:
         host = args.url.split("://", 1)[-1].split("/", 1)[0]
         if host.split(":")[0] not in ("127.0.0.1", "localhost"):
