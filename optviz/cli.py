@@ -280,10 +280,9 @@ def cmd_train(args) -> int:
     status = f"diverged at step {payload['diverged_at']}" if payload["diverged_at"] is not None else "finished"
     print(f"{config.optimizer} on {config.dataset}, {config.steps} steps: {status}; at step {payload['steps'][last]} "
           f"train loss {payload['train_loss'][last]:.4g}, validation loss {payload['val_loss'][last]:.4g}, "
-          f"accuracy {payload['train_accuracy'][last]:.1%} / {payload['val_accuracy'][last]:.1%}")
-    if payload.get("best_step") is not None:
-        print(f"lowest validation loss {payload['best_val_loss']:.4g} at step {payload['best_step']}"
-              + (" (restored)" if config.restore_best else ""))
+          f"accuracy {payload['train_accuracy'][last]:.1%} / {payload['val_accuracy'][last]:.1%}"
+          + (f"; lowest validation loss {payload['best_val_loss']:.4g} at step {payload['best_step']}"
+             + (" (restored)" if config.restore_best else "") if payload.get("best_step") is not None else ""))
     if "ensemble_val_accuracy" in payload:
         members = ", ".join(f"{a:.1%}" if a is not None else "diverged" for a in payload["member_val_accuracy"])
         ensemble = payload["ensemble_val_accuracy"]

@@ -89,7 +89,7 @@ def test_the_text_output_is_one_line(capsys):
 @pytest.mark.parametrize("argv, message", [
     (["--dataset", "volcano"], "dataset='volcano' is not one of"),
     (["--optimizer", "newton"], "Hessian"),
-    (["--optimizer", "lion"], "not one of"),
+    (["--optimizer", "shampoo"], "not one of"),
     (["--samples", "5"], "out of range"),
     (["--steps", "0"], "out of range"),
     (["--init", "kaiming_sideways"], "initializer"),

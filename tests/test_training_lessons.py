@@ -233,6 +233,237 @@ def check_lab_linear(scene):
             "99": [100 * med(accuracy_relu), 100 * shown(relu, "train_accuracy")]}
 
 
+# -- regularizers, ensembles, digits and transfer --------------------------------------------------
+# The regularizer lessons share one overfitting run A (lessons.OVERFIT); its 30 validation points make
+# the numbers vary from one data draw to the next, so their texts quote ranges over the 12 runs, or
+# ratios and counts, which hold for the run the page shows as well.
+
+ENSEMBLE_DATA_SEEDS = tuple(range(0, 12_000, 1000))
+"""An ensemble's members are seeds of one data draw: 12 ensembles need 12 draws."""
+
+
+@functools.lru_cache(maxsize=None)
+def ensembles(config: TrainConfig) -> tuple:
+    """The ensemble config trained on 12 data draws (one ensemble each; the first is the page's)."""
+    assert config.ensemble > 1 and config.seed == ENSEMBLE_DATA_SEEDS[0]
+    return tuple(run_training(config.replace(seed=seed)) for seed in ENSEMBLE_DATA_SEEDS)
+
+
+def best_steps(config: TrainConfig) -> np.ndarray:
+    """(12,) evaluated step with the lowest validation loss."""
+    return np.concatenate([r.best_step for r in runs(config)])
+
+
+def final_networks(config: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
+    """(12,) validation loss and accuracy of each final network (the restored one with restore_best)."""
+    loss, accuracy = zip(*(r.final_val_metrics() for r in runs(config)))
+    return np.concatenate(loss), np.concatenate(accuracy)
+
+
+def climb(config: TrainConfig) -> np.ndarray:
+    """(12,) final validation loss over its minimum in the run."""
+    val = stack(config, "val_loss")
+    return val[:, -1] / val.min(axis=1)
+
+
+def sure(config: TrainConfig) -> np.ndarray:
+    """(12,) fraction of the boundary grid where the final network gives one class more than 99 %."""
+    p = np.concatenate([r.probabilities[:, -1] for r in runs(config)])
+    return np.mean(p.max(axis=-1) > 0.99, axis=(1, 2))
+
+
+def confidence(config: TrainConfig) -> np.ndarray:
+    """(12,) mean over the validation points of the final network's largest class probability."""
+    return np.concatenate([r.val_probabilities.max(axis=-1).mean(axis=1) for r in runs(config)])
+
+
+def span(values, scale: float = 1.0) -> tuple[float, float]:
+    """(min, max) of `values` times `scale`: the ends of a range the text quotes."""
+    values = scale * np.asarray(values, dtype=float)
+    return float(values.min()), float(values.max())
+
+
+def _overfitting(plain: TrainConfig) -> dict:
+    """What the regularizer lessons say of A: 30 points memorized, the validation loss climbing 4-13x."""
+    assert plain.samples == 30 and (plain.depth, plain.width) == (3, 64) and plain.hparam_values["learning_rate"] == 0.001
+    assert final(plain, "train_accuracy").min() == 1  # memorized
+    rise = climb(plain)
+    assert rise.min() > 2.5 and med(rise) > 6  # climbs in every run (4.1 to 12.6, median 9.2)
+    low, high = span(rise)
+    return {"4": low, "13": high}
+
+
+def check_lab_early_stopping(scene):
+    plain, stopped = scene.a, scene.b
+    numbers = _overfitting(plain)
+    best = best_steps(plain)
+    assert best.min() > 0 and best.max() <= 150  # past the untrained net, early (30 to 120)
+    steps = list(runs(plain)[0].steps)
+    train, val = stack(plain, "train_loss"), stack(plain, "val_loss")
+    at_best = [steps.index(b) for b in best]
+    rows = np.arange(len(best))
+    assert np.all(train[:, -1] < 1e-2 * train[rows, at_best])  # after it the training loss falls on ...
+    assert np.all(val[:, -1] > 2.5 * val[rows, at_best])  # ... and the validation loss climbs
+    assert np.all(stack(stopped, "val_loss") == val) and np.all(best_steps(stopped) == best)  # B's curves are A's
+    loss_b, accuracy_b = final_networks(stopped)
+    best_loss = np.concatenate([r.best_val_loss for r in runs(stopped)])
+    assert np.allclose(loss_b, best_loss, rtol=1e-3) and np.allclose(best_loss, val.min(axis=1))  # B keeps the best
+    loss_a, accuracy_a = final_networks(plain)
+    assert np.all(loss_b < loss_a / 2.5)  # without the climb
+    assert abs(med(accuracy_b) - med(accuracy_a)) < 0.04  # as accurate: 83.3% both (the page's run: 86.7% both)
+    return {**numbers, "30": [plain.samples, best.min()], "120": best.max(), "3": plain.depth, "64": plain.width,
+            "0.001": 0.001, "10⁻⁵": (med(train[:, -1]), "log"),
+            "83": [100 * med(accuracy_a), 100 * med(accuracy_b), 100 * shown(plain, "val_accuracy")]}
+
+
+def check_lab_dropout(scene):
+    plain, dropped = scene.a, scene.b
+    numbers = _overfitting(plain)
+    rise = climb(dropped)
+    flat = rise < 1.3  # 8 runs end within 7% of their minimum, the other 4 (one data draw) at 2x to 3.7x
+    assert 6 <= np.sum(flat) <= 10 and np.all(rise < climb(plain))  # B's flat in most runs, below A's in all
+    accuracy = final(dropped, "train_accuracy")
+    assert med(accuracy) < 0.95  # no longer memorized (88%; 73% to 97%)
+    val_a, val_b = final(plain, "val_accuracy"), final(dropped, "val_accuracy")
+    assert abs(med(val_b) - med(val_a)) < 0.05  # 83.3% both
+    half = plain.replace(dropout=0.5)  # the usual p only delays the climb
+    assert med(best_steps(half)) > 3 * med(best_steps(plain)) and np.mean(climb(half) > 1.5) >= 0.75  # 420 vs 60; 11 of 12
+    return {**numbers, "30": plain.samples, "70": 100 * dropped.dropout,
+            "88": [100 * med(accuracy), 100 * shown(dropped, "train_accuracy")], "8": int(np.sum(flat)), "12": flat.size,
+            "83": [100 * med(val_a), 100 * med(val_b), 100 * shown(plain, "val_accuracy"), 100 * shown(dropped, "val_accuracy")],
+            "0.5": 0.5}
+
+
+def check_lab_label_smoothing(scene):
+    plain, smooth = scene.a, scene.b
+    numbers = _overfitting(plain)
+    eps, classes = smooth.label_smoothing, smooth.spec.num_classes
+    assert final(smooth, "train_accuracy").min() == 1  # still fits every training point
+    sure_b, sure_a = confidence(smooth), confidence(plain)
+    assert sure_b.max() < 0.95 and sure_a.min() > 0.97  # 81-89% vs 98-100%
+    ratio = final(plain, "val_loss") / final(smooth, "val_loss")
+    assert ratio.min() > 2  # a wrong guess costs less: 3.3x to 14.7x
+    plane_a, plane_b = sure(plain), sure(smooth)
+    assert plane_a.min() > 0.8 and plane_b.max() < 0.5
+    return {"0.2": eps, "0.9": [1 - eps + eps / classes, 0.9], "0.1": eps / classes,
+            "86": [100 * med(sure_b), 100 * shown_confidence(smooth)], "99.5": [100 * med(sure_a), 100 * shown_confidence(plain)],
+            "3": ratio.min(), "15": ratio.max(), "99": 99, "90": 100 * plane_a.min(), "96": 100 * plane_a.max(),
+            "9": 100 * plane_b.min(), "28": 100 * plane_b.max(), "1": 1}
+
+
+def shown_confidence(config: TrainConfig) -> float:
+    """`confidence` of the run the lesson draws."""
+    assert config.seed == DATA_SEEDS[0]
+    return float(runs(config)[0].val_probabilities[0].max(axis=-1).mean())
+
+
+def check_lab_mixup(scene):
+    plain, mixed = scene.a, scene.b
+    numbers = _overfitting(plain)
+    assert mixed.mixup == 1  # Beta(1, 1): lambda uniform
+    rise = climb(mixed)
+    assert med(rise) < 1.4 and rise.max() < 2 and np.all(rise < climb(plain))  # near its minimum (1.04 to 1.49)
+    plane_a, plane_b = sure(plain), sure(mixed)
+    assert np.all(plane_b < plane_a - 0.2)  # a soft edge
+    return {**numbers, "1": [1, mixed.mixup], "1.2": [med(rise), rise[0]], "99": 99,
+            "90": 100 * plane_a.min(), "96": 100 * plane_a.max(), "39": 100 * plane_b.min(), "58": 100 * plane_b.max()}
+
+
+def check_lab_ensemble(scene):
+    config = scene.a
+    assert config.ensemble == 5 and scene.b is None
+    results = ensembles(config)
+    ensemble = np.array([r.ensemble_val_loss for r in results])  # (12, E)
+    members = np.array([r.val_loss for r in results])  # (12, 5, E)
+    assert np.all(np.isfinite(ensemble)) and np.all(np.isfinite(members))
+    assert np.all(ensemble <= members.mean(axis=1) + 1e-5)  # never above the members' mean, at any evaluation
+    below = 1 - ensemble[:, -1] / members[:, :, -1].mean(axis=1)
+    assert med(below) > 0.15 and below.min() > 0.05  # 15% to 54%, median 31%
+    beats_all = np.sum(ensemble[:, -1] < members[:, :, -1].min(axis=1))
+    assert 4 <= beats_all <= 10  # 7: close to the best member, not clearly below it
+    gain = np.array([r.ensemble_val_accuracy[-1] - r.val_accuracy[:, -1].mean() for r in results])
+    assert np.all(gain < 0.01) and med(gain) > -0.005  # under 1 point (median 0.4)
+    low, high = span(below, 100)
+    return {"5": config.ensemble, "15": low, "54": high, "7": int(beats_all), "12": len(results), "1": 1, "2": 2}
+
+
+def check_lab_digits(scene):
+    mlp, softmax = scene.a, scene.b
+    assert mlp.samples == softmax.samples == 898 and (mlp.depth, mlp.width) == (1, 32) and softmax.depth == 0
+    accuracy_mlp, accuracy_softmax = final(mlp, "val_accuracy"), final(softmax, "val_accuracy")
+    assert med(accuracy_mlp) > 0.95 and np.mean(accuracy_mlp > accuracy_softmax) >= 0.75  # 11 of 12 runs
+    assert med(accuracy_mlp) - med(accuracy_softmax) < 0.02  # by half a point
+    hardest, read_as, top = [], [], []
+    for result in runs(mlp):
+        for index in range(SEEDS):
+            matrix = result.confusion_matrix(index)
+            hardest.append(int(np.argmax(1 - np.diag(matrix) / matrix.sum(axis=1))))
+            wrong = matrix - np.diag(np.diag(matrix))
+            read_as.append(int(np.argmax(wrong[8])))
+            top.append(np.unravel_index(np.argmax(wrong), wrong.shape))
+    eights = hardest.count(8)
+    assert eights >= 8 and read_as.count(1) >= 10  # 9 of 12; all 12
+    top_cells = sum(cell == (8, 1) for cell in top)
+    assert top_cells >= 8 and top[0] == (8, 1)  # 10 of 12, the page's run among them
+    return {"8": 8, "898": mlp.samples, "32": mlp.width, "64": 64,
+            "97": [100 * med(accuracy_mlp), 100 * shown(mlp, "val_accuracy")],
+            "96.6": [100 * med(accuracy_softmax), 100 * shown(softmax, "val_accuracy")],
+            "9": eights, "12": [len(hardest), read_as.count(1)], "1": 1, "10": top_cells}
+
+
+def _transfer_accuracy(config: TrainConfig) -> np.ndarray:
+    return final(config, "val_accuracy")
+
+
+def check_lab_transfer_freeze(scene):
+    scratch, frozen = scene.a, scene.b
+    assert frozen.transfer == "freeze" and frozen.samples_per_class == 5 and frozen.transfer_data == "similar"
+    pretrained = [r.transfer["pretrain_val_accuracy"] for r in runs(frozen)]
+    assert min(pretrained) > 0.97  # 0-4 learned (98.9% to 99.7%)
+    a, b = _transfer_accuracy(scratch), _transfer_accuracy(frozen)
+    assert np.all(b < a) and med(a) - med(b) > 0.08  # in every run; 90% vs 77%
+    random = frozen.replace(pretrain_steps=0)  # the same, with the hidden layers frozen at their random init
+    c = _transfer_accuracy(random)
+    assert med(c) >= med(b) and np.mean(c >= b) >= 0.5  # as well (80%; better in 9 of 12 runs)
+    dead_a, dead_b = (np.median(stack(x, "dead_fraction")[:, 0, :], axis=0) for x in (scratch, frozen))
+    assert np.all(dead_b > 1.6 * dead_a) and np.all(dead_b < 2.6 * dead_a)  # twice as many (25%, 30% vs 13%, 14%)
+    return {"0": 0, "4": 4, "5": [5, frozen.samples_per_class], "9": 9,
+            "99": [100 * med(pretrained), 100 * pretrained[0]],
+            "77": [100 * med(b), 100 * shown(frozen, "val_accuracy")], "90": [100 * med(a), 100 * shown(scratch, "val_accuracy")],
+            "80": [100 * med(c), 100 * shown(random, "val_accuracy")]}
+
+
+def check_lab_transfer_finetune(scene):
+    frozen, tuned = scene.a, scene.b
+    assert frozen.samples_per_class == tuned.samples_per_class == 20 and tuned.finetune_factor == 0.1
+    a, b = _transfer_accuracy(frozen), _transfer_accuracy(tuned)
+    assert np.all(b > a) and med(b) - med(a) > 0.04  # fine-tuning beats the frozen features in every run
+    scratch = tuned.replace(transfer="scratch")
+    c = _transfer_accuracy(scratch)
+    assert np.all(c > b)  # but never scratch: 95% vs 93%
+    few_scratch, few_tuned = (_transfer_accuracy(tuned.replace(transfer=mode, samples_per_class=5, batch_size=25))
+                              for mode in ("scratch", "finetune"))
+    assert np.mean(few_tuned < few_scratch) >= 0.75  # nor with 5 per class (10 of 12 runs)
+    return {"20": 20, "0.1": tuned.finetune_factor,
+            "93": [100 * med(b), 100 * shown(tuned, "val_accuracy")], "86": [100 * med(a), 100 * shown(frozen, "val_accuracy")],
+            "95": [100 * med(c), 100 * shown(scratch, "val_accuracy")], "5": 5,
+            "90": 100 * med(few_scratch), "88": 100 * med(few_tuned)}
+
+
+def check_lab_transfer_different(scene):
+    real, shuffled = scene.a, scene.b
+    assert real.transfer == shuffled.transfer == "scratch" and shuffled.transfer_data == "different"
+    a, b = _transfer_accuracy(real), _transfer_accuracy(shuffled)
+    assert abs(med(a) - med(b)) < 0.03 and np.all(np.abs(a - b) < 0.06)  # as well
+    images = runs(shuffled)[0].x_val
+    assert np.allclose(np.sort(images, axis=1), np.sort(runs(real)[0].x_val, axis=1))  # the same pixels, shuffled
+    frozen_real, frozen_shuffled = (_transfer_accuracy(x.replace(transfer="freeze")) for x in (real, shuffled))
+    better = int(np.sum(frozen_real > frozen_shuffled))
+    assert better <= 9  # 7 of 12: no reliable advantage of the similar data
+    return {"5": 5, "9": 9, "91": [100 * med(b), 100 * shown(shuffled, "val_accuracy")],
+            "90": [100 * med(a), 100 * shown(real, "val_accuracy")], "0": 0, "4": 4, "7": better, "12": a.size}
+
+
 CHECKS = {name[len("check_"):]: fn for name, fn in globals().items() if name.startswith("check_")}
 _measured: dict = {}
 

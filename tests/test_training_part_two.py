@@ -11,7 +11,7 @@ from jax.flatten_util import ravel_pytree
 from optviz.training.compute import run_training, trace_count
 from optviz.training.config import TrainConfig
 from optviz.training.data import digits_pool
-from optviz.training.transfer import TARGET_CLASSES, _pretrained, pixel_permutation, source_data, target_data
+from optviz.training.transfer import TARGET_CLASSES, _pretrained, pixel_permutation, pretrained, source_data, target_data
 
 SMALL = TrainConfig(depth=2, width=16, samples=100, steps=200, eval_every=20, init="normal", scale=0.3)
 # Few noisy points and a wide net for many steps: the validation loss turns up (overfitting).
@@ -160,11 +160,11 @@ def test_freeze_keeps_the_pretrained_features_and_finetune_moves_them():
     frozen = run_training(TRANSFER.replace(transfer="freeze"))
     tuned = run_training(TRANSFER.replace(transfer="finetune"))
     scratch = run_training(TRANSFER.replace(transfer="scratch"))
-    pretrained, _, accuracy = _pretrained(TRANSFER.replace(transfer="freeze"), (0,))
+    source, _, accuracy = pretrained(TRANSFER.replace(transfer="freeze"), (0,))
     assert accuracy[0] > 0.9 and frozen.transfer["pretrain_val_accuracy"] == pytest.approx(float(accuracy[0]))
-    np.testing.assert_array_equal(_flat(frozen.params)[0], _flat(pretrained)[0])  # hidden layer: untouched
-    assert not np.allclose(_flat(frozen.params)[-1], _flat(pretrained)[-1])  # a new head, trained
-    assert not np.allclose(_flat(tuned.params)[0], _flat(pretrained)[0])
+    np.testing.assert_array_equal(_flat(frozen.params)[0], _flat(source)[0])  # hidden layer: untouched
+    assert not np.allclose(_flat(frozen.params)[-1], _flat(source)[-1])  # a new head, trained
+    assert not np.allclose(_flat(tuned.params)[0], _flat(source)[0])
     assert scratch.transfer["pretrain_val_accuracy"] is None and scratch.transfer["pretrain_steps"] == 0
     for result in (frozen, tuned, scratch):
         assert len(result.y_train) == 25 and result.val_accuracy[0, -1] > 0.4  # well above chance (0.2)
@@ -177,3 +177,27 @@ def test_transfer_needs_digits():
     assert config.dataset == "digits" and any("digits" in n for n in notices)
     config, notices = TrainConfig.from_values({"dataset": "digits", "samples": 2000})
     assert config.samples == 898 and notices
+
+
+def test_runs_that_differ_only_in_the_target_share_one_pretraining():
+    base = TRANSFER.replace(transfer="freeze", seed=11)
+    _pretrained.cache_clear()
+    for config in (base, base.replace(transfer="finetune"), base.replace(transfer_data="different"),
+                   base.replace(samples_per_class=3), base.replace(finetune_factor=0.5, transfer="finetune")):
+        run_training(config.replace(steps=10, eval_every=5))
+    info = _pretrained.cache_info()
+    assert (info.misses, info.hits) == (1, 4)
+    run_training(base.replace(steps=10, eval_every=5, pretrain_steps=50))  # a different pretraining
+    assert _pretrained.cache_info().misses == 2
+
+
+def test_ensemble_loss_stays_finite_where_every_member_underflows():
+    # A memorizing net on 30 noisy points: some validation points get p(true) < 1e-38 (float32's
+    # smallest normal) from every member; the ensemble's log mean probability is a log-sum-exp.
+    result = run_training(OVERFIT.replace(ensemble=5, steps=3000, seed=2000))
+    assert np.all(np.isfinite(result.ensemble_val_loss)) and np.all(np.isfinite(result.val_loss[:, -1]))
+    members, _ = result.final_val_metrics()
+    np.testing.assert_allclose(members, result.val_loss[:, -1], rtol=1e-4)  # no clipping of tiny probabilities
+    mean_loss = -np.mean(result.ensemble_val_log_probabilities()[np.arange(len(result.y_val)), result.y_val])
+    assert result.ensemble_val_loss[-1] == pytest.approx(mean_loss, rel=1e-4)
+    assert result.to_json(0)["ensemble_val_loss"] == pytest.approx(mean_loss, rel=1e-9)

@@ -352,9 +352,9 @@ def _train(
             better = alive & (out["val_loss"] < best[0])
             best = jax.tree.map(lambda new, old: jnp.where(better, new, old),
                                 (out["val_loss"], s.astype(jnp.int32), theta, state), best)
-            if ensemble:
-                out["train_probabilities"] = jax.nn.softmax(logits, axis=-1)
-                out["val_probabilities"] = jax.nn.softmax(val_logits, axis=-1)
+            if ensemble:  # log-probabilities: a member's p of the true class may underflow float32
+                out["train_log_probabilities"] = jax.nn.log_softmax(logits, axis=-1)
+                out["val_log_probabilities"] = jax.nn.log_softmax(val_logits, axis=-1)
             return (theta, state, opt_state, alive, diverged_at, good, best), out
 
         def snapshot(theta, state):
@@ -399,20 +399,20 @@ def _train(
         val_logits, _, _ = model.apply_network(spec, unravel(kept_theta), kept_state, x_val, train=False)
         return dict(evaluations=evaluations, snapshots=buffers, diverged_at=run[4], params=unravel(kept_theta),
                     state=kept_state, best_step=best_step, best_val_loss=best_loss,
-                    val_probabilities=jax.nn.softmax(val_logits, axis=-1))
+                    val_log_probabilities=jax.nn.log_softmax(val_logits, axis=-1))
 
     out = jax.vmap(one_run)(theta0, state0, step_words)
     out["learning_rate"] = learning_rate(jnp.minimum(jnp.arange(slots + 1) * every, total))
     if ensemble:
-        # The ensemble predicts the mean of its members' probabilities (padding seeds weigh 0).
-        members = member_weights / jnp.sum(member_weights)
+        # The ensemble predicts the mean of its members' probabilities (padding seeds weigh 0):
+        # log p_ens = logsumexp_k(log p_k + log w_k), finite where a member's p underflows.
+        members = (member_weights / jnp.sum(member_weights))[:, None, None, None]
         for part, x_labels, rows in (("train", y_train, mask), ("val", y_val, val_mask)):
-            mean = jnp.einsum("s,se...->e...", members, out["evaluations"].pop(f"{part}_probabilities"))
-            picked = jnp.take_along_axis(mean, jnp.broadcast_to(x_labels[None, :, None], mean.shape[:-1] + (1,)),
+            log_mean = jax.nn.logsumexp(out["evaluations"].pop(f"{part}_log_probabilities"), axis=0, b=members)
+            picked = jnp.take_along_axis(log_mean, jnp.broadcast_to(x_labels[None, :, None], log_mean.shape[:-1] + (1,)),
                                          axis=-1)[..., 0]
-            losses = jnp.where(rows > 0, -jnp.log(jnp.where(rows > 0, picked, 1.0)), 0.0)
-            out[f"ensemble_{part}_loss"] = jnp.sum(losses, axis=-1) / jnp.sum(rows)
-            correct = (jnp.argmax(mean, axis=-1) == x_labels).astype(jnp.float32)
+            out[f"ensemble_{part}_loss"] = -jnp.sum(jnp.where(rows > 0, picked, 0.0), axis=-1) / jnp.sum(rows)
+            correct = (jnp.argmax(log_mean, axis=-1) == x_labels).astype(jnp.float32)
             out[f"ensemble_{part}_accuracy"] = jnp.sum(correct * rows, axis=-1) / jnp.sum(rows)
     return out
 
@@ -670,7 +670,7 @@ def _result(config: TrainConfig, seeds: np.ndarray, raw: dict, static: dict, cou
         best_step=np.where(np.isfinite(raw["best_val_loss"][:n_seeds]), raw["best_step"][:n_seeds], -1).astype(np.int64),
         best_val_loss=np.where(np.isfinite(raw["best_val_loss"][:n_seeds]), raw["best_val_loss"][:n_seeds],
                                np.nan).astype(np.float64),
-        val_probabilities=np.asarray(raw["val_probabilities"][:n_seeds, :n_val], dtype=np.float64),
+        val_log_probabilities=np.asarray(raw["val_log_probabilities"][:n_seeds, :n_val], dtype=np.float64),
         **{f"ensemble_{k}": np.asarray(raw[f"ensemble_{k}"][:n_evals], dtype=np.float64)
            for k in ("train_loss", "val_loss", "train_accuracy", "val_accuracy") if f"ensemble_{k}" in raw},
         transfer=transfer,

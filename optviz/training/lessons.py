@@ -5,7 +5,8 @@ several seeds and data draws, and that every number its text quotes is the measu
 lecture simplifies and the numbers say otherwise, the text says what the numbers show.
 
 References: the lecture notes in shared/lecture-notes (002: the 300-point 2-class GD vs Adam
-experiment, initialization, batch norm, regularization); cs231n lectures 6-7.
+experiment, initialization, batch norm, regularization, early stopping; 000 and 004: dropout, mixup,
+label smoothing; 001: model ensembles, transfer learning's 2x2 grid); cs231n lectures 6-7.
 """
 
 from __future__ import annotations
@@ -22,11 +23,19 @@ def _scene(a: dict[str, Any], b: dict[str, Any] | None = None, **scene: Any):
     return lambda: TrainScene.build(a, b, **scene)
 
 
-def _lesson(key: str, title: str, text: str, look_for: str, make_scene, about: tuple[str, ...] | None = None) -> Lesson:
-    return Lesson(key, title, PAGE_KEY, text, look_for, make_scene, about)
+def _lesson(key: str, title: str, text: str, look_for: str, make_scene, about: tuple[str, ...] | None = None,
+            view: str | None = None) -> Lesson:
+    return Lesson(key, title, PAGE_KEY, text, look_for, make_scene, about, view)
 
 
 SGD = dict(optimizer="sgd")
+
+# An overfitting setting for the regularizers: 30 noisy moons, 3x64 units, full batch, Adam at
+# eta = 0.001 (at the lab's 0.01 the best validation loss comes at step 0 or 30: too soon to see).
+OVERFIT = dict(samples=30, noise=0.3, width=64, batch_size=30, steps=3000, hparams={"learning_rate": 0.001})
+
+# Transfer learning on the digits: pretrain 2x64 on 0-4 (1000 steps), then learn 5-9 in 500 steps.
+TRANSFER = dict(dataset="digits", depth=2, width=64, batch_size=25, steps=500)
 
 LESSONS: tuple[Lesson, ...] = (
     _lesson(
@@ -104,5 +113,86 @@ LESSONS: tuple[Lesson, ...] = (
         "depth, and the moons stay 86% separable. ReLU (B) bends it around them.",
         "Boundary: A's is straight, B's curves; accuracy 86% vs 99%.",
         _scene(dict(activation="linear"), dict(activation="relu")),
+    ),
+    _lesson(
+        "lab_early_stopping", "Early stopping keeps the best network",
+        "30 noisy points, 3×64 units, Adam η = 0.001. After its best step (30 to 120) A's training loss falls on "
+        "to 10⁻⁵ while its validation loss climbs 4–13×. B restores the network of its best evaluation: as "
+        "accurate as A's last (83%), without the climb.",
+        "The ★ marks the best step; B's curves are A's, only its final network differs.",
+        _scene(OVERFIT, dict(OVERFIT, restore_best=True)),
+        about=("dataset", "compare", "restore_best", "b.restore_best"),
+    ),
+    _lesson(
+        "lab_dropout", "Dropout on an overfitting net",
+        "A memorizes the 30 noisy points and its validation loss climbs 4–13× above its minimum. Dropping 70% "
+        "of the hidden units at each step holds B at 88% training accuracy, its validation loss flat in 8 of 12 "
+        "runs. Validation accuracy: 83% both.",
+        "Dashed curves: A's rises, B's stays low. At p = 0.5 the climb only comes later.",
+        _scene(OVERFIT, dict(OVERFIT, dropout=0.7)),
+        about=("dataset", "compare", "dropout", "b.dropout"),
+    ),
+    _lesson(
+        "lab_label_smoothing", "Label smoothing: targets 0.9, not 1",
+        "With ε = 0.2 B's targets are 0.9 and 0.1. It still fits every training point, but its mean confidence on "
+        "validation points is 86% (A's 99.5%), so a wrong guess costs less: A's final validation loss is 3–15× B's.",
+        "Boundary: A is over 99% sure on 90–96% of the plane, B on 9–28%.",
+        _scene(OVERFIT, dict(OVERFIT, label_smoothing=0.2)),
+        about=("dataset", "compare", "label_smoothing", "b.label_smoothing"),
+    ),
+    _lesson(
+        "lab_mixup", "Mixup: train on blends of examples",
+        "B trains on blends λ·x + (1−λ)·x′ of two examples and of their labels, λ uniform (α = 1): it never sees a "
+        "sure case between the classes. Its validation loss ends 1.2× its minimum (A's: 4–13×).",
+        "Boundary: A is over 99% sure on 90–96% of the plane, B on 39–58%.",
+        _scene(OVERFIT, dict(OVERFIT, mixup=1.0)),
+        about=("dataset", "compare", "mixup", "b.mixup"),
+    ),
+    _lesson(
+        "lab_ensemble", "An ensemble of 5 vs its members",
+        "5 nets from different seeds, their probabilities averaged: the ensemble's validation loss is 15–54% below "
+        "the members' mean (never above it: −log is convex), below every member's in 7 of 12 draws. Accuracy "
+        "gains under 1 point, not the notes' 2%.",
+        "Thick dashed line: the ensemble; the thin one: the members' mean.",
+        _scene(dict(ensemble=5)),
+        about=("dataset", "ensemble"),
+    ),
+    _lesson(
+        "lab_digits", "8×8 digits: which ones get confused",
+        "898 training images, one hidden layer of 32 units: 97% of the validation digits right; a softmax on the 64 "
+        "raw pixels (B) gets 96.6%. The 8 is the hardest digit in 9 of 12 runs; a wrong 8 is most often a 1, in "
+        "all 12.",
+        "Confusion matrix: the darkest orange cell is row 8, column 1 (10 of 12 runs).",
+        _scene(dict(dataset="digits", samples=898, depth=1, width=32, steps=1000),
+               dict(dataset="digits", samples=898, depth=0, steps=1000)),
+        about=("dataset", "b.dataset", "compare", "depth", "b.depth"),
+        view="Confusion & errors",
+    ),
+    _lesson(
+        "lab_transfer_freeze", "Transfer: frozen 0-4 features on 5-9",
+        "Pretrained on digits 0-4 (99% right there), B's frozen hidden layers and a new head get 77% of 5-9 from 5 "
+        "images each; A, from scratch, 90%. Frozen random layers do as well (80%): the 0-4 features hold nothing "
+        "more for 5-9.",
+        "Per-layer statistics: twice as many of B's units are dead on 5-9 as A's.",
+        _scene(dict(TRANSFER, transfer="scratch"), dict(TRANSFER, transfer="freeze")),
+        about=("dataset", "compare", "transfer", "b.transfer", "samples_per_class", "b.samples_per_class"),
+    ),
+    _lesson(
+        "lab_transfer_finetune", "More data: fine-tune beats frozen, not scratch",
+        "With 20 images per new digit, fine-tuning every layer at η × 0.1 (B) gets 93%, frozen features (A) 86%, "
+        "as the notes' grid expects. But from scratch the net gets 95%; with 5 per class too (90% vs fine-tuned 88%).",
+        "Dashed accuracy curves: B's ends above A's in every run.",
+        _scene(dict(TRANSFER, transfer="freeze", samples_per_class=20),
+               dict(TRANSFER, transfer="finetune", samples_per_class=20)),
+        about=("dataset", "compare", "transfer", "b.transfer", "samples_per_class", "b.samples_per_class"),
+    ),
+    _lesson(
+        "lab_transfer_different", "Permuted pixels: different to us, not to an MLP",
+        "B's 5-9 have their pixels shuffled: unreadable to us, but an MLP has no notion of neighbouring pixels, and "
+        "from scratch it learns them as well (91%; A, unshuffled: 90%). Frozen 0-4 features do better on real "
+        "digits than on shuffled ones in only 7 of 12 runs.",
+        "Misclassified images: B's look like noise.",
+        _scene(dict(TRANSFER, transfer="scratch"), dict(TRANSFER, transfer="scratch", transfer_data="different")),
+        about=("dataset", "compare", "transfer", "b.transfer", "transfer_data", "b.transfer_data"),
     ),
 )

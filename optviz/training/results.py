@@ -57,9 +57,9 @@ class TrainResult:
         of the evaluation with the lowest validation loss (early stopping).
       best_step: (S,) evaluated step with the lowest validation loss (-1 if none is finite).
       best_val_loss: (S,) that validation loss (NaN if none is finite).
-      val_probabilities: (S, N_val, C) class probabilities of the final network (the restored
-        one with config.restore_best) on the validation set: the confusion matrix and the
-        misclassified examples come from them.
+      val_log_probabilities: (S, N_val, C) log class probabilities of the final network (the
+        restored one with config.restore_best) on the validation set: the confusion matrix, the
+        misclassified examples and the final losses come from them (`val_probabilities` = exp).
       ensemble_train_loss, ensemble_val_loss, ensemble_train_accuracy, ensemble_val_accuracy:
         (E,) the ensemble of the S seeds (members) at each evaluation: it predicts the mean of
         the members' probabilities (config.ensemble > 1); None for a single model.
@@ -96,12 +96,25 @@ class TrainResult:
     state: list
     best_step: np.ndarray | None = None
     best_val_loss: np.ndarray | None = None
-    val_probabilities: np.ndarray | None = None
+    val_log_probabilities: np.ndarray | None = None
     ensemble_train_loss: np.ndarray | None = None
     ensemble_val_loss: np.ndarray | None = None
     ensemble_train_accuracy: np.ndarray | None = None
     ensemble_val_accuracy: np.ndarray | None = None
     transfer: dict | None = None
+
+    @property
+    def val_probabilities(self) -> np.ndarray | None:
+        """(S, N_val, C) class probabilities of the final networks (exp of `val_log_probabilities`)."""
+        return None if self.val_log_probabilities is None else np.exp(self.val_log_probabilities)
+
+    def ensemble_val_log_probabilities(self) -> np.ndarray:
+        """(N_val, C) log of the members' mean probability (a log-sum-exp: finite where a member's
+        probability underflows)."""
+        logs = self.val_log_probabilities
+        top = np.max(logs, axis=0)
+        top = np.where(np.isfinite(top), top, 0.0)
+        return top + np.log(np.mean(np.exp(logs - top), axis=0))
 
     @property
     def is_ensemble(self) -> bool:
@@ -115,7 +128,7 @@ class TrainResult:
 
     def ensemble_val_probabilities(self) -> np.ndarray:
         """(N_val, C) the ensemble's probabilities on the validation set: the members' mean."""
-        return np.nanmean(self.val_probabilities, axis=0)
+        return np.exp(self.ensemble_val_log_probabilities())
 
     def predictions(self, index: int | None = 0) -> np.ndarray:
         """(N_val,) predicted class of each validation example: seed `index`'s, or the
@@ -144,9 +157,9 @@ class TrainResult:
         """((S,) validation loss, (S,) validation accuracy) of each member's final network (the
         restored one with restore_best), from `val_probabilities`."""
         rows = np.arange(len(self.y_val))
-        picked = np.clip(self.val_probabilities[:, rows, self.y_val], 1e-30, None)
-        loss = -np.mean(np.log(picked), axis=1)
-        accuracy = np.mean(np.argmax(np.nan_to_num(self.val_probabilities, nan=-1.0), axis=-1) == self.y_val, axis=1)
+        loss = -np.mean(self.val_log_probabilities[:, rows, self.y_val], axis=1)
+        logs = np.nan_to_num(self.val_log_probabilities, nan=-np.inf)
+        accuracy = np.mean(np.argmax(logs, axis=-1) == self.y_val, axis=1)
         return loss, accuracy
 
     def diverged(self, index: int = 0) -> int | None:
@@ -189,9 +202,8 @@ class TrainResult:
             out["best_val_loss"] = float(self.best_val_loss[index]) if best >= 0 else None
         if self.is_ensemble:
             member_loss, member_accuracy = self.final_val_metrics()
-            ensemble = self.ensemble_val_probabilities()
-            picked = np.clip(ensemble[np.arange(len(self.y_val)), self.y_val], 1e-30, None)
-            out["ensemble_val_loss"] = _finite_or_none(-np.mean(np.log(picked)))
+            ensemble = self.ensemble_val_log_probabilities()
+            out["ensemble_val_loss"] = _finite_or_none(-np.mean(ensemble[np.arange(len(self.y_val)), self.y_val]))
             out["ensemble_val_accuracy"] = _finite_or_none(np.mean(self.predictions(None) == self.y_val))
             out["member_val_loss"] = [_finite_or_none(v) for v in member_loss]
             out["member_val_accuracy"] = [_finite_or_none(v) for v in member_accuracy]

@@ -89,18 +89,25 @@ def target_data(seed: int, samples_per_class: int, different: bool) -> tuple[tup
 def pretrain_config(config: TrainConfig) -> TrainConfig:
     """The source run of a transfer config: digits 0-4, `pretrain_steps` steps, the same network,
     optimizer, eta, batch and regularizers, one model (no ensemble, no restore)."""
+    # The target's settings are reset: runs that differ only there share one pretraining (cached).
     return config.replace(transfer="none", steps=max(1, config.pretrain_steps), eval_every=0, ensemble=1,
-                          restore_best=False, samples=int(source_data(config.seed)[1][0]))
+                          restore_best=False, samples=int(source_data(config.seed)[1][0]),
+                          transfer_data=TrainConfig.transfer_data, samples_per_class=TrainConfig.samples_per_class,
+                          finetune_factor=TrainConfig.finetune_factor, pretrain_steps=TrainConfig.pretrain_steps)
+
+
+def pretrained(config: TrainConfig, seeds: tuple[int, ...]):
+    """(params, state, validation accuracy per seed) of the pretraining of transfer config `config`."""
+    return _pretrained(pretrain_config(config), tuple(int(s) for s in seeds))
 
 
 @functools.lru_cache(maxsize=8)
-def _pretrained(config: TrainConfig, seeds: tuple[int, ...]):
-    """(params, state, validation accuracy per seed) of the pretraining of `config` (cached: the
-    freeze and fine-tune runs of one grid share it)."""
+def _pretrained(source: TrainConfig, seeds: tuple[int, ...]):
+    """`pretrained` of the source run `source` (cached by it: the freeze and fine-tune runs of a grid,
+    at any samples per class, share one pretraining)."""
     from optviz.training.compute import dispatch_kernel, init_networks
 
-    source = pretrain_config(config)
-    data, counts = source_data(config.seed)
+    data, counts = source_data(source.seed)
     wanted = np.asarray(seeds, np.int64)
     params0, state0, limits, words = init_networks(source, wanted, data[0], counts[0])
     result = dispatch_kernel(source, wanted, data, counts, params0, state0, limits, words).collect()
@@ -124,7 +131,7 @@ def dispatch_transfer(config: TrainConfig, seeds: int):
     factor, trainable = 1.0, None
     if config.transfer != "scratch":
         if config.pretrain_steps > 0:
-            params, pre_state, accuracy = _pretrained(config, tuple(int(s) for s in wanted))
+            params, pre_state, accuracy = pretrained(config, tuple(int(s) for s in wanted))
             pad = fresh[0]["w"].shape[0] - len(wanted)
             repeat = lambda a: np.concatenate([a, np.repeat(a[-1:], pad, axis=0)])  # noqa: E731
             # The pretrained hidden layers with the fresh output layer (a new head for 5-9).
