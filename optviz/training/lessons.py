@@ -81,6 +81,7 @@ LESSONS: tuple[Lesson, ...] = (
         "stay equal: 32 units work like one. B's random init breaks the symmetry.",
         "Boundary: A's is a straight line (86% accuracy). Weights: each of A's layers stays one or two spikes.",
         _scene(dict(init="constant", scale=0.5), dict(init="he_normal")),
+        view="Decision boundary",
     ),
     _lesson(
         "lab_small_init", "0.01·randn stalls a deep net; batch norm fixes it",
@@ -94,9 +95,10 @@ LESSONS: tuple[Lesson, ...] = (
         "lab_xavier_he", "Xavier vs He on a deep ReLU net",
         "ReLU zeroes half its inputs, so with Xavier the activations shrink by 1/√2 per layer: the 8th layer's std "
         "starts 46× below He's. He learns sooner, but SGD repairs Xavier too: both nets end up trained.",
-        "Per-layer statistics: A's std curves start fanned out and join by step 300; B's stay together.",
+        "Activation std: A's layers start 13× apart, within 1.7× by step 200; B's start within 1.6×, stay within 3×.",
         _scene(dict(SGD, depth=8, init="glorot_normal", hparams={"learning_rate": 0.03}),
                dict(SGD, depth=8, init="he_normal", hparams={"learning_rate": 0.03})),
+        view="Per-layer statistics",
     ),
     _lesson(
         "lab_l2", "L2 on an overfitting net: smaller weights",
@@ -113,6 +115,7 @@ LESSONS: tuple[Lesson, ...] = (
         "depth, and the moons stay 86% separable. ReLU (B) bends it around them.",
         "Boundary: A's is straight, B's curves; accuracy 86% vs 99%.",
         _scene(dict(activation="linear"), dict(activation="relu")),
+        view="Decision boundary",
     ),
     _lesson(
         "lab_early_stopping", "Early stopping keeps the best network",
