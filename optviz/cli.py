@@ -258,6 +258,71 @@ def cmd_layers(args) -> int:
     return 0
 
 
+# -- sweep, basins -----------------------------------------------------------------------------------
+
+
+def _map_setting(args):
+    """(surface, optimizer, surface_params, hparams, map settings) of a `sweep` or `basins` call."""
+    from optviz.optimizers import resolve_optimizer
+    from optviz.surfaces import resolve_surface
+    from optviz.trajectories.maps import MAP_PARAMS
+
+    surface = _resolved(resolve_surface, args.surface)
+    optimizer = _resolved(resolve_optimizer, args.optimizer)
+    surface_params = _parse(surface.params, _pairs(args.surface_param, "--surface-param"), f"surface {surface.key}")
+    given = {**surface.hparams_for(optimizer.key), **_pairs(args.set, "--set")}
+    hparams = _parse(optimizer.params, given, f"optimizer {optimizer.key}")
+    return surface, optimizer, surface_params, hparams, param_values(args, MAP_PARAMS)
+
+
+def cmd_sweep(args) -> int:
+    import numpy as np
+
+    from optviz.trajectories.maps import hyperparameter_map, parse_axis
+    from optviz.trajectories.scene import START_PARAM
+
+    surface, optimizer, surface_params, hparams, settings = _map_setting(args)
+    try:
+        x_axis, y_axis = parse_axis(args.x, optimizer.key), parse_axis(args.y, optimizer.key)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+    start = surface.default_start if args.start is None else _point(args.start, surface, START_PARAM)
+    try:
+        result = hyperparameter_map(surface.key, optimizer.key, x_axis, y_axis, start=start, hparams=hparams,
+                                    surface_params=surface_params, **settings)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+    if args.json:
+        print(json.dumps(result.to_json(), allow_nan=False))
+        return 0
+    share = float(result.diverged.mean())
+    finite = result.final_loss[np.isfinite(result.final_loss)]
+    best = f"; lowest final loss {finite.min():.4g}" if finite.size else ""
+    print(f"{optimizer.label} on {surface.label}, {x_axis.name} x {y_axis.name} ({settings['resolution']}^2 runs of "
+          f"{settings['steps']} steps): {share:.0%} diverged{best}")
+    return 0
+
+
+def cmd_basins(args) -> int:
+    import numpy as np
+
+    from optviz.trajectories.maps import basin_map
+
+    surface, optimizer, surface_params, hparams, settings = _map_setting(args)
+    try:
+        result = basin_map(surface.key, optimizer.key, hparams=hparams, surface_params=surface_params, **settings)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+    if args.json:
+        print(json.dumps(result.to_json(), allow_nan=False))
+        return 0
+    counts = [int(np.sum(result.basin == i)) for i in range(len(result.minima))]
+    parts = [f"({x:.3g}, {y:.3g}): {c}" for (x, y), c in zip(result.minima, counts)]
+    parts += [f"diverged: {int(np.sum(result.basin == -1))}", f"elsewhere: {int(np.sum(result.basin == -2))}"]
+    print(f"{optimizer.label} on {surface.label}, {result.basin.size} starts: " + "; ".join(parts))
+    return 0
+
+
 # -- train ------------------------------------------------------------------------------------------
 
 
@@ -425,6 +490,25 @@ def build_parser() -> argparse.ArgumentParser:
     add_param_flags(p, NETWORK_PARAMS)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_layers)
+
+    from optviz.trajectories.maps import MAP_PARAMS
+
+    for name, func, text in (("sweep", cmd_sweep, "a hyperparameter map: the final loss over a grid of two "
+                                                  "hyperparameters"),
+                             ("basins", cmd_basins, "a basin map: the minimum each start of a grid reaches")):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("--surface", required=True, metavar="NAME", help="the surface")
+        p.add_argument("--optimizer", required=True, metavar="NAME", help="the optimizer")
+        p.add_argument("--surface-param", action="append", metavar="NAME=VALUE", help="a surface parameter (repeatable)")
+        p.add_argument("--set", action="append", metavar="NAME=VALUE",
+                       help="a hyperparameter kept fixed, e.g. momentum=0.9 (repeatable)")
+        add_param_flags(p, MAP_PARAMS)
+        if name == "sweep":
+            p.add_argument("--x", required=True, metavar="NAME=LO:HI[:log]", help="the hyperparameter along x")
+            p.add_argument("--y", required=True, metavar="NAME=LO:HI[:log]", help="the hyperparameter along y")
+            p.add_argument("--start", metavar="X,Y", help="the start point [default: the surface's]")
+        p.add_argument("--json", action="store_true")
+        p.set_defaults(func=func)
 
     from optviz.training.config import TRAIN_PARAMS
 
