@@ -5,11 +5,13 @@ import streamlit as st
 from optviz.memo import RESULTS_BYTES, ByteCache
 from optviz.optimizers import OPTIMIZERS
 from optviz.trajectories import controls
-from optviz.trajectories.compute import compute, stop_messages, surface_messages
+from optviz.trajectories.compute import compute, map_click, stop_messages, surface_messages
+from optviz.trajectories.exports import map_exportable
+from optviz.trajectories.map_figures import MAP_FIGURES
 from optviz.trajectories.page import PAGE
 from optviz.trajectories.scene import optimizer_of
 from optviz.ui.exports import export_menu, scene_file_controls
-from optviz.ui.page import (chart, draw_views, lesson_banner, page_title, request_scene, scene_page, selected_point,
+from optviz.ui.page import (PENDING_VIEW, chart, draw_views, lesson_banner, page_title, request_scene, scene_page, selected_point,
                             show_notices)
 
 
@@ -33,6 +35,17 @@ for message in surface_messages(scene):
 
 
 def draw_figure(name: str) -> None:
+    if name in MAP_FIGURES:  # a click on a cell loads its setting (keyed by the scene: a fresh selection each time)
+        with st.container(key=name):
+            event = chart(PAGE.build_figure(name, scene, data, presenter=presenter), key=f"{name}@{hash(scene)}",
+                          on_select="rerun", selection_mode="points")
+        export_menu(PAGE, map_exportable(scene, data, name), name, scene.surface)
+        clicked = selected_point(event)
+        if clicked and map_click(scene, data, name, clicked) != scene:
+            if name == "hyperparameter_map":  # see the run of the setting clicked
+                st.session_state[PENDING_VIEW + PAGE.state_key] = "Contour"
+            request_scene(PAGE.state_key, map_click(scene, data, name, clicked))
+        return
     if name != "contour":
         chart(PAGE.build_figure(name, scene, data, presenter=presenter), key=name)
         export_menu(PAGE, exportable, name, scene.surface)  # below: the figure comes first on the screen

@@ -14,7 +14,9 @@ import numpy as np
 from optviz import palette
 from optviz.optimizers import OPTIMIZERS
 from optviz.surfaces import CUSTOM, CriticalPoint
-from optviz.trajectories.results import SurfaceGrid, SurfaceView, TrajectoryData, TrajectoryResult, cover, grow
+from optviz.trajectories import maps
+from optviz.trajectories.results import (BasinMapData, HyperparameterMapData, MapSource, SurfaceGrid, SurfaceView,
+                                         TrajectoryData, TrajectoryResult, cover, grow)
 from optviz.trajectories.scene import TrajectoryScene, optimizer_of
 from optviz.trajectories.runner import RUN_PARAMS, dispatch_paths, hessians_at, losses_at, run_end_points, surface_grid
 
@@ -339,4 +341,104 @@ def surface_messages(scene: TrajectoryScene) -> list[str]:
 def compute(scene: TrajectoryScene) -> TrajectoryData:
     """What the trajectory page draws for `scene`: every path and the surface view."""
     results = tuple(trajectories(scene))
-    return TrajectoryData(results=results, view=surface_view(scene, results))
+    return TrajectoryData(results=results, view=surface_view(scene, results),
+                          maps=MapSource(lambda name: MAP_COMPUTE[name](scene)))
+
+
+def hyperparameter_map_data(scene: TrajectoryScene) -> HyperparameterMapData | None:
+    """The hyperparameter map of `scene` (its map settings, its map optimizer's other hyperparameters,
+    start, steps, surface, schedule and penalty), or None when no shown optimizer has two numeric
+    hyperparameters."""
+    instance = scene.map_instance
+    if instance is None:
+        return None
+    key, settings = optimizer_of(instance), scene.map_settings
+    x = maps.Axis(settings["map_x"], settings["map_xlo"], settings["map_xhi"], settings["map_xlog"])
+    y = maps.Axis(settings["map_y"], settings["map_ylo"], settings["map_yhi"], settings["map_ylog"])
+    steps, metric = scene.run["steps"], settings["map_metric"]
+    penalty = scene.penalty
+    result = maps.hyperparameter_map(
+        scene.surface_key, key, x, y, resolution=settings["map_res"], steps=steps, start=scene.start_point,
+        hparams=scene.hparams(instance), surface_params=scene.surface_params, schedule=scene.schedule,
+        schedule_params=scene.schedule_params, penalty=penalty["penalty"], strength=penalty["strength"],
+        tolerance=settings["map_tol"] if metric == "steps" else None)
+    surface = scene.surface_spec
+    minima = surface.minima(scene.surface_params)
+    f_min = None
+    if len(minima):
+        f_min = float(np.min(losses_at(scene.surface_key, minima, scene.surface_params, penalty=penalty["penalty"],
+                                       strength=penalty["strength"])))
+    labels = {p.name: p.label for p in OPTIMIZERS[key].params}
+    own = scene.hparams(instance)
+    boundary, boundary_label = _boundary(scene, key, x, y)
+    return HyperparameterMapData(
+        instance=instance, label=scene.label(instance), surface_label=surface.label, x_name=x.name, y_name=y.name,
+        x_label=labels[x.name], y_label=labels[y.name], x_values=result.x_values, y_values=result.y_values,
+        x_log=x.log, y_log=y.log, final_loss=result.final_loss, diverged=result.diverged, distance=result.distance,
+        steps_to=result.steps_to, metric=metric, tolerance=float(settings["map_tol"]), f_min=f_min, steps=steps,
+        current=(float(own[x.name]), float(own[y.name])), boundary=boundary, boundary_label=boundary_label)
+
+
+def _boundary(scene: TrajectoryScene, key: str, x, y) -> tuple[np.ndarray | None, str]:
+    """The theory's stability boundary over a map's axes as (K, 2) points (x value, y value), with its
+    legend text; (None, "") where the theory does not apply (another surface or optimizer, a
+    schedule, a penalty) or the map has no learning-rate axis."""
+    theory = maps.stability_boundary(scene.surface, key, scene.surface_params)
+    penalized = scene.penalty["penalty"] != "none" and scene.penalty["strength"] > 0
+    names = {x.name, y.name}
+    if theory is None or penalized or scene.schedule != "constant" or "learning_rate" not in names:
+        return None, ""
+    rule, lam = theory["rule"], theory["lambda_max"]
+    other = (names - {"learning_rate"}).pop()
+    if key == "momentum" and other == "momentum":
+        axis = x if x.name == "momentum" else y
+        mu = np.linspace(axis.low, axis.high, 200)
+        eta = np.array([rule(m) for m in mu])
+        points = np.column_stack([eta, mu]) if x.name == "learning_rate" else np.column_stack([mu, eta])
+        label = f"theory: η < 2(1+μ)/λ_max (λ_max = {lam:g})"
+    else:  # the rate is fixed by the other hyperparameters: a straight line across the other axis
+        mu = scene.hparams(scene.map_instance).get("momentum", 0.0)
+        eta = rule(mu) if key == "momentum" else rule()
+        axis = x if x.name != "learning_rate" else y
+        span = np.array([axis.low, axis.high])
+        points = (np.column_stack([np.full(2, eta), span]) if x.name == "learning_rate"
+                  else np.column_stack([span, np.full(2, eta)]))
+        label = f"theory: η < {eta:g}"
+    rate = points[:, 0] if x.name == "learning_rate" else points[:, 1]
+    rate_axis = x if x.name == "learning_rate" else y
+    inside = (rate >= rate_axis.low) & (rate <= rate_axis.high)
+    if not inside.any():
+        return None, ""
+    return points[inside], label
+
+
+def basin_map_data(scene: TrajectoryScene) -> BasinMapData | None:
+    """The basin map of `scene`'s first shown optimizer (its hyperparameters, the scene's steps and
+    schedule), or None when none is shown. The penalty is not applied (maps.basin_map has none)."""
+    instance = scene.basin_instance
+    if instance is None:
+        return None
+    settings = scene.map_settings
+    result = maps.basin_map(scene.surface_key, optimizer_of(instance), resolution=settings["map_res"],
+                            steps=scene.run["steps"], hparams=scene.hparams(instance), surface_params=scene.surface_params,
+                            schedule=scene.schedule, schedule_params=scene.schedule_params)
+    penalized = scene.penalty["penalty"] != "none" and scene.penalty["strength"] > 0
+    return BasinMapData(instance=instance, label=scene.label(instance), surface_label=scene.surface_spec.label,
+                        xs=result.xs, ys=result.ys, minima=result.minima, basin=result.basin, steps=scene.run["steps"],
+                        start=scene.start_point, penalty_ignored=penalized)
+
+
+MAP_COMPUTE = {"hyperparameter_map": hyperparameter_map_data, "basin_map": basin_map_data}
+"""Figure name -> the compute of its map (MapSource makes each on first use)."""
+
+
+def map_click(scene: TrajectoryScene, data: TrajectoryData, name: str, point: tuple[float, float]) -> TrajectoryScene:
+    """The scene a click on map figure `name` at plotted `point` asks for: the hyperparameter map's
+    cell loads its two hyperparameters into the map's optimizer; the basin map's sets the start."""
+    if name == "basin_map":
+        return scene.with_start(*point)
+    found = data.maps.get(name) if data.maps is not None else None
+    if found is None:
+        return scene
+    x, y = found.cell_at(*point)
+    return scene.with_hparams(found.instance, {found.x_name: x, found.y_name: y})

@@ -10,7 +10,8 @@ import streamlit as st
 
 from optviz.expression import MAX_DOMAIN, MAX_LENGTH, SYNTAX_HELP, ExpressionError, parse_domain, parse_expression
 from optviz.optimizers import OPTIMIZERS
-from optviz.trajectories.scene import (MAX_OPTIMIZERS, SCHEDULE_PARAM, SURFACE_PARAM, TrajectoryScene, next_instance,
+from optviz.trajectories.scene import (MAP_VIEW_PARAMS, axis_defaults, default_map, numeric_params, optimizer_of as _key_of,
+                                      MAX_OPTIMIZERS, SCHEDULE_PARAM, SURFACE_PARAM, TrajectoryScene, next_instance,
                                       optimizer_of, start_hparams)
 from optviz.schedules import SCHEDULES
 from optviz.surfaces import CUSTOM, DEFAULT_DOMAIN, DEFAULT_EXPRESSION, PENALTY_PARAMS, SURFACES, typed_surface
@@ -43,6 +44,61 @@ def load(scene: TrajectoryScene) -> None:
     load_into_widgets(SCHEDULES[scene.schedule].params, P + "sch.", scene.schedule_params)
     x, y = scene.start_point
     st.session_state[P + "start_x"], st.session_state[P + "start_y"] = float(x), float(y)
+    _load_map(scene.map_settings)
+
+
+def _load_map(settings) -> None:
+    for name, value in settings.items():
+        st.session_state[P + name] = value
+
+
+def _map_key(instances) -> str | None:
+    """The optimizer of the hyperparameter map for these instances (see TrajectoryScene.map_instance)."""
+    return next((_key_of(i) for i in instances if len(numeric_params(_key_of(i))) >= 2), None)
+
+
+def map_controls(scene: TrajectoryScene, surface_key: str, chosen, box) -> dict:
+    """The maps' settings: the two axes (hyperparameter, from, to, log), what the colour shows, the
+    tolerance, the cells per side. A new map optimizer or surface starts from its default map."""
+    key = _map_key(chosen)
+    current = scene.map_settings
+    if key != _map_key(scene.optimizers) or surface_key != scene.surface:
+        current = default_map(surface_key, key)
+        _load_map(current)
+    expander, is_open = lazy_expander("Maps (hyperparameters, basins)", P + "map.open", container=box)
+    if not is_open:
+        return current
+    spec = {p.name: p for p in MAP_VIEW_PARAMS}
+    values = dict(current)
+    with expander:
+        params = numeric_params(key)
+        if len(params) >= 2:
+            labels = {p.name: p.label for p in params}
+            st.caption(f"Hyperparameter map of {OPTIMIZERS[key].label}")
+            for axis in ("x", "y"):
+                name_key = P + f"map_{axis}"
+                if st.session_state.get(name_key) not in labels:
+                    st.session_state[name_key] = current[f"map_{axis}"]
+                name = st.selectbox(f"{axis} axis", list(labels), key=name_key, format_func=labels.get,
+                                    help=spec[f"map_{axis}"].help)
+                if name != current[f"map_{axis}"]:  # another hyperparameter: its own range
+                    lo, hi, log = axis_defaults(surface_key, key, name)
+                    st.session_state.update({P + f"map_{axis}lo": lo, P + f"map_{axis}hi": hi, P + f"map_{axis}log": log})
+                left, right, flag = st.columns([2, 2, 1], vertical_alignment="bottom")
+                values[f"map_{axis}"] = name
+                values[f"map_{axis}lo"] = left.number_input("from", key=P + f"map_{axis}lo", format="%g", step=None)
+                values[f"map_{axis}hi"] = right.number_input("to", key=P + f"map_{axis}hi", format="%g", step=None)
+                values[f"map_{axis}log"] = flag.checkbox("log", key=P + f"map_{axis}log", help=spec[f"map_{axis}log"].help)
+        metric = spec["map_metric"]
+        values["map_metric"] = st.selectbox(metric.label, metric.choices, key=P + "map_metric",
+                                            format_func=metric.choice_label, help=metric.help)
+        if values["map_metric"] == "steps":
+            values["map_tol"] = st.number_input("Tolerance (loss − min)", min_value=spec["map_tol"].min,
+                                                max_value=spec["map_tol"].max, key=P + "map_tol", format="%g", step=None,
+                                                help=spec["map_tol"].help)
+        res = spec["map_res"]
+        values["map_res"] = st.slider(res.label, int(res.min), int(res.max), key=P + "map_res", help=res.help)
+    return values
 
 
 def _add_copy() -> None:
@@ -122,8 +178,10 @@ def controls(scene: TrajectoryScene, box) -> TrajectoryScene:
     if is_open:
         with expander:
             penalty = param_widgets(PENALTY_PARAMS, P, scene.penalty)
+    map_values = map_controls(scene, surface_key, chosen, box)
     scene, notices = TrajectoryScene.from_values(surface_key, surface_params, chosen, hparams, start, run, schedule,
-                                                 schedule_params, penalty, expression=expression, domain=domain)
+                                                 schedule_params, penalty, expression=expression, domain=domain,
+                                                 map=map_values)
     if notices:  # the widgets asked for more than a scene may compute: show the scene computed
         request_scene(PAGE.state_key, scene, notices)
     return scene

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from optviz import export, palette
 from optviz.export.source import Exportable, ExportRequest
 from optviz.optimizers import OPTIMIZERS
@@ -43,6 +45,37 @@ def exportable(scene: TrajectoryScene, data: TrajectoryData) -> Exportable:
         animate=animate,
         animated_figures=("contour", "playback"),
     )
+
+
+def map_exportable(scene: TrajectoryScene, data: TrajectoryData, name: str) -> Exportable:
+    """What a map view exports: its figure, the trajectory caption with the map's settings, and the
+    map's cells as CSV rows and JSON (with the scene)."""
+    made = data.maps.get(name) if data.maps is not None else None
+    settings = scene.map_settings
+    if name == "hyperparameter_map" and made is not None:
+        axes = ", ".join(f"{made_name} {lo:g}–{hi:g}{' (log)' if log else ''}" for made_name, lo, hi, log in (
+            (made.x_name, settings["map_xlo"], settings["map_xhi"], settings["map_xlog"]),
+            (made.y_name, settings["map_ylo"], settings["map_yhi"], settings["map_ylog"])))
+        about = f"Hyperparameter map of {made.label}: {axes}, {settings['map_res']}² runs of {made.steps} steps"
+    elif made is not None:
+        about = f"Basin map of {made.label}: {settings['map_res']}² starts, {made.steps} steps"
+    else:
+        about = "No map"
+    base = exportable(scene, data)
+    return Exportable(
+        figure=lambda figure_name: build_figure(figure_name, scene, data),
+        caption=f"{about}. {base.caption}",
+        records=lambda: made.records() if made is not None else [],
+        data=lambda: {"scene": scene.to_json(), "map": _map_json(made)},
+    )
+
+
+def _map_json(made) -> Any:
+    if made is None:
+        return None
+    out = {k: v for k, v in vars(made).items() if not isinstance(v, (np.ndarray, tuple)) or k in ("current", "start")}
+    out.update({k: v for k, v in vars(made).items() if isinstance(v, np.ndarray)})
+    return out
 
 
 def animation_labels(results: list[TrajectoryResult]) -> list[str | None]:

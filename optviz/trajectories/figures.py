@@ -21,6 +21,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from optviz import palette, style
+from optviz.trajectories.map_figures import MAP_FIGURES, build_map_figure
 from optviz.trajectories.results import BROWSER_SLACK, FIGURE_ASPECTS, SurfaceView, TrajectoryData, TrajectoryResult, widened
 
 if TYPE_CHECKING:
@@ -973,6 +974,7 @@ FIGURES: dict[str, str] = {
     "loss": "Loss vs step",
     "distance": "Distance to the nearest minimum vs step",
     "playback": "Animated playback (play/pause, step scrubber)",
+    **MAP_FIGURES,
 }
 
 
@@ -998,4 +1000,8 @@ def build_figure(name: str, scene, data: TrajectoryData, *, presenter: bool = Fa
         return distance_figure(results, points, presenter=presenter, target=target)
     if name == "playback":
         return playback_figure(view, results, scene.start_point, presenter=presenter)
+    if name in MAP_FIGURES:  # made on first use by compute (data.maps), then kept with the data
+        if data.maps is None:
+            raise ValueError(f"figure {name!r} needs the maps of optviz.trajectories.compute.compute(scene)")
+        return build_map_figure(name, data.maps.get(name), presenter=presenter)
     raise ValueError(f"unknown figure {name!r}; choose one of: {', '.join(FIGURES)}")

@@ -109,6 +109,9 @@ class HyperparameterMap:
       final_loss: (Ny, Nx) f at the last point (NaN where the run diverged).
       diverged: (Ny, Nx) whether the run blew up (non-finite, or 100 domain widths away).
       distance: (Ny, Nx) distance of the last point to the nearest known minimum (NaN if none / diverged).
+      steps_to: (Ny, Nx) the first step at which f - f_min <= tolerance (-1: never), or None when
+        no tolerance was asked for (f_min: the lowest known minimum's value; -1 everywhere without one).
+      tolerance: that tolerance, or None.
     """
 
     x: Axis
@@ -118,6 +121,8 @@ class HyperparameterMap:
     final_loss: np.ndarray
     diverged: np.ndarray
     distance: np.ndarray
+    steps_to: np.ndarray | None = None
+    tolerance: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The CLI's `sweep --json` payload: x, y (name, values), final_loss (null where diverged), diverged."""
@@ -144,11 +149,30 @@ def _sweep(start, hparam_grid, surface_params, schedule_params, strength, total_
     return jax.vmap(one)(hparam_grid)
 
 
+@functools.partial(jax.jit, static_argnames=("surface_key", "optimizer_key", "schedule_key", "penalty", "steps"))
+def _sweep_steps(start, hparam_grid, surface_params, schedule_params, strength, total_steps, bounds, f_min, tolerance, *,
+                 surface_key: str, optimizer_key: str, schedule_key: str, penalty: str, steps: int):
+    """The first step at which f - f_min <= tolerance of one path per hyperparameter set (-1: never), vmapped.
+
+    The whole loss curve is scanned (record mode), but only the index leaves the kernel."""
+    TRACE_COUNT["sweep"] += 1
+
+    def one(hparams):
+        losses = runner._scan_paths(
+            start[None], jnp.zeros(1, jnp.uint32), surface_params, hparams, schedule_params, strength,
+            jnp.float32(0.0), total_steps, bounds, surface_key=surface_key, optimizer_key=optimizer_key,
+            schedule_key=schedule_key, penalty=penalty, steps=steps, record=True, noisy=False)[1][0]
+        reached = (losses - f_min) <= tolerance
+        return jnp.where(jnp.any(reached), jnp.argmax(reached), -1)
+
+    return jax.vmap(one)(hparam_grid)
+
+
 def hyperparameter_map(surface_key: str, optimizer_key: str, x: Axis, y: Axis, *, resolution: int, steps: int,
                        start: tuple[float, float] | None = None, hparams: Mapping[str, Any] | None = None,
                        surface_params: Mapping[str, Any] | None = None, schedule: str = "constant",
                        schedule_params: Mapping[str, Any] | None = None, penalty: str = "none",
-                       strength: float = 0.0) -> HyperparameterMap:
+                       strength: float = 0.0, tolerance: float | None = None) -> HyperparameterMap:
     """The final loss after `steps` steps from `start` for every (x, y) hyperparameter pair.
 
     Args:
@@ -158,6 +182,8 @@ def hyperparameter_map(surface_key: str, optimizer_key: str, x: Axis, y: Axis, *
       steps: optimizer steps of every run (1..runner.MAX_STEPS).
       start: the start point (default: the surface's).
       hparams, surface_params, schedule, schedule_params, penalty, strength: as `runner.run_paths`.
+      tolerance: also find the steps each run needs to come within `tolerance` of the lowest known
+        minimum's value (`steps_to`); a second kernel that scans the loss curves.
 
     Returns:
       A HyperparameterMap (rows follow y).
@@ -179,10 +205,11 @@ def hyperparameter_map(surface_key: str, optimizer_key: str, x: Axis, y: Axis, *
     for axis, values in ((x, grid_x), (y, grid_y)):
         column = values.ravel().astype(np.float32)
         grid[axis.name] = np.concatenate([column, np.repeat(column[-1:], padded - count)])
-    ends, losses, good = jax.device_get(_sweep(
-        np.asarray(start, np.float32), grid, sp, schp, np.float32(strength), np.float32(steps),
-        np.asarray(runner.bounds_of(surface_key)), surface_key=surface_key, optimizer_key=optimizer_key,
-        schedule_key=schedule, penalty=penalty, steps=int(steps)))
+    args = (np.asarray(start, np.float32), grid, sp, schp, np.float32(strength), np.float32(steps),
+            np.asarray(runner.bounds_of(surface_key)))
+    static = dict(surface_key=surface_key, optimizer_key=optimizer_key, schedule_key=schedule, penalty=penalty,
+                  steps=int(steps))
+    ends, losses, good = jax.device_get(_sweep(*args, **static))
     shape = grid_x.shape
     diverged = (np.asarray(good)[:count] < steps).reshape(shape)
     final = np.where(diverged, np.nan, np.asarray(losses, np.float64)[:count].reshape(shape))
@@ -193,7 +220,17 @@ def hyperparameter_map(surface_key: str, optimizer_key: str, x: Axis, y: Axis, *
         distance = np.where(diverged, np.nan, nearest)
     else:
         distance = np.full(shape, np.nan)
-    return HyperparameterMap(x, y, x_values, y_values, final, diverged, distance)
+    steps_to = None
+    if tolerance is not None:
+        if len(minima):
+            f_min = float(np.min(runner.losses_at(surface_key, minima, surface_params, penalty=penalty,
+                                                  strength=strength)))
+            found = jax.device_get(_sweep_steps(*args, np.float32(f_min), np.float32(tolerance), **static))
+            steps_to = np.asarray(found, np.int64)[:count].reshape(shape)
+        else:
+            steps_to = np.full(shape, -1, np.int64)
+    return HyperparameterMap(x, y, x_values, y_values, final, diverged, distance, steps_to,
+                             None if tolerance is None else float(tolerance))
 
 
 def stability_boundary(surface_key: str, optimizer_key: str, surface_params: Mapping[str, Any] | None = None,

@@ -40,6 +40,13 @@ PAGE = Page(
         View("Loss & distance", ("loss", "distance")),
         View("Playback", ("playback",), caption="▶ Play moves every path at once; drag the step slider to stop at any "
                                                 "step. ⬇ Export makes it a GIF or MP4 for slides."),
+        View("Hyperparameter map", ("hyperparameter_map",),
+             caption="Every cell is one run from the start point for the scene's steps: two hyperparameters of the first "
+                     "shown optimizer that has two (SGD has only η: Momentum's row μ = 0 is SGD), the others as set. "
+                     "Red: diverged. Dashed: the theory's stability boundary (quadratic). Click a cell to run it."),
+        View("Basin map", ("basin_map",),
+             caption="Every start of a grid over the surface, run with the first shown optimizer, coloured by the minimum "
+                     "(★) it reaches; grey: diverged or not at a minimum after the steps. Click a cell to start there."),
     ),
     lessons=lessons.LESSONS,
     warmup_scenes=warmup_scenes,
@@ -47,4 +54,6 @@ PAGE = Page(
     widget_prefix="traj.",
     key_controls=(("Rotation angle (deg)", "angle"), ("Condition number κ", "condition_number")),
     lesson_about=("surface", "opt"),
+    has_figure=lambda name, scene: (name != "hyperparameter_map" or scene.map_instance is not None)
+                                   and (name != "basin_map" or scene.basin_instance is not None),
 )

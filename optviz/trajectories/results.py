@@ -238,8 +238,111 @@ class SurfaceView:
 
 
 @dataclass(frozen=True)
+class HyperparameterMapData:
+    """A hyperparameter map as the page draws it (optviz.trajectories.compute.hyperparameter_map_data).
+
+    Rows follow y, columns follow x. `metric` is what the colour shows: "final_loss" (f - f_min,
+    log), "steps" (steps to come within `tolerance` of f_min; -1 never) or "distance" (to the
+    nearest known minimum, log). `boundary`: (K, 2) points of the theory's stability boundary in
+    (x value, y value), or None; `current`: the scene's own (x value, y value)."""
+
+    instance: str
+    label: str
+    surface_label: str
+    x_name: str
+    y_name: str
+    x_label: str
+    y_label: str
+    x_values: np.ndarray
+    y_values: np.ndarray
+    x_log: bool
+    y_log: bool
+    final_loss: np.ndarray
+    diverged: np.ndarray
+    distance: np.ndarray
+    steps_to: np.ndarray | None
+    metric: str
+    tolerance: float
+    f_min: float | None
+    steps: int
+    current: tuple[float, float]
+    boundary: np.ndarray | None = None
+    boundary_label: str = ""
+
+    def cell_at(self, x: float, y: float, log_coordinates: bool = True) -> tuple[float, float]:
+        """The (x value, y value) of the cell nearest to the plotted point (x, y) (log10 coordinates on a log axis)."""
+        px = 10.0 ** x if self.x_log and log_coordinates else x
+        py = 10.0 ** y if self.y_log and log_coordinates else y
+        near = lambda values, v, log: float(values[np.argmin(np.abs(np.log(values / v) if log else values - v))])  # noqa: E731
+        return near(self.x_values, px, self.x_log and px > 0), near(self.y_values, py, self.y_log and py > 0)
+
+    def records(self) -> list[dict]:
+        """One row per cell: the two hyperparameters, the final loss, diverged, the distance and steps."""
+        rows = []
+        for i, y in enumerate(self.y_values):
+            for j, x in enumerate(self.x_values):
+                row = {self.x_name: float(x), self.y_name: float(y), "diverged": bool(self.diverged[i, j]),
+                       "final_loss": None if self.diverged[i, j] else float(self.final_loss[i, j]),
+                       "distance": None if not np.isfinite(self.distance[i, j]) else float(self.distance[i, j])}
+                if self.steps_to is not None:
+                    row["steps_to_tolerance"] = None if self.steps_to[i, j] < 0 else int(self.steps_to[i, j])
+                rows.append(row)
+        return rows
+
+
+@dataclass(frozen=True)
+class BasinMapData:
+    """Which minimum each start of a grid reaches (optviz.trajectories.compute.basin_map_data).
+
+    basin[i, j] (start (xs[j], ys[i])): an index into minima, -1 diverged, -2 not converged."""
+
+    instance: str
+    label: str
+    surface_label: str
+    xs: np.ndarray
+    ys: np.ndarray
+    minima: np.ndarray
+    basin: np.ndarray
+    steps: int
+    start: tuple[float, float]
+    penalty_ignored: bool = False
+
+    def records(self) -> list[dict]:
+        """One row per start: x, y and the minimum reached (its index and point), or none."""
+        rows = []
+        for i, y in enumerate(self.ys):
+            for j, x in enumerate(self.xs):
+                k = int(self.basin[i, j])
+                rows.append({"x": float(x), "y": float(y), "basin": k if k >= 0 else None,
+                             "outcome": "minimum" if k >= 0 else "diverged" if k == -1 else "not converged",
+                             "minimum_x": float(self.minima[k, 0]) if k >= 0 else None,
+                             "minimum_y": float(self.minima[k, 1]) if k >= 0 else None})
+        return rows
+
+
+class MapSource:
+    """The maps of one scene, made on first use and kept (a figure of a map view asks for them;
+    the other views never pay for them). `make(name)` is the compute, injected by compute.compute."""
+
+    def __init__(self, make):
+        self._make, self._made = make, {}
+
+    def get(self, name: str):
+        if name not in self._made:
+            self._made[name] = self._make(name)
+        return self._made[name]
+
+    @property
+    def nbytes(self) -> int:
+        return sum(int(getattr(a, "nbytes", 0)) for m in self._made.values() if m is not None
+                   for a in vars(m).values())
+
+
+@dataclass(frozen=True)
 class TrajectoryData:
-    """Everything the trajectory page draws for one scene (optviz.trajectories.compute.compute)."""
+    """Everything the trajectory page draws for one scene (optviz.trajectories.compute.compute).
+    `maps`: the scene's hyperparameter and basin maps, made when a map view first asks (MapSource)."""
 
     results: tuple[TrajectoryResult, ...]
     view: SurfaceView
+    maps: MapSource | None = field(default=None, compare=False, repr=False)

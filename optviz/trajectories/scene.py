@@ -44,7 +44,7 @@ def max_paths(optimizers: int, steps: int) -> int:
     return max(1, MAX_POINTS // (max(1, optimizers) * (int(steps) + 1)) - 1)
 # The keys of a scene file (TrajectoryScene.to_json); others get a notice.
 _JSON_KEYS = ("kind", "version", "surface", "expression", "domain", "surface_params", "penalty", "optimizers", "hparams",
-              "start", "run", "schedule", "schedule_params")
+              "start", "run", "schedule", "schedule_params", "map")
 
 SURFACE_PARAM = Param("surface", "Surface", "ill_conditioned", kind="choice", choices=tuple(SURFACES),
                       choice_labels=tuple(s.label for s in SURFACES.values()))
@@ -52,6 +52,123 @@ SCHEDULE_PARAM = Param("schedule", "Learning-rate schedule", "constant", kind="c
                        choice_labels=tuple(s.label for s in SCHEDULES.values()))
 START_PARAM = Param("start", "Start point", None, kind="point",
                     help="Where every path starts (x,y); default: the surface's own start. Or click the contour map.")
+
+# -- the maps' settings ---------------------------------------------------------------------------
+# The hyperparameter map sweeps two numeric hyperparameters of the first shown optimizer that has
+# two (SGD has one: its map is Momentum's row mu = 0); the basin map runs the first shown optimizer.
+# Axis names are checked against that optimizer; values against the hyperparameter's own range.
+MAP_RESOLUTION_MAX = 128
+"""Most cells per side of a map on the page (16,384 runs; the CLI's `sweep` allows maps.MAX_RESOLUTION)."""
+MAP_METRICS = ("final_loss", "steps", "distance")
+_NUMERIC_NAMES = tuple(dict.fromkeys(p.name for o in OPTIMIZERS.values() for p in o.params if p.kind == "float"))
+_WIDE = 1e12  # the number boxes' own bounds; each axis is then clamped to its hyperparameter's range
+MAP_VIEW_PARAMS: tuple[Param, ...] = (
+    Param("map_x", "x axis", "learning_rate", kind="choice", choices=_NUMERIC_NAMES,
+          help="The hyperparameter along the map's x axis."),
+    Param("map_xlo", "x from", 0.001, -_WIDE, _WIDE, help="The x axis' lowest value."),
+    Param("map_xhi", "x to", 10.0, -_WIDE, _WIDE, help="The x axis' highest value."),
+    Param("map_xlog", "x log scale", True, kind="bool", help="Space the x values geometrically (a log axis)."),
+    Param("map_y", "y axis", "momentum", kind="choice", choices=_NUMERIC_NAMES,
+          help="The hyperparameter along the map's y axis."),
+    Param("map_ylo", "y from", 0.0, -_WIDE, _WIDE, help="The y axis' lowest value."),
+    Param("map_yhi", "y to", 0.99, -_WIDE, _WIDE, help="The y axis' highest value."),
+    Param("map_ylog", "y log scale", False, kind="bool", help="Space the y values geometrically (a log axis)."),
+    Param("map_metric", "Colour by", "final_loss", kind="choice", choices=MAP_METRICS,
+          choice_labels=("final loss", "steps to tolerance", "distance to nearest minimum"),
+          help="What each cell's colour shows; diverged cells are marked whatever is chosen."),
+    Param("map_tol", "Tolerance", 1e-3, 1e-12, 1e3, log=True,
+          help="Steps to tolerance: the first step with loss − minimum ≤ this."),
+    Param("map_res", "Cells per side", 32, 2, MAP_RESOLUTION_MAX, kind="int",
+          help="Cells of each map per side (its runs: the square of it)."),
+)
+_MAP = {p.name: p for p in MAP_VIEW_PARAMS}
+_SECOND_AXES = ("momentum", "b1", "decay", "rho", "damping", "initial_accumulator_value", "threshold", "weight_decay")
+
+
+def numeric_params(key: str | None) -> list[Param]:
+    """The numeric (float) hyperparameters of optimizer `key` (none for None)."""
+    return [p for p in OPTIMIZERS[key].params if p.kind == "float"] if key else []
+
+
+def axis_defaults(surface: str, key: str, name: str) -> tuple[float, float, bool]:
+    """(low, high, log) of a map axis over hyperparameter `name` of optimizer `key` on `surface`:
+    the learning rate two decades each side of the one it starts with there (log); another log
+    hyperparameter three decades each side of its default; a linear one its range (to 0.99 for a
+    decay rate like momentum or b1, whose range ends at 0.9999)."""
+    spec = next(p for p in OPTIMIZERS[key].params if p.name == name)
+    if name == "learning_rate" or spec.log:
+        centre = start_hparams(surface, key)[name] if name == "learning_rate" else spec.default
+        span = 100.0 if name == "learning_rate" else 1000.0
+        low, high = max(spec.min, centre / span), min(spec.max, centre * span)
+        if spec.log or low > 0:
+            return float(low), float(high), True
+    high = 0.99 if spec.max == 0.9999 else spec.max
+    return float(spec.min), float(high), False
+
+
+def default_map(surface: str, key: str | None) -> dict[str, Any]:
+    """The map settings a scene starts with: learning rate (log) x the optimizer's momentum-like
+    hyperparameter (momentum, b1, decay, ...), 32 cells per side, coloured by the final loss."""
+    values = defaults(MAP_VIEW_PARAMS)
+    names = [p.name for p in numeric_params(key)]
+    if len(names) < 2:
+        return values
+    x = "learning_rate" if "learning_rate" in names else names[0]
+    y = next((n for n in _SECOND_AXES if n in names and n != x), next(n for n in names if n != x))
+    for axis, name in (("x", x), ("y", y)):
+        low, high, log = axis_defaults(surface, key, name)
+        values.update({f"map_{axis}": name, f"map_{axis}lo": low, f"map_{axis}hi": high, f"map_{axis}log": log})
+    return values
+
+
+def resolve_map(surface: str, key: str | None, given: Mapping[str, Any], notices: list[str] | None = None) -> dict[str, Any]:
+    """The map settings of optimizer `key` from coerced `given` values (MAP_VIEW_PARAMS names),
+    checked against it: an axis that is not one of its numeric hyperparameters falls back to the
+    default axis, a range is clamped into the hyperparameter's own, a backwards or empty range or a
+    log axis through zero falls back too; each change adds a notice to `notices`."""
+    notes = [] if notices is None else notices
+    values = {**default_map(surface, key), **{k: v for k, v in given.items() if k in ("map_metric", "map_tol", "map_res")}}
+    specs = {p.name: p for p in numeric_params(key)}
+    if len(specs) < 2:
+        return values
+    label = OPTIMIZERS[key].label
+    taken = None
+    for axis in ("x", "y"):
+        name_key, lo_key, hi_key, log_key = (f"map_{axis}", f"map_{axis}lo", f"map_{axis}hi", f"map_{axis}log")
+        default_name = values[name_key]
+        asked = given.get(name_key, default_name)
+        name = asked
+        if name not in specs:
+            notes.append(f"map: {axis} axis {shown(name)} is not a numeric hyperparameter of {label} "
+                         f"({', '.join(specs)}); using {default_name}")
+            name = default_name
+        if name == taken:
+            other = next(n for n in [default_name, *specs] if n != taken)
+            notes.append(f"map: both axes are {name}; the y axis shows {other}")
+            name = other
+        taken = name
+        low, high, log = ((values[lo_key], values[hi_key], values[log_key]) if name == default_name
+                          else axis_defaults(surface, key, name))
+        if name == asked:  # the given range applies to the axis asked for
+            lo, hi, lg = given.get(lo_key, low), given.get(hi_key, high), given.get(log_key, log)
+        else:
+            lo, hi, lg = low, high, log
+        spec = specs[name]
+        clamped = (min(max(lo, spec.min), spec.max), min(max(hi, spec.min), spec.max))
+        if clamped != (lo, hi):
+            notes.append(f"map: {axis} axis {name} {lo:g} to {hi:g} is outside its range {spec.min:g} to {spec.max:g}; "
+                         f"clamped to {clamped[0]:g} to {clamped[1]:g}")
+            lo, hi = clamped
+        if not lo < hi:
+            notes.append(f"map: {axis} axis {name} needs from < to (got {lo:g} to {hi:g}); using {low:g} to {high:g}")
+            lo, hi, lg = low, high, log
+        if lg and lo <= 0:
+            notes.append(f"map: a log {axis} axis needs from > 0 (got {lo:g}); {axis} axis made linear")
+            lg = False
+        values.update({name_key: name, lo_key: float(lo), hi_key: float(hi), log_key: bool(lg)})
+    return values
+
+
 # The link's keys that are not a Param of the surface, penalty, run or schedule.
 RESERVED_KEYS = ("surface", "expression", "domain", "opt", START_PARAM.name, "schedule", *PAGE_KEYS)
 
@@ -97,6 +214,7 @@ class TrajectoryScene(SceneFile):
     schedule: str = SCHEDULE_PARAM.default
     schedule_values: tuple = ()
     penalty_values: tuple = ()
+    map_values: tuple = ()  # the map settings that differ from default_map's (see map_settings)
 
     # -- typed access ------------------------------------------------------------------------
     @property
@@ -152,6 +270,33 @@ class TrajectoryScene(SceneFile):
     def start_point(self) -> tuple[float, float]:
         return self.start if self.start is not None else self.surface_spec.default_start
 
+    @property
+    def map_instance(self) -> str | None:
+        """The optimizer instance of the hyperparameter map: the first shown one with two or more
+        numeric hyperparameters (SGD has one), or None."""
+        return next((i for i in self.optimizers if len(numeric_params(optimizer_of(i))) >= 2), None)
+
+    @property
+    def basin_instance(self) -> str | None:
+        """The optimizer instance of the basin map: the first shown one, or None."""
+        return self.optimizers[0] if self.optimizers else None
+
+    @property
+    def map_settings(self) -> dict[str, Any]:
+        """Every map setting (MAP_VIEW_PARAMS names), valid for the map's optimizer."""
+        instance = self.map_instance
+        return resolve_map(self.surface, optimizer_of(instance) if instance else None, dict(self.map_values))
+
+    def with_hparams(self, instance: str, values: Mapping[str, Any]) -> "TrajectoryScene":
+        """The same scene with some hyperparameters of `instance` set (clamped to their ranges)."""
+        params = {p.name: p for p in OPTIMIZERS[optimizer_of(instance)].params}
+        own = {**self.hparams(instance)}
+        for name, value in values.items():
+            spec = params[name]
+            own[name] = spec.coerce(value)[0]
+        hparam_values = tuple((i, _frozen(own) if i == instance else v) for i, v in self.hparam_values)
+        return replace(self, hparam_values=hparam_values)
+
     # -- construction ------------------------------------------------------------------------
     @classmethod
     def build(
@@ -168,13 +313,14 @@ class TrajectoryScene(SceneFile):
         *,
         expression: str | None = None,
         domain: Any = None,
+        map: Mapping[str, Any] | None = None,
     ) -> "TrajectoryScene":
         """A scene from plain values (trusted: registry code and lesson scenes); full values are stored.
         `expression` and `domain` (text or pairs) belong to the `custom` surface.
 
         Raises ValueError naming every value that had to be adjusted."""
         scene, notices = cls.from_values(surface, surface_params, optimizers, hparams, start, run, schedule,
-                                         schedule_params, penalty, expression=expression, domain=domain)
+                                         schedule_params, penalty, expression=expression, domain=domain, map=map)
         if notices:
             raise ValueError("; ".join(notices))
         return scene
@@ -185,12 +331,13 @@ class TrajectoryScene(SceneFile):
                     run: Mapping[str, Any] | None = None, schedule: str = SCHEDULE_PARAM.default,
                     schedule_params: Mapping[str, Any] | None = None,
                     penalty: Mapping[str, Any] | None = None, *, expression: str | None = None,
-                    domain: Any = None) -> tuple["TrajectoryScene", list[str]]:
+                    domain: Any = None, map: Mapping[str, Any] | None = None) -> tuple["TrajectoryScene", list[str]]:
         """`build`'s arguments read leniently (the widgets): (scene, notices), e.g. too many paths reduced."""
         data = {
             "surface": surface, "surface_params": dict(surface_params or {}), "optimizers": list(optimizers),
             "hparams": {k: dict(v) for k, v in (hparams or {}).items()}, "start": start, "run": dict(run or {}),
             "schedule": schedule, "schedule_params": dict(schedule_params or {}), "penalty": dict(penalty or {}),
+            "map": dict(map or {}),
         }
         if surface == CUSTOM:
             data.update({k: v for k, v in (("expression", expression), ("domain", domain)) if v is not None})
@@ -217,6 +364,7 @@ class TrajectoryScene(SceneFile):
             "run": self.run,
             "schedule": self.schedule,
             "schedule_params": self.schedule_params,
+            "map": self.map_settings,
         }
 
     def _typed_json(self) -> dict[str, Any]:
@@ -290,10 +438,24 @@ class TrajectoryScene(SceneFile):
         notices += [note] if note else []
         schedule_values, n = coerce_all(SCHEDULES[schedule].params, mapping(data.get("schedule_params"), notices, "schedule_params"), schedule)
         notices += n
+        raw_map = mapping(data.get("map"), notices, "map")
+        map_given = {}
+        for key, value in raw_map.items():  # only the settings given: the others follow the optimizer
+            spec = _MAP.get(key)
+            if spec is None:
+                notices.append(f"map: unknown setting {shown(key)} ignored (known: {', '.join(_MAP)})")
+                continue
+            map_given[key], note = spec.coerce(value)
+            notices += [note] if note else []
+        map_instance = next((i for i in optimizers if len(numeric_params(optimizer_of(i))) >= 2), None)
+        map_key = optimizer_of(map_instance) if map_instance else None
+        map_values = resolve_map(surface, map_key, map_given, notices)
+        map_default = default_map(surface, map_key)
         scene = TrajectoryScene(
             surface=surface, expression=expression, domain=domain, surface_values=_frozen(surface_values), optimizers=tuple(optimizers),
             hparam_values=tuple(hparam_values), start=start, run_values=_frozen(run_values), schedule=schedule,
             schedule_values=_frozen(schedule_values), penalty_values=_frozen(penalty_values),
+            map_values=_frozen({k: v for k, v in map_values.items() if v != map_default[k]}),
         )
         return scene, notices
 
@@ -315,6 +477,8 @@ class TrajectoryScene(SceneFile):
         query.update({p.name: p.format(self.run[p.name]) for p in RUN_PARAMS})
         query["schedule"] = self.schedule
         query.update({p.name: p.format(self.schedule_params[p.name]) for p in SCHEDULES[self.schedule].params})
+        settings = self.map_settings
+        query.update({p.name: p.format(settings[p.name]) for p in MAP_VIEW_PARAMS})
         return query
 
     @classmethod
@@ -325,7 +489,8 @@ class TrajectoryScene(SceneFile):
         schedule = str(flat.get("schedule", SCHEDULE_PARAM.default))
         optimizers = [o for o in str(flat.get("opt", ",".join(DEFAULT_OPTIMIZERS))).split(",") if o]
         data: dict[str, Any] = {"surface": surface, "schedule": schedule, "optimizers": optimizers,
-                                "surface_params": {}, "penalty": {}, "hparams": {}, "run": {}, "schedule_params": {}}
+                                "surface_params": {}, "penalty": {}, "hparams": {}, "run": {}, "schedule_params": {},
+                                "map": {}}
         for key in ("expression", "domain"):  # text in a link, as in a scene file (the domain also [x0, x1, y0, y1])
             if key in flat:
                 data[key] = str(flat[key])
@@ -354,6 +519,8 @@ class TrajectoryScene(SceneFile):
                 data["run"][key] = value
             elif key in schedule_names:
                 data["schedule_params"][key] = value
+            elif key in _MAP:
+                data["map"][key] = value
             else:
                 notices.append(f"link: unknown parameter {shown(key)} ignored")
         scene, more = TrajectoryScene.from_json(data)
