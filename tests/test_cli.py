@@ -58,7 +58,7 @@ def test_trajectory_divergence_and_noise(capsys):
 
 @pytest.mark.parametrize("argv, message", [
     (["trajectory", "--surface", "volcano", "--optimizer", "sgd"], "unknown surface"),
-    (["trajectory", "--surface", "saddle", "--optimizer", "lion"], "unknown optimizer"),
+    (["trajectory", "--surface", "saddle", "--optimizer", "shampoo"], "unknown optimizer"),
     (["trajectory", "--surface", "saddle", "--optimizer", "sgd", "--set", "learning_rate=100"], "out of range"),
     (["trajectory", "--surface", "saddle", "--optimizer", "sgd", "--set", "lr=1"], "unknown setting"),
     (["trajectory", "--surface", "saddle", "--optimizer", "sgd", "--set", "learning_rate"], "name=value"),
