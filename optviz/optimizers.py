@@ -5,12 +5,20 @@ its hyperparameters as `Param` specs (optax's names, the lecture's defaults) and
 rule in LaTeX, exactly as computed. Two variants optax lacks are small `scale_by_*`
 factories here: Adam with a traced bias-correction switch, and Newton's method.
 
+Some optimizers need more than the gradient: their `extra_args` name what the runner passes to
+`update()` (Newton: the Hessian; L-BFGS: the value, the gradient and the function for its line
+search; SAM: a gradient function for its perturbed point). Schedule-free AdamW's parameters are its
+gradient point y; the point drawn is its averaged iterate x (`shown`).
+
 Hyperparameters arrive as traced JAX scalars (a slider never recompiles); the learning rate
 arrives as a schedule, a function of the step count.
 
 References:
   cs231n, lecture 7; Polyak 1964 (momentum); Nesterov 1983; Duchi et al. 2011 (AdaGrad);
-  Tieleman & Hinton 2012 (RMSProp); Kingma & Ba 2015 (Adam); Loshchilov & Hutter 2019 (AdamW).
+  Tieleman & Hinton 2012 (RMSProp); Kingma & Ba 2015 (Adam); Loshchilov & Hutter 2019 (AdamW);
+  Chen et al. 2023 (Lion); Liu et al. 2020 (RAdam); Dozat 2016 (NAdam); Reddi et al. 2018
+  (AMSGrad); Zhuang et al. 2020 (AdaBelief); Nocedal & Wright 2006, Alg. 7.4 (L-BFGS) and 3.5-3.6
+  (zoom line search); Defazio et al. 2024 (schedule-free); Foret et al. 2021 (SAM).
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ from typing import Any, Callable, Mapping, NamedTuple
 import jax
 import jax.numpy as jnp
 import optax
+import optax.contrib
 
 from optviz.params import Param
 
@@ -117,11 +126,22 @@ class Optimizer:
       build: (hyperparameters, learning-rate schedule) -> optax GradientTransformation.
       update_rule: LaTeX of the update as computed (g = gradient; eta_t = the learning rate times the
         schedule's factor at step t, which is what optax applies).
-      needs_hessian: whether update() takes `hessian=` (second-order methods).
       lesson: one line in the lecture's terms.
-      color: its colour on every figure and export (Okabe & Ito's colour-blind-safe palette, and
-        Paul Tol's wine for Newton;
-        copies of one optimizer get shades and dashes of it).
+      color: its colour on every figure and export: Okabe & Ito's colour-blind-safe palette for the
+        lecture's classics, Paul Tol's (muted, bright, dark, sunset) and ColorBrewer's for Newton
+        and the modern ones, chosen so that no two are alike to normal vision (CIELAB distance >= 20)
+        or with red-green colour blindness (>= 10; tests/test_modern_optimizers.py); copies of one
+        optimizer get shades and dashes of it.
+      extra_args: the keyword arguments update() needs besides (gradient, state, params), which the
+        runner supplies: "hessian" (the Hessian at params), "value" (f at params), "grad" (the
+        gradient), "value_fn" (params -> f, for a line search), "grad_fn" ((params, i) -> gradient
+        there, for SAM's perturbed point). Empty for plain first-order methods.
+      elementwise: whether the update acts on each coordinate alone (no norms, dot products or
+        matrix solves), so that many points may run as one pair of arrays (the end-point kernel).
+      shown: (params, state) -> the point drawn, where it is not the params themselves
+        (schedule-free: the averaged iterate x; its params are the gradient point y). None: params.
+      evaluations: state -> evaluations of f and its gradient the last update made (L-BFGS: its line
+        search's); the legend reports them. None: none beyond the one gradient per step.
     """
 
     key: str
@@ -131,7 +151,15 @@ class Optimizer:
     update_rule: str
     lesson: str
     color: str
-    needs_hessian: bool = False
+    extra_args: tuple[str, ...] = ()
+    elementwise: bool = True
+    shown: Callable[[Any, Any], Any] | None = None
+    evaluations: Callable[[Any], jax.Array] | None = None
+
+    @property
+    def needs_hessian(self) -> bool:
+        """Whether update() takes `hessian=` (second-order methods)."""
+        return "hessian" in self.extra_args
 
 
 def _learning_rate(default: float) -> Param:
@@ -144,6 +172,208 @@ _MOMENTUM = Param("momentum", "Momentum μ", 0.9, 0.0, 0.9999,
 _EPS = Param("eps", "ε", 1e-8, 1e-12, 1e-1, log=True, help="Added to the denominator for numerical safety.")
 _B1 = Param("b1", "β₁", 0.9, 0.0, 0.9999, help="Decay of the first moment (momentum).")
 _B2 = Param("b2", "β₂", 0.999, 0.0, 0.9999, help="Decay of the second moment (squared gradients).")
+
+# -- modern optimizers, from optax ------------------------------------------------------------
+
+
+def _sam(learning_rate, rho) -> optax.GradientTransformationExtraArgs:
+    r"""SAM as optax's drop-in example builds it: optax.contrib.sam in opaque mode, one SAM step per update.
+
+    epsilon_t = rho g_t / ||g_t||, x_{t+1} = x_t - eta_t grad f(x_t + epsilon_t): the adversarial optimizer
+    (normalize, then SGD with step rho) moves to the perturbed point, `grad_fn` gives the gradient there,
+    and the outer SGD steps from x_t with it. The perturbation is 0 where g_t = 0 (`zero_nans`: 0 / 0
+    would be NaN at an exact critical point, e.g. a start at the minimum).
+
+    Args:
+      learning_rate: the outer SGD's step size (a schedule).
+      rho: the perturbation radius.
+
+    Returns:
+      An optax GradientTransformationExtraArgs; call update(g, state, x, grad_fn=(x, i) -> gradient).
+
+    References:
+      Foret et al., "Sharpness-Aware Minimization for Efficiently Improving Generalization", ICLR 2021;
+      optax's example notebook examples/contrib/sam.ipynb (lr 0.01, rho 0.1, sync_period 2).
+    """
+    adversarial = optax.chain(optax.contrib.normalize(), optax.zero_nans(), optax.sgd(rho))
+    return optax.contrib.sam(optax.sgd(learning_rate), adversarial, sync_period=2, opaque_mode=True)
+
+
+def _line_search_evaluations(state) -> jax.Array:
+    """Evaluations of f and its gradient that L-BFGS's zoom line search made in its last update."""
+    return optax.tree.get(state, "info").num_linesearch_steps
+
+
+_ADAM_MOMENTS = (
+    r"m_t = \beta_1 m_{t-1} + (1 - \beta_1) g_t,\quad v_t = \beta_2 v_{t-1} + (1 - \beta_2) g_t^2,\quad "
+)
+_BIAS_CORRECTED = r"\hat m_t = \frac{m_t}{1 - \beta_1^t},\ \hat v_t = \frac{v_t}{1 - \beta_2^t},\quad "
+
+_MODERN = [
+    Optimizer(
+        key="lion",
+        label="Lion",
+        params=(
+            _learning_rate(0.1),
+            _B1,
+            Param("b2", "β₂", 0.99, 0.0, 0.9999, help="Decay of the momentum that Lion keeps (optax's default 0.99)."),
+            Param("weight_decay", "Weight decay λ", 1e-3, 0.0, 1.0,
+                  help="Decoupled weight decay: shrinks x by η λ x each step (optax's default 0.001)."),
+        ),
+        build=lambda h, lr: optax.lion(lr, b1=h["b1"], b2=h["b2"], weight_decay=h["weight_decay"]),
+        update_rule=(
+            r"c_t = \beta_1 m_{t-1} + (1 - \beta_1) g_t,\quad "
+            r"x_{t+1} = x_t - \eta_t\left(\operatorname{sign}(c_t) + \lambda x_t\right),\quad "
+            r"m_t = \beta_2 m_{t-1} + (1 - \beta_2) g_t"
+        ),
+        lesson="Only the sign of a momentum: every coordinate moves exactly η per step (plus weight decay), "
+        "so it heads off diagonally whatever the slope and rattles ±η around the minimum; the axes are special to it.",
+        color="#332288",  # Tol's indigo (muted)
+    ),
+    Optimizer(
+        key="radam",
+        label="RAdam",
+        params=(
+            _learning_rate(0.1),
+            _B1,
+            _B2,
+            _EPS,
+            Param("threshold", "Threshold ρ", 5.0, 0.0, 100.0,
+                  help="Adam steps start once ρₜ ≥ this (optax's default 5: from step 6 with β₂ = 0.999); "
+                  "before that, plain momentum steps."),
+        ),
+        build=lambda h, lr: optax.radam(lr, b1=h["b1"], b2=h["b2"], eps=h["eps"], threshold=h["threshold"]),
+        update_rule=(
+            _ADAM_MOMENTS + _BIAS_CORRECTED
+            + r"\rho_\infty = \frac{2}{1 - \beta_2} - 1,\ \rho_t = \rho_\infty - \frac{2t\beta_2^t}{1 - \beta_2^t},\quad "
+            r"r_t = \sqrt{\frac{(\rho_t - 4)(\rho_t - 2)\rho_\infty}{(\rho_\infty - 4)(\rho_\infty - 2)\rho_t}},\quad "
+            r"x_{t+1} = x_t - \eta_t \begin{cases} r_t\, \hat m_t / (\sqrt{\hat v_t} + \varepsilon) & \rho_t \ge \text{threshold} \\"
+            r" \hat m_t & \text{otherwise} \end{cases}"
+        ),
+        lesson="Adam with a built-in warm-up: while too few squared gradients have been seen to trust v̂ (ρₜ < 5, "
+        "the first 5 steps) it takes plain momentum steps η m̂, as large as the gradient; then Adam's steps times rₜ < 1.",
+        color="#117733",  # Tol's green (muted)
+    ),
+    Optimizer(
+        key="nadam",
+        label="NAdam",
+        params=(_learning_rate(0.1), _B1, _B2, _EPS),
+        build=lambda h, lr: optax.nadam(lr, b1=h["b1"], b2=h["b2"], eps=h["eps"]),
+        update_rule=(
+            _ADAM_MOMENTS
+            + r"\hat m_t = \frac{\beta_1 m_t}{1 - \beta_1^{t+1}} + \frac{(1 - \beta_1) g_t}{1 - \beta_1^t},\ "
+            r"\hat v_t = \frac{v_t}{1 - \beta_2^t},\quad x_{t+1} = x_t - \eta_t\, \frac{\hat m_t}{\sqrt{\hat v_t} + \varepsilon}"
+        ),
+        lesson="Adam with Nesterov's look-ahead: the step uses the momentum it is about to have (β₁ mₜ plus the "
+        "fresh gradient), so it turns a little sooner.",
+        color="#999933",  # Tol's olive (muted)
+    ),
+    Optimizer(
+        key="amsgrad",
+        label="AMSGrad",
+        params=(_learning_rate(0.1), _B1, _B2, _EPS),
+        build=lambda h, lr: optax.amsgrad(lr, b1=h["b1"], b2=h["b2"], eps=h["eps"]),
+        update_rule=(
+            _ADAM_MOMENTS + _BIAS_CORRECTED
+            + r"\hat v^{\max}_t = \max(\hat v^{\max}_{t-1}, \hat v_t),\quad "
+            r"x_{t+1} = x_t - \eta_t\, \frac{\hat m_t}{\sqrt{\hat v^{\max}_t} + \varepsilon}"
+        ),
+        lesson="Adam whose denominator never shrinks (the running maximum of v̂): after a steep stretch its steps "
+        "stay small, which fixes Adam's convergence counterexample but slows it on gentle slopes.",
+        color="#EE6677",  # Tol's red (bright)
+    ),
+    Optimizer(
+        key="adabelief",
+        label="AdaBelief",
+        params=(
+            _learning_rate(0.1),
+            _B1,
+            _B2,
+            Param("eps", "ε", 1e-16, 1e-20, 1e-1, log=True,
+                  help="Added to the denominator (optax's default 1e-16; 1e-16 is also added to sₜ each step)."),
+        ),
+        build=lambda h, lr: optax.adabelief(lr, b1=h["b1"], b2=h["b2"], eps=h["eps"]),
+        update_rule=(
+            r"m_t = \beta_1 m_{t-1} + (1 - \beta_1) g_t,\quad "
+            r"s_t = \beta_2 s_{t-1} + (1 - \beta_2)(g_t - m_t)^2 + \varepsilon_{\text{root}},\quad "
+            r"\hat m_t = \frac{m_t}{1 - \beta_1^t},\ \hat s_t = \frac{s_t}{1 - \beta_2^t},\quad "
+            r"x_{t+1} = x_t - \eta_t\, \frac{\hat m_t}{\sqrt{\hat s_t} + \varepsilon}\quad(\varepsilon_{\text{root}} = 10^{-16})"
+        ),
+        lesson="Adam divided by how far the gradient strays from its mean, (g − m)², not by g²: on a steady slope "
+        "it believes the gradient and takes long strides; where the gradient keeps changing, short ones.",
+        color="#C51B7D",  # magenta (ColorBrewer's PiYG)
+    ),
+    Optimizer(
+        key="lbfgs",
+        label="L-BFGS",
+        params=(
+            Param("learning_rate", "Learning rate η", 1.0, 1e-5, 10.0, log=True,
+                  help="Scales the direction before the line search (optax's default None is 1: the line search sets the step)."),
+        ),
+        build=lambda h, lr: optax.lbfgs(lr),
+        update_rule=(
+            r"d_t = -H_t g_t\ \text{(two-loop recursion over the last 10 pairs } s_i = x_{i+1} - x_i,\ "
+            r"y_i = g_{i+1} - g_i,\ H^0_t = \tfrac{s^\top y}{y^\top y} I \text{ of the newest pair; } "
+            r"H^0_0 = \min(1, 1/\lVert g_0 \rVert) I),\quad "
+            r"x_{t+1} = x_t + \alpha_t\, \eta_t\, d_t,\ \alpha_t:\ f(x_{t+1}) \le f(x_t) + 10^{-4} \alpha_t \eta_t\, g_t^\top d_t,\ "
+            r"|\nabla f(x_{t+1})^\top d_t| \le 0.9\, |g_t^\top d_t|\ \text{(zoom line search)}"
+        ),
+        lesson="Quasi-Newton: estimates the curvature from the last 10 gradient differences, then a line search "
+        "picks a step that lowers f enough; few steps on a smooth bowl, each costing one or more evaluations of f and ∇f "
+        "(the legend counts them, up to where it stops moving).",
+        color="#663333",  # Tol's dark red (dark set)
+        extra_args=("value", "grad", "value_fn"),
+        elementwise=False,
+        evaluations=_line_search_evaluations,
+    ),
+    Optimizer(
+        key="schedule_free_adamw",
+        label="Schedule-free AdamW",
+        params=(
+            Param("learning_rate", "Learning rate η", 0.1, 1e-5, 10.0, log=True,
+                  help="Step size of z (optax's default 0.0025 suits networks; 0.1 here, as Adam's). Meant to stay constant: no schedule."),
+            _B1,
+            _B2,
+            _EPS,
+            Param("weight_decay", "Weight decay λ", 0.0, 0.0, 1.0, help="Decoupled weight decay on y (optax's default 0)."),
+            Param("weight_lr_power", "Averaging power p", 2.0, 0.0, 4.0,
+                  help="x averages the z's with weights ηᵖ (the running maximum of η): equal weights at a constant η."),
+        ),
+        build=lambda h, lr: optax.contrib.schedule_free_adamw(
+            lr, b1=h["b1"], b2=h["b2"], eps=h["eps"], weight_decay=h["weight_decay"], weight_lr_power=h["weight_lr_power"]),
+        update_rule=(
+            r"g_t = \nabla f(y_t),\ v_t = \beta_2 v_{t-1} + (1 - \beta_2) g_t^2,\quad "
+            r"z_{t+1} = z_t - \eta_t\left(\frac{g_t}{\sqrt{v_t / (1 - \beta_2^t)} + \varepsilon} + \lambda y_t\right),\quad "
+            r"x_{t+1} = (1 - c_{t+1})\, x_t + c_{t+1} z_{t+1},\ c_{t+1} = \frac{\bar\eta_{t+1}^{\,p}}{\sum_{i \le t+1} \bar\eta_i^{\,p}},\ "
+            r"\bar\eta_i = \max_{j \le i} \eta_j,\quad y_{t+1} = \beta_1 x_{t+1} + (1 - \beta_1) z_{t+1}\quad"
+            r"\text{(the path drawn is } x_t\text{, the point to evaluate; } x_0 = y_0 = z_0)"
+        ),
+        lesson="No schedule needed: fast steps move z, x is the running average of the z's (the path drawn: the point "
+        "one evaluates), and gradients are taken at y between them; averaging does what a decaying η would.",
+        color="#364B9A",  # Tol's dark blue (sunset scheme)
+        shown=lambda params, state: optax.contrib.schedule_free_eval_params(state, params),
+    ),
+    Optimizer(
+        key="sam",
+        label="SAM",
+        params=(
+            _learning_rate(0.1),
+            Param("rho", "Radius ρ", 0.1, 0.0, 2.0,
+                  help="How far uphill the gradient is taken (optax's example: 0.1). Minima narrower than ρ push SAM out."),
+        ),
+        build=lambda h, lr: _sam(lr, h["rho"]),
+        update_rule=(
+            r"\epsilon_t = \rho\, \frac{g_t}{\lVert g_t \rVert}\ (0 \text{ if } g_t = 0),\quad "
+            r"x_{t+1} = x_t - \eta_t\, \nabla f(x_t + \epsilon_t)\quad\text{(two gradients per step)}"
+        ),
+        lesson="Sharpness-aware: takes its gradient at the worst point a distance ρ uphill, so it cannot settle in "
+        "a minimum narrower than about ρ and ends in a flat one; each step costs two gradients.",
+        color="#8C510A",  # brown (ColorBrewer's BrBG)
+        extra_args=("grad_fn",),
+        elementwise=False,
+    ),
+]
+
 
 OPTIMIZERS: dict[str, Optimizer] = {
     o.key: o
@@ -257,8 +487,10 @@ OPTIMIZERS: dict[str, Optimizer] = {
             update_rule=r"x_{t+1} = x_t - \eta_t\, (H_t + \lambda I)^{-1} g_t",
             lesson="Second order: uses the curvature (Hessian) to jump to the minimum of the local quadratic model; no learning rate needed on a quadratic, but a saddle attracts it too.",
             color="#882255",
-            needs_hessian=True,
+            extra_args=("hessian",),
+            elementwise=False,
         ),
+        *_MODERN,
     ]
 }
 

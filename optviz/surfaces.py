@@ -231,6 +231,66 @@ def _regression_points(params: Mapping[str, Any]) -> list[CriticalPoint]:
     return [CriticalPoint(float(weights[0]), float(weights[1]), "global minimum")]
 
 
+# Sharp and flat minima (SAM): a wide valley whose floor slopes to a flat minimum at x ~ 0.6,
+# with a narrow crack (width 0.04, well under SAM's rho = 0.1) cut along the floor that ends in
+# a sharp minimum at x ~ 0.135. The crack's depth `SHARP_FLAT_DEPTH` is chosen (below) so that both
+# minima have the same value. Both lie on y = 0, where f is the profile h(x) = b (x - x_F)^2 - d s(x).
+SHARP_FLAT = dict(a=10.0, b=1.0, x_flat=0.6, x_cut=0.2, cut_width=0.05, crack_width=0.04)
+
+
+def _crack_profile(x, depth: float):
+    """h(x) = f(x, 0), h' and h'' (NumPy, float64)."""
+    c = SHARP_FLAT
+    sig = 1 / (1 + np.exp(-(c["x_cut"] - x) / c["cut_width"]))
+    h = c["b"] * (x - c["x_flat"]) ** 2 - depth * sig
+    dh = 2 * c["b"] * (x - c["x_flat"]) + depth * sig * (1 - sig) / c["cut_width"]
+    d2h = 2 * c["b"] - depth * sig * (1 - sig) * (1 - 2 * sig) / c["cut_width"] ** 2
+    return h, dh, d2h
+
+
+def _crack_minima(depth: float) -> list[float]:
+    """x of the profile's local minima (the sharp one first), by a grid search and Newton's method."""
+    xs = np.linspace(-2.0, 1.0, 30001)
+    h = _crack_profile(xs, depth)[0]
+    found = []
+    for x in xs[1:-1][(h[1:-1] < h[:-2]) & (h[1:-1] < h[2:])]:
+        for _ in range(50):
+            _, dh, d2h = _crack_profile(x, depth)
+            x -= dh / d2h
+        found.append(float(x))
+    return found
+
+
+def _equal_depth() -> tuple[float, float, float]:
+    """(depth, x_sharp, x_flat): the crack depth at which both minima have the same value (bisection)."""
+    lo, hi = 0.1, 1.0
+    for _ in range(60):
+        depth = (lo + hi) / 2
+        sharp, flat = _crack_minima(depth)[0], _crack_minima(depth)[-1]
+        if _crack_profile(sharp, depth)[0] < _crack_profile(flat, depth)[0]:
+            hi = depth
+        else:
+            lo = depth
+    minima = _crack_minima(depth)
+    return depth, minima[0], minima[-1]
+
+
+SHARP_FLAT_DEPTH, SHARP_X, FLAT_X = _equal_depth()  # 0.2753, 0.1353, 0.5991
+
+
+def sharp_flat(xy, p):
+    """Sharp and flat minima: f = a y^2 + b (x - x_F)^2 - d sigmoid((x_c - x) / w) exp(-y^2 / (2 s^2)).
+
+    A valley (curvature 2a across, 2b along) with its flat minimum near (x_F, 0), and a crack of width
+    s along its floor for x < x_c, whose end is a sharp minimum of the same value: Hessian
+    eigenvalues about 2 and 20 at the flat one, 13 and 155 at the sharp one.
+    """
+    c = SHARP_FLAT
+    x, y = xy[0], xy[1]
+    crack = jnp.exp(-(y**2) / (2 * c["crack_width"] ** 2)) / (1 + jnp.exp(-(c["x_cut"] - x) / c["cut_width"]))
+    return c["a"] * y**2 + c["b"] * (x - c["x_flat"]) ** 2 - SHARP_FLAT_DEPTH * crack
+
+
 # -- typed surfaces ------------------------------------------------------------------------
 #
 # A user types f(x, y) and its domain (optviz.expression reads both safely). The text is code, not
@@ -473,7 +533,7 @@ SURFACES: dict[str, Surface] = SurfaceRegistry({
                 Param("b", "b", 100.0, 1.0, 1000.0, log=True, help="Steepness of the valley walls."),
             ),
             log_contours=True,
-            learning_rates={'sgd': 0.002, 'momentum': 0.001, 'nesterov': 0.0005},
+            learning_rates={'sgd': 0.002, 'momentum': 0.001, 'nesterov': 0.0005, 'radam': 0.003, 'sam': 0.001},
         ),
         Surface(
             key="beale",
@@ -485,7 +545,10 @@ SURFACES: dict[str, Surface] = SurfaceRegistry({
             lesson="Sharp ridges and flat plateaus: step sizes that suit one region fail in another.",
             critical_points=_fixed((3.0, 0.5, "global minimum"), (0.0, 1.0, "saddle")),
             log_contours=True,
-            learning_rates={'sgd': 0.0002, 'momentum': 0.0001, 'nesterov': 0.0001, 'newton': 0.03},
+            # L-BFGS follows the valley toward x -> -inf (f -> 0.45) from the default start, at any rate: at
+            # 1 (optax's) it is 100 domain widths out by step 151, at 0.3 by step 251.
+            learning_rates={'sgd': 0.0002, 'momentum': 0.0001, 'nesterov': 0.0001, 'newton': 0.03, 'radam': 0.03,
+                            'sam': 0.0002, 'lbfgs': 0.3},
         ),
         Surface(
             key="himmelblau",
@@ -503,7 +566,7 @@ SURFACES: dict[str, Surface] = SurfaceRegistry({
                 (-0.270844590667, -0.923038556480, "maximum"),
             ),
             log_contours=True,
-            learning_rates={'sgd': 0.03, 'momentum': 0.015, 'nesterov': 0.01, 'newton': 0.7},
+            learning_rates={'sgd': 0.03, 'momentum': 0.015, 'nesterov': 0.01, 'newton': 0.7, 'sam': 0.03},
         ),
         Surface(
             key="rastrigin",
@@ -552,7 +615,7 @@ SURFACES: dict[str, Surface] = SurfaceRegistry({
                 (2.746802772, 2.746802772, "local minimum"),
                 (0.156731259, 0.156731259, "maximum"),
             ),
-            learning_rates={'sgd': 0.07, 'momentum': 0.03, 'nesterov': 0.02},
+            learning_rates={'sgd': 0.07, 'momentum': 0.03, 'nesterov': 0.02, 'radam': 0.03, 'sam': 0.07},
         ),
         Surface(
             key="linear_regression",
@@ -569,7 +632,28 @@ SURFACES: dict[str, Surface] = SurfaceRegistry({
                 Param("standardize", "Standardize features", False, kind="bool",
                       help="Subtract the mean and divide by the standard deviation of each feature."),
             ),
-            learning_rates={'sgd': 0.02, 'momentum': 0.03, 'nesterov': 0.015},
+            learning_rates={'sgd': 0.02, 'momentum': 0.03, 'nesterov': 0.015, 'sam': 0.02},
+        ),
+        Surface(
+            key="sharp_flat",
+            label="Sharp and flat minima (SAM)",
+            fn=sharp_flat,
+            domain=((-2.0, 1.0), (-0.6, 0.6)),
+            default_start=(-0.6, 0.45),
+            latex=r"f = 10y^2 + (x - 0.6)^2 - 0.275\,\sigma\!\left(\tfrac{0.2 - x}{0.05}\right) e^{-y^2/(2 \cdot 0.04^2)}",
+            lesson="A valley slopes to a flat minimum (right); a crack 0.04 wide along its floor ends in a sharp "
+            "minimum of the same depth (curvature 155 across it, 20 at the flat one). SGD and Adam fall into the "
+            "crack and stop at its end; SAM, whose gradient is taken ρ = 0.1 uphill, is kicked out of it and rolls "
+            "on to the flat minimum (momentum, too, flies over the crack). From a 25 × 25 grid of starts (300 steps, "
+            "SGD and SAM at the same η = 0.008): SGD stops in the sharp minimum from 73%, Adam from 64%, SAM "
+            "reaches the flat one from 97% (not from starts exactly on the crack's line y = 0); all three reach "
+            "the flat one from starts right of the crack's end (x > 0.35).",
+            critical_points=_fixed((SHARP_X, 0.0, "global minimum"), (FLAT_X, 0.0, "global minimum")),
+            log_contours=True,
+            # SGD and SAM at one rate, stable all along the crack (2 / 192 = 0.0104, its largest curvature);
+            # Adam's and Lion's steps (~η) must be shorter than the crack is wide, or they step over it.
+            learning_rates={'sgd': 0.008, 'momentum': 0.008, 'nesterov': 0.008, 'sam': 0.008, 'adam': 0.01,
+                            'adamw': 0.01, 'lion': 0.01},
         ),
     ]
 })

@@ -35,9 +35,14 @@ def reference_path(optimizer, h, grad, hess, start, steps):
     v = np.zeros(2)
     m = np.zeros(2)
     cache = np.full(2, h.get("initial_accumulator_value", 0.0))
+    v_max = np.zeros(2)
+    z, y, weights = x.copy(), x.copy(), 0.0  # schedule-free: fast iterate z, gradient point y
     path = [x.copy()]
+    if optimizer == "lbfgs":
+        pytest.skip("L-BFGS's step comes from a line search: tests/test_modern_optimizers.py and "
+                    "tests/test_update_rules.py check its direction and the Wolfe conditions")
     for t in range(1, steps + 1):
-        dx = grad(x)
+        dx = grad(y if optimizer == "schedule_free_adamw" else x)
         if optimizer == "sgd":
             x = x - lr * dx
         elif optimizer == "momentum":
@@ -66,6 +71,42 @@ def reference_path(optimizer, h, grad, hess, start, steps):
             x = x - lr * step
         elif optimizer == "newton":
             x = x - lr * np.linalg.solve(hess(x) + h["damping"] * np.eye(2), dx)
+        elif optimizer == "lion":  # Chen et al. 2023, Alg. 2: the sign of an interpolated momentum
+            c = h["b1"] * m + (1 - h["b1"]) * dx
+            x = x - lr * (np.sign(c) + h["weight_decay"] * x)
+            m = h["b2"] * m + (1 - h["b2"]) * dx
+        elif optimizer in ("radam", "nadam", "amsgrad"):
+            m = h["b1"] * m + (1 - h["b1"]) * dx
+            v = h["b2"] * v + (1 - h["b2"]) * dx**2
+            m_hat, v_hat = m / (1 - h["b1"] ** t), v / (1 - h["b2"] ** t)
+            if optimizer == "radam":  # Liu et al. 2020, Alg. 2: momentum steps until the variance is tractable
+                rho_inf = 2 / (1 - h["b2"]) - 1
+                rho = rho_inf - 2 * t * h["b2"] ** t / (1 - h["b2"] ** t)
+                if rho >= h["threshold"]:
+                    r = np.sqrt((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho))
+                    x = x - lr * r * m_hat / (np.sqrt(v_hat) + h["eps"])
+                else:
+                    x = x - lr * m_hat
+            elif optimizer == "nadam":  # Dozat 2016: the look-ahead momentum
+                m_next = h["b1"] * m / (1 - h["b1"] ** (t + 1)) + (1 - h["b1"]) * dx / (1 - h["b1"] ** t)
+                x = x - lr * m_next / (np.sqrt(v_hat) + h["eps"])
+            else:  # Reddi et al. 2018: the denominator never shrinks
+                v_max = np.maximum(v_max, v_hat)
+                x = x - lr * m_hat / (np.sqrt(v_max) + h["eps"])
+        elif optimizer == "adabelief":  # Zhuang et al. 2020, Alg. 2
+            m = h["b1"] * m + (1 - h["b1"]) * dx
+            v = h["b2"] * v + (1 - h["b2"]) * (dx - m) ** 2 + 1e-16
+            x = x - lr * (m / (1 - h["b1"] ** t)) / (np.sqrt(v / (1 - h["b2"] ** t)) + h["eps"])
+        elif optimizer == "schedule_free_adamw":  # Defazio et al. 2024: x averages z, gradients at y
+            v = h["b2"] * v + (1 - h["b2"]) * dx**2
+            z = z - lr * (dx / (np.sqrt(v / (1 - h["b2"] ** t)) + h["eps"]) + h["weight_decay"] * y)
+            weights += lr ** h["weight_lr_power"]
+            c = lr ** h["weight_lr_power"] / weights
+            x = (1 - c) * x + c * z
+            y = h["b1"] * x + (1 - h["b1"]) * z
+        elif optimizer == "sam":  # Foret et al. 2021: the gradient at the worst point rho away
+            norm = np.linalg.norm(dx)
+            x = x - lr * grad(x + (h["rho"] * dx / norm if norm > 0 else 0.0))
         else:
             raise AssertionError(f"no reference for {optimizer}")
         path.append(x.copy())
@@ -75,7 +116,8 @@ def reference_path(optimizer, h, grad, hess, start, steps):
 # (surface, start, steps, learning-rate override per optimizer) where float32 vs float64 stays close.
 CASES = [
     ("ill_conditioned", (-9.0, 4.0), 40, {}),
-    ("rosenbrock", (-1.5, 2.5), 30, {"sgd": 1e-4, "momentum": 1e-4, "nesterov": 1e-4, "newton": 0.5}),
+    ("rosenbrock", (-1.5, 2.5), 30, {"sgd": 1e-4, "momentum": 1e-4, "nesterov": 1e-4, "newton": 0.5,
+                                     "radam": 1e-4, "sam": 1e-4}),  # their first steps are SGD-sized
     ("himmelblau", (-0.5, -0.5), 30, {"sgd": 0.005, "momentum": 0.002, "nesterov": 0.002, "newton": 0.5}),
     ("saddle", (-1.8, 0.05), 30, {"newton": 0.5}),
 ]

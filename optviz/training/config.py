@@ -45,6 +45,12 @@ LEARNING_RATES: dict[str, float] = {
     "rmsprop": 0.003,
     "adam": 0.01,
     "adamw": 0.01,
+    "lion": 0.001,  # sign steps of size eta on every weight: 3-10x below Adam's (Chen et al. 2023)
+    "radam": 0.01,
+    "nadam": 0.01,
+    "amsgrad": 0.01,
+    "adabelief": 0.01,
+    "schedule_free_adamw": 0.01,  # the lab evaluates its params, the gradient point y (not the average x)
 }
 
 TRANSFER_DATASET = "digits"
@@ -60,8 +66,11 @@ TRANSFER_MODES = ("none", "scratch", "freeze", "finetune")
 """`transfer` values: off, or how the 5-9 task starts (random init; the 0-4 network frozen with a new
 head; the 0-4 network fine-tuned with a new head)."""
 
-TRAINABLE_OPTIMIZERS: tuple[str, ...] = tuple(k for k, o in OPTIMIZERS.items() if not o.needs_hessian)
-"""OPTIMIZERS keys that can train a network (first-order methods)."""
+TRAINABLE_OPTIMIZERS: tuple[str, ...] = tuple(k for k, o in OPTIMIZERS.items() if not o.extra_args)
+"""OPTIMIZERS keys that can train a network: those whose update needs nothing but the minibatch gradient
+(the lab's kernel calls `tx.update(grads, state, params)`). Not Newton (the Hessian over every pair of
+weights), not L-BFGS (its line search evaluates the loss at trial points: `value_fn`), not SAM (a
+second gradient, at a perturbed point, every step: `grad_fn`)."""
 
 TRAIN_PARAMS: tuple[Param, ...] = (
     Param("dataset", "Data set", "moons", kind="choice", choices=tuple(DATASETS),

@@ -10,6 +10,14 @@ start points and seeds.
 Divergence is a result: a path stops at its first non-finite point, or one a hundred domain
 widths away (BOUNDS_MARGIN), and `diverged_at` is that point's step index (the stored path ends
 with the last good point). A path that merely leaves the view runs on: the figures mark where.
+
+One step is one `update()` of the optimizer, whatever it evaluates inside: the runner supplies
+what an optimizer's `extra_args` name. Newton: the Hessian. L-BFGS: f, its gradient and f itself
+for the zoom line search, which evaluates f and its gradient once or more per step (the label
+counts them, up to the step where the path stops moving). SAM: a gradient function, called once
+per step at the perturbed point, with the same gradient noise as the step's own gradient (one
+minibatch per step). The point drawn is the optimizer's `shown` point: schedule-free AdamW's
+averaged iterate x (its gradients are taken at its params y).
 """
 
 from __future__ import annotations
@@ -127,6 +135,29 @@ def _transformation(optimizer_key, schedule_key, hparams, schedule_params, total
     )
 
 
+def _extra_args(names, f, params, value, grad, noise_draw, surface_params, strength) -> dict[str, Any]:
+    """The keyword arguments an optimizer's update() needs besides (gradient, state, params).
+
+    names: its `extra_args`. value and grad are f and the (noisy) gradient at params; the gradient
+    function that SAM calls at its perturbed point adds the same noise draw (one minibatch per step).
+    """
+    extra: dict[str, Any] = {}
+    for name in names:
+        if name == "hessian":
+            extra[name] = jax.hessian(f)(params, surface_params, strength)
+        elif name == "value":
+            extra[name] = value
+        elif name == "grad":
+            extra[name] = grad
+        elif name == "value_fn":
+            extra[name] = lambda p: f(p, surface_params, strength)
+        elif name == "grad_fn":
+            extra[name] = lambda p, _: jax.grad(f)(p, surface_params, strength) + noise_draw
+        else:
+            raise ValueError(f"unknown extra argument {name!r}")
+    return extra
+
+
 @functools.partial(
     jax.jit,
     static_argnames=("surface_key", "optimizer_key", "schedule_key", "penalty", "steps", "record", "noisy"),
@@ -155,39 +186,57 @@ def _scan_paths(
     optimizer = OPTIMIZERS[optimizer_key]
     tx = _transformation(optimizer_key, schedule_key, hparams, schedule_params, total_steps)
     value_and_grad = jax.value_and_grad(f)
-    hessian = jax.hessian(f)
+    gradient = jax.grad(f)
+    shown = optimizer.shown or (lambda params, state: params)
+    # The optimizer's own gradient point differs from the point drawn (schedule-free: y vs x).
+    apart = optimizer.shown is not None
+    needs_value = "value" in optimizer.extra_args
 
     def one_path(start, seed):
         key = jax.random.key(seed)
 
         def step(carry, t):
-            x, state, alive, good_steps = carry
-            if record:
-                loss, grad = value_and_grad(x, surface_params, strength)
-            else:  # end points only: the loss along the way is not kept
-                loss, grad = None, jax.grad(f)(x, surface_params, strength)
+            params, state, alive, good_steps, x = carry
+            if apart:  # the gradient drawn is the shown point's; the optimizer's is at its params
+                loss, grad = value_and_grad(x, surface_params, strength) if record else (None, None)
+                value, own_grad = (value_and_grad(params, surface_params, strength) if needs_value
+                                   else (None, gradient(params, surface_params, strength)))
+            else:
+                if record or needs_value:
+                    loss, grad = value_and_grad(x, surface_params, strength)
+                else:  # end points only: the loss along the way is not kept
+                    loss, grad = None, gradient(x, surface_params, strength)
+                value, own_grad = loss, grad
             # Drawing random numbers costs ~4x the rest of a step, so noise-free runs (a static
             # switch: one extra compiled variant) draw none.
-            noisy_grad = grad + noise * jax.random.normal(jax.random.fold_in(key, t), (2,), x.dtype) if noisy else grad
-            if optimizer.needs_hessian:
-                update, new_state = tx.update(noisy_grad, state, x, hessian=hessian(x, surface_params, strength))
-            else:
-                update, new_state = tx.update(noisy_grad, state, x)
-            proposed = x + update
+            noise_draw = noise * jax.random.normal(jax.random.fold_in(key, t), (2,), params.dtype) if noisy else 0.0
+            noisy_grad = own_grad + noise_draw
+            extra = _extra_args(optimizer.extra_args, f, params, value, noisy_grad, noise_draw,
+                                surface_params, strength)
+            update, new_state = tx.update(noisy_grad, state, params, **extra)
+            proposed_params = params + update
+            proposed = shown(proposed_params, new_state)
             # Comparisons are False for NaN and fail for +-inf, so this also catches non-finite points.
             inside = (proposed >= bounds[0]) & (proposed <= bounds[1])
             ok = alive & inside[0] & inside[1]
-            # Only x is frozen after a path stops: its later optimizer state is never used, and a
+            if apart:  # the optimizer's own point must stay finite and in bounds too
+                inside_params = (proposed_params >= bounds[0]) & (proposed_params <= bounds[1])
+                ok = ok & inside_params[0] & inside_params[1]
+            # Only the point is frozen after a path stops: its later optimizer state is never used, and a
             # per-path select over the whole state slowed the basin map a lot (benchmarks/bench_app.py).
-            carry = (jnp.where(ok, proposed, x), new_state, ok, good_steps + ok)
-            out = (x, loss, grad, update, ok, proposed) if record else None
+            new_params = jnp.where(ok, proposed_params, params)
+            new_x = jnp.where(ok, proposed, x) if apart else new_params
+            carry = (new_params, new_state, ok, good_steps + ok, new_x)
+            evaluations = optimizer.evaluations(new_state) if optimizer.evaluations is not None else jnp.zeros((), jnp.int32)
+            out = (x, loss, grad, proposed - x, ok, proposed, evaluations) if record else None
             return carry, out
 
-        init = (start, tx.init(start), jnp.array(True), jnp.array(0, jnp.int32))
-        (x_end, _, _, good_steps), trace = jax.lax.scan(step, init, jnp.arange(steps))
+        state0 = tx.init(start)
+        init = (start, state0, jnp.array(True), jnp.array(0, jnp.int32), shown(start, state0))
+        (_, _, _, good_steps, x_end), trace = jax.lax.scan(step, init, jnp.arange(steps))
         loss_end, grad_end = value_and_grad(x_end, surface_params, strength)
         if record:
-            xs, losses, grads, updates, ok, proposed = trace
+            xs, losses, grads, updates, ok, proposed, evaluations = trace
             return (
                 jnp.concatenate([xs, x_end[None]]),
                 jnp.concatenate([losses, loss_end[None]]),
@@ -195,6 +244,7 @@ def _scan_paths(
                 updates,
                 ok,
                 proposed,
+                evaluations,
             )
         return x_end, loss_end, good_steps
 
@@ -230,6 +280,31 @@ def run_paths(*args: Any, **kwargs: Any) -> list["TrajectoryResult"]:
     return dispatch_paths(*args, **kwargs).collect()
 
 
+def _evaluations_used(positions: np.ndarray, evaluations: np.ndarray, diverged_at: int | None, steps: int) -> tuple[int, int]:
+    """(evaluations of f and its gradient, steps) that took a line-search path to where it ends.
+
+    One evaluation at the start, then the line search's at each step (it ends at the new point, whose
+    value and gradient the next step reuses, as optax.value_and_grad_from_state does), counted up to
+    the last step that moved the point: a converged L-BFGS would stop there, while the runner's further
+    steps fail to find a decrease at float32's precision and spend up to 20 evaluations each.
+    """
+    if diverged_at is not None:
+        used = diverged_at
+    else:
+        moves = np.linalg.norm(np.diff(positions, axis=0), axis=1)
+        moved = np.flatnonzero(moves > 1e-6 * (1 + np.linalg.norm(positions[:-1], axis=1)))
+        used = int(moved[-1]) + 1 if moved.size else 0
+    return 1 + int(np.sum(evaluations[:used])), min(used, steps)
+
+
+def with_evaluations(label: str, count: int, steps: int) -> str:
+    """`label` with the evaluations of f and its gradient it took and over how many steps
+    ("L-BFGS · 48 evaluations in 13 steps"), before a trailing " (full batch)"."""
+    suffix = " (full batch)"
+    base, end = (label[: -len(suffix)], suffix) if label.endswith(suffix) else (label, "")
+    return f"{base} · {count} evaluations in {steps} step{'' if steps == 1 else 's'}{end}"
+
+
 @dataclass(frozen=True)
 class PendingPaths:
     """Paths whose computation has been dispatched (JAX runs it asynchronously); `collect()` waits.
@@ -248,7 +323,7 @@ class PendingPaths:
     instance: str
 
     def collect(self) -> list[TrajectoryResult]:
-        positions, losses, grads, updates, ok, proposed = jax.device_get(self.arrays)
+        positions, losses, grads, updates, ok, proposed, evaluations = jax.device_get(self.arrays)
         optimizer = OPTIMIZERS[self.optimizer_key]
         used = traced_values(optimizer, self.hparams or {})
         used = {p.name: (bool(used[p.name]) if p.kind == "bool" else used[p.name]) for p in optimizer.params}
@@ -260,9 +335,12 @@ class PendingPaths:
             reason = None
             if attempted is not None:
                 reason = "non-finite" if not np.all(np.isfinite(attempted)) else "out of bounds"
+            label = self.labels[i] if self.labels is not None else optimizer.label
+            if optimizer.evaluations is not None and self.noise == 0:
+                label = with_evaluations(label, *_evaluations_used(positions[i, :n], evaluations[i], diverged_at, self.steps))
             results.append(
                 TrajectoryResult(
-                    label=self.labels[i] if self.labels is not None else optimizer.label,
+                    label=label,
                     optimizer=self.optimizer_key,
                     hparams=used,
                     positions=np.asarray(positions[i, :n], dtype=np.float64),
@@ -388,23 +466,30 @@ def _scan_end_points(
     """
     TRACE_COUNT["end_points"] += 1
     f = objective(surface_key, penalty)
+    shown = OPTIMIZERS[optimizer_key].shown
     tx = _transformation(optimizer_key, schedule_key, hparams, schedule_params, total_steps)
     grad = jax.grad(lambda xy: jnp.sum(f(xy, surface_params, strength)))
     (x_lo, y_lo), (x_hi, y_hi) = bounds
+
+    def outside(x, y):
+        # Comparisons are False for NaN and fail for +-inf, so this also catches non-finite points.
+        return ~((x >= x_lo) & (x <= x_hi) & (y >= y_lo) & (y <= y_hi))
 
     def step(carry, t):
         xy, state, left = carry
         update, state = tx.update(grad(xy), state, xy)
         x, y = xy[0] + update[0], xy[1] + update[1]
-        # Comparisons are False for NaN and fail for +-inf, so this also catches non-finite points.
-        inside = (x >= x_lo) & (x <= x_hi) & (y >= y_lo) & (y <= y_hi)
-        return ((x, y), state, left | ~inside), None
+        left = left | outside(x, y)
+        if shown is not None:  # the point drawn (schedule-free: x) must stay inside too
+            sx, sy = shown((x, y), state)
+            left = left | outside(sx, sy)
+        return ((x, y), state, left), None
 
     start = (xs, ys)
     init = (start, tx.init(start), jnp.zeros(xs.shape, bool))
     # Two steps per loop iteration let XLA fuse across them; more unrolling was slower (benchmarks/bench_app.py).
-    (end, _, left), _ = jax.lax.scan(step, init, jnp.arange(steps), unroll=2)
-    return end, left
+    (end, state, left), _ = jax.lax.scan(step, init, jnp.arange(steps), unroll=2)
+    return (end if shown is None else tuple(shown(end, state))), left
 
 
 def run_end_points(
@@ -424,8 +509,8 @@ def run_end_points(
 
     Same semantics as the last point of `run_paths` (frozen at the last good point). Paths that
     stay inside run in the structure-of-arrays kernel `_scan_end_points` (in padded parts, at
-    once: see `end_point_parts`); those that diverge, and every path of an optimizer that needs
-    the Hessian, run in `_scan_paths`.
+    once: see `end_point_parts`); those that diverge, and every path of an optimizer that is not
+    elementwise (Newton, L-BFGS, SAM: norms, dot products, solves per point), run in `_scan_paths`.
     `steps` is used exactly (not bucketed): end points of a longer run would differ.
     """
     starts_np = np.asarray(starts, dtype=np.float32).reshape(-1, 2)
@@ -436,7 +521,7 @@ def run_end_points(
     positions = starts_np.copy()
     good_steps = np.zeros(len(starts_np), np.int64)
     rerun = np.arange(len(starts_np))
-    if not OPTIMIZERS[optimizer_key].needs_hessian and len(starts_np):
+    if OPTIMIZERS[optimizer_key].elementwise and len(starts_np):
         total = len(starts_np)
         parts, size = end_point_parts(total)
         # Padding repeats the last start; its copies' results are dropped.
