@@ -339,7 +339,7 @@ def check_lab_dropout(scene):
 
 def check_lab_label_smoothing(scene):
     plain, smooth = scene.a, scene.b
-    numbers = _overfitting(plain)
+    _overfitting(plain)  # A overfits (its checks)
     eps, classes = smooth.label_smoothing, smooth.spec.num_classes
     assert final(smooth, "train_accuracy").min() == 1  # still fits every training point
     sure_b, sure_a = confidence(smooth), confidence(plain)
@@ -362,7 +362,7 @@ def shown_confidence(config: TrainConfig) -> float:
 
 def check_lab_mixup(scene):
     plain, mixed = scene.a, scene.b
-    numbers = _overfitting(plain)
+    _overfitting(plain)  # A overfits (its checks)
     assert mixed.mixup == 1  # Beta(1, 1): lambda uniform
     rise = climb(mixed)
     assert med(rise) < 1.4 and rise.max() < 2 and np.all(rise < climb(plain))  # near its minimum (1.04 to 1.49)

@@ -103,7 +103,6 @@ def hyperparameter_map_figure(data: HyperparameterMapData | None, *, presenter: 
     diverged = np.asarray(data.diverged, bool)
     traces: list = []
     legend: list = []
-    unit = "steps"
     if data.metric == "steps" and data.steps_to is not None:
         steps = np.asarray(data.steps_to, float)
         missed = (steps < 0) & ~diverged
