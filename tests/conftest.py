@@ -12,6 +12,14 @@ if "OPTVIZ_JAX_CACHE" not in os.environ:
     os.environ["OPTVIZ_JAX_CACHE"] = tempfile.mkdtemp(prefix="optviz-test-jax-cache-")
     atexit.register(shutil.rmtree, os.environ["OPTVIZ_JAX_CACHE"], ignore_errors=True)
 
+import jax  # noqa: E402
+
+# The pytest process itself writes no compilation cache (its children, the servers and CLI runs
+# the tests start, still use the folder above): in one full run JAX 0.10.2 segfaulted inside
+# executable.serialize() while writing a training kernel to the cache from this long-lived
+# process (not reproduced alone); a cache only helps across processes anyway.
+jax.config.update("jax_enable_compilation_cache", False)
+
 from hypothesis import settings  # noqa: E402
 
 settings.register_profile("optviz", deadline=None, max_examples=60)
