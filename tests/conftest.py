@@ -29,6 +29,16 @@ settings.load_profile("optviz")
 import pytest  # noqa: E402
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _release_compiled_variants():
+    """Drop JAX's compiled executables after each test module. One pytest process compiles
+    thousands of variants (every optimizer x surface x schedule, hypothesis scenes); full runs
+    segfaulted inside XLA's compile late in the run (three times, never in a shorter run),
+    consistent with a per-process limit such as vm.max_map_count being reached."""
+    yield
+    jax.clear_caches()
+
+
 @pytest.fixture(scope="session")
 def playwright_instance():
     """One Playwright for the whole session: a second sync_playwright() in the same thread while the
