@@ -15,8 +15,6 @@ and frames stream to the encoder one at a time. Pixels x frames are capped like 
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 from dataclasses import dataclass
 from typing import Iterator, Sequence
 
@@ -25,6 +23,7 @@ import plotly.graph_objects as go
 from PIL import Image, ImageColor, ImageDraw
 
 from optviz.export import ExportUnavailable, PlotArea, prepare_background
+from optviz.export._animation import _encode_mp4
 from optviz.export._background import load_font, render_background
 from optviz.style import DIVERGED_COLOR
 from optviz.style import layout as style_layout
@@ -231,31 +230,7 @@ def encode(frames: Iterator[Image.Image], fmt: str, fps: float) -> bytes:
         first.save(buffer, format="GIF", save_all=True, append_images=frames, duration=max(20, int(round(1000 / fps))),
                    loop=0, optimize=False, disposal=1)
         return buffer.getvalue()
-    try:
-        import imageio.v2 as imageio
-        import imageio_ffmpeg  # noqa: F401  (ships the ffmpeg binary)
-    except ImportError as error:
-        raise ExportUnavailable("MP4 export needs imageio-ffmpeg (it ships its own ffmpeg): `pip install imageio-ffmpeg`. "
-                                "GIF export works without it.") from error
-    descriptor, path = tempfile.mkstemp(suffix=".mp4", prefix="optviz-")
-    os.close(descriptor)
-    try:
-        writer = imageio.get_writer(path, format="FFMPEG", mode="I", fps=fps, codec="libx264", pixelformat="yuv420p",
-                                    macro_block_size=2, quality=None, ffmpeg_log_level="error",
-                                    output_params=["-crf", "20", "-preset", "veryfast", "-movflags", "+faststart"])
-        try:
-            for frame in frames:
-                rgb = np.asarray(frame.convert("RGB"))
-                h, w = rgb.shape[:2]
-                if h % 2 or w % 2:  # yuv420p needs even sizes: pad with white
-                    rgb = np.pad(rgb, ((0, h % 2), (0, w % 2), (0, 0)), constant_values=255)
-                writer.append_data(rgb)
-        finally:
-            writer.close()
-        with open(path, "rb") as file:
-            return file.read()
-    finally:
-        os.unlink(path)
+    return _encode_mp4(frames, fps)  # the export package's H.264 writer (imageio-ffmpeg)
 
 
 def animate_boundary(runs: Sequence[tuple[RunInfo, TrainResult]], *, fmt: str = "gif", width: int = 1200,
