@@ -110,11 +110,13 @@ def test_thirty_thousand_duplicate_optimizers_give_a_short_warning():
 
 def test_one_scene_costs_at_most_max_points():
     from optviz.optimizers import OPTIMIZERS
-    from optviz.trajectories.scene import MAX_POINTS
+    from optviz.trajectories.scene import MAX_OPTIMIZERS, MAX_POINTS
 
-    many = [*OPTIMIZERS, "sgd-2", "sgd-3", "adam-2", "adam-3"]
+    # As many paths as one figure takes, none of them ignored: copies fill up past the registry.
+    many = [*OPTIMIZERS, *(f"sgd-{n}" for n in range(2, MAX_OPTIMIZERS + 2))][:MAX_OPTIMIZERS]
     scene, notices = TrajectoryScene.from_json({"optimizers": many, "run": {"steps": 5000, "noise": 1.0, "paths": 32}})
     run = scene.run
+    assert len(scene.optimizers) == MAX_OPTIMIZERS
     assert len(scene.optimizers) * (run["paths"] + 1) * (run["steps"] + 1) <= MAX_POINTS
     assert run["paths"] >= 1 and any("paths reduced" in n for n in notices)
     quiet, notices = TrajectoryScene.from_json({"optimizers": many, "run": {"steps": 5000, "paths": 32}})

@@ -134,7 +134,9 @@ def _top_legend(names: Sequence[str], presenter: bool, plot_h: float) -> tuple[d
     # every entry is a group of its own, so the entries flow as counted above.
     legend = dict(orientation="h", x=0.0, xanchor="left", yanchor="bottom", y=round(1 + above / plot_h, 4),
                   itemwidth=item_px, tracegroupgap=0)
-    return legend, math.ceil(above + legend_px + 4)
+    # 10 px to spare: a legend row's height follows the fonts a machine has for its glyphs (CI's
+    # Chromium needed 3 px more than this machine's for the same legend).
+    return legend, math.ceil(above + legend_px + 10)
 
 
 def _kind_entry(name: str, style: Style, *, dash: str) -> Any:
