@@ -197,6 +197,14 @@ def cmd_trajectory(args) -> int:
     run = param_values(args, [p for p in RUN_PARAMS if p.name != "paths"], "run")
     penalty = param_values(args, PENALTY_PARAMS, "penalty")
     start = surface.default_start if args.start is None else _point(args.start, surface, START_PARAM)
+    tuned = None
+    if run["tune"]:  # a fair comparison: the learning rate that ends nearest a minimum (--set learning_rate is set aside)
+        from optviz.trajectories.maps import tune_learning_rate
+
+        tuned = tune_learning_rate(surface.key, optimizer.key, start, steps=run["steps"], hparams=hparams,
+                                   surface_params=surface_params, schedule=schedule.key, schedule_params=schedule_params,
+                                   penalty=penalty["penalty"], strength=penalty["strength"])
+        hparams = hparams if tuned is None else {**hparams, "learning_rate": tuned}
     result = run_paths(surface.key, optimizer.key, [start], steps=run["steps"], hparams=hparams,
                        surface_params=surface_params, schedule=schedule.key, schedule_params=schedule_params,
                        penalty=penalty["penalty"], strength=penalty["strength"], noise=run["noise"], seeds=[run["seed"]])[0]
@@ -208,7 +216,7 @@ def cmd_trajectory(args) -> int:
     payload = {
         "surface": name, **typed_fields, "surface_params": surface_params, "optimizer": optimizer.key, "hparams": result.hparams,
         "schedule": schedule.key, "schedule_params": schedule_params, "penalty": penalty, "start": list(start),
-        "steps": run["steps"], "noise": run["noise"], "seed": run["seed"],
+        "steps": run["steps"], "noise": run["noise"], "seed": run["seed"], "tuned_learning_rate": tuned,
         # A typed f may overflow: a non-finite loss is null (JSON has no Infinity or NaN).
         "points": result.positions.tolist(), "losses": [v if math.isfinite(v) else None for v in result.losses.tolist()],
         "diverged_at": result.diverged_at, "divergence": result.divergence,
@@ -218,7 +226,8 @@ def cmd_trajectory(args) -> int:
     else:
         x, y = result.positions[-1]
         status = f"diverged at step {result.diverged_at} ({result.divergence})" if result.diverged_at else "finished"
-        print(f"{optimizer.label} on {surface.label}: {status}; last point ({x:.6g}, {y:.6g}), loss {result.losses[-1]:.6g}")
+        label = optimizer.label if tuned is None else f"{optimizer.label} (tuned η={tuned:.3g})"
+        print(f"{label} on {surface.label}: {status}; last point ({x:.6g}, {y:.6g}), loss {result.losses[-1]:.6g}")
     return 0
 
 

@@ -142,6 +142,11 @@ class Optimizer:
         (schedule-free: the averaged iterate x; its params are the gradient point y). None: params.
       evaluations: state -> evaluations of f and its gradient the last update made (L-BFGS: its line
         search's); the legend reports them. None: none beyond the one gradient per step.
+      step_size: (state after update t, hyperparameters, eta_t) -> the effective step size per
+        coordinate of update t: what multiplies the (momentum of the) gradient in each coordinate,
+        eta_t / (sqrt(v_hat_t) + eps) for the adaptive methods, eta_t itself for SGD and momentum
+        (the lecture's "per-parameter learning rate"). None where no such number exists: Newton and
+        L-BFGS mix the coordinates (a matrix), Lion keeps only a sign.
     """
 
     key: str
@@ -155,6 +160,7 @@ class Optimizer:
     elementwise: bool = True
     shown: Callable[[Any, Any], Any] | None = None
     evaluations: Callable[[Any], jax.Array] | None = None
+    step_size: Callable[[Any, Mapping[str, jax.Array], jax.Array], jax.Array] | None = None
 
     @property
     def needs_hessian(self) -> bool:
@@ -202,6 +208,80 @@ def _sam(learning_rate, rho) -> optax.GradientTransformationExtraArgs:
 def _line_search_evaluations(state) -> jax.Array:
     """Evaluations of f and its gradient that L-BFGS's zoom line search made in its last update."""
     return optax.tree.get(state, "info").num_linesearch_steps
+
+
+# -- effective step sizes per coordinate (Optimizer.step_size) -------------------------------------
+# Each reads the optimizer's own state after update t (so its count is t + 1) and returns the factor
+# that update applied to each coordinate; tests/test_step_sizes.py rebuilds them from the gradients.
+
+
+def _same_for_all(state, h, eta) -> jax.Array:
+    """SGD, momentum, SAM: one step size eta_t for every coordinate."""
+    del state, h
+    return jnp.full(2, eta)
+
+
+def _moment(state, name: str) -> jax.Array:
+    """A field of the scaling transformation's state: the first of optax's chain (a learning-rate
+    schedule's own state, later in the chain, has a `count` too)."""
+    return getattr(state[0], name)
+
+
+def _over_root(v_hat, eps, eta) -> jax.Array:
+    """eta / (sqrt(v_hat) + eps)."""
+    return eta / (jnp.sqrt(v_hat) + eps)
+
+
+def _adam_like(state, h, eta) -> jax.Array:
+    """optax's scale_by_adam (AdamW, NAdam): eta_t / (sqrt(v_t / (1 - b2^t)) + eps)."""
+    count = _moment(state, "count")
+    return _over_root(_moment(state, "nu") / (1 - h["b2"] ** count), h["eps"], eta)
+
+
+def _adam_switchable(state, h, eta) -> jax.Array:
+    """`scale_by_adam_switchable`: as `_adam_like`, the correction only when switched on."""
+    count = _moment(state, "count")
+    factor = jnp.where(h["bias_correction"] > 0.5, 1 / (1 - h["b2"] ** count), 1.0)
+    return _over_root(_moment(state, "nu") * factor, h["eps"], eta)
+
+
+def _adagrad(state, h, eta) -> jax.Array:
+    """optax's scale_by_rss: eta_t / sqrt(G_t + eps) (0 before any gradient)."""
+    total = _moment(state, "sum_of_squares")
+    return jnp.where(total > 0, eta * jax.lax.rsqrt(total + h["eps"]), 0.0)
+
+
+def _rmsprop(state, h, eta) -> jax.Array:
+    """optax's scale_by_rms (eps inside the root, no correction): eta_t / sqrt(s_t + eps)."""
+    return eta * jax.lax.rsqrt(_moment(state, "nu") + h["eps"])
+
+
+def _amsgrad(state, h, eta) -> jax.Array:
+    """eta_t / (sqrt(max_{i<=t} v_hat_i) + eps)."""
+    return _over_root(_moment(state, "nu_max"), h["eps"], eta)
+
+
+def _adabelief(state, h, eta) -> jax.Array:
+    """optax's scale_by_belief: eta_t / (sqrt(s_hat_t + eps_root) + eps), s_t already holding its eps_root."""
+    count = _moment(state, "count")
+    return _over_root(_moment(state, "nu") / (1 - h["b2"] ** count) + 1e-16, h["eps"], eta)
+
+
+def _radam(state, h, eta) -> jax.Array:
+    """optax's scale_by_radam: eta_t r_t / (sqrt(v_hat_t) + eps) once rho_t >= threshold, else eta_t (momentum steps)."""
+    count = _moment(state, "count").astype(jnp.float32)
+    rho_inf = 2 / (1 - h["b2"]) - 1
+    b2t = h["b2"] ** count
+    rho = rho_inf - 2 * count * b2t / (1 - b2t)
+    rectifier = jnp.sqrt((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho))
+    adaptive = _over_root(_moment(state, "nu") / (1 - b2t), h["eps"], eta * rectifier)
+    return jnp.where(rho >= h["threshold"], adaptive, jnp.full(2, eta))
+
+
+def _schedule_free(state, h, eta) -> jax.Array:
+    """Schedule-free AdamW's step of z: eta_t / (sqrt(v_t / (1 - b2^t)) + eps) (optax's scale_by_rms with count)."""
+    base = state.base_optimizer_state[0]
+    return _over_root(base.nu / (1 - h["b2"] ** base.count), h["eps"], eta)
 
 
 _ADAM_MOMENTS = (
@@ -253,6 +333,7 @@ _MODERN = [
         lesson="Adam with a built-in warm-up: while too few squared gradients have been seen to trust v̂ (ρₜ < 5, "
         "the first 5 steps) it takes plain momentum steps η m̂, as large as the gradient; then Adam's steps times rₜ < 1.",
         color="#117733",  # Tol's green (muted)
+        step_size=_radam,
     ),
     Optimizer(
         key="nadam",
@@ -267,6 +348,7 @@ _MODERN = [
         lesson="Adam with Nesterov's look-ahead: the step uses the momentum it is about to have (β₁ mₜ plus the "
         "fresh gradient), so it turns a little sooner.",
         color="#999933",  # Tol's olive (muted)
+        step_size=_adam_like,
     ),
     Optimizer(
         key="amsgrad",
@@ -281,6 +363,7 @@ _MODERN = [
         lesson="Adam whose denominator never shrinks (the running maximum of v̂): after a steep stretch its steps "
         "stay small, which fixes Adam's convergence counterexample but slows it on gentle slopes.",
         color="#EE6677",  # Tol's red (bright)
+        step_size=_amsgrad,
     ),
     Optimizer(
         key="adabelief",
@@ -302,6 +385,7 @@ _MODERN = [
         lesson="Adam divided by how far the gradient strays from its mean, (g − m)², not by g²: on a steady slope "
         "it believes the gradient and takes long strides; where the gradient keeps changing, short ones.",
         color="#C51B7D",  # magenta (ColorBrewer's PiYG)
+        step_size=_adabelief,
     ),
     Optimizer(
         key="lbfgs",
@@ -351,6 +435,7 @@ _MODERN = [
         lesson="No schedule needed: fast steps move z, x is the running average of the z's (the path drawn: the point "
         "one evaluates), and gradients are taken at y between them; averaging does what a decaying η would.",
         color="#364B9A",  # Tol's dark blue (sunset scheme)
+        step_size=_schedule_free,
         shown=lambda params, state: optax.contrib.schedule_free_eval_params(state, params),
     ),
     Optimizer(
@@ -369,6 +454,7 @@ _MODERN = [
         lesson="Sharpness-aware: takes its gradient at the worst point a distance ρ uphill, so it cannot settle in "
         "a minimum narrower than about ρ and ends in a flat one; each step costs two gradients.",
         color="#8C510A",  # brown (ColorBrewer's BrBG)
+        step_size=_same_for_all,
         extra_args=("grad_fn",),
         elementwise=False,
     ),
@@ -386,6 +472,7 @@ OPTIMIZERS: dict[str, Optimizer] = {
             update_rule=r"x_{t+1} = x_t - \eta_t\, g_t",
             lesson="Follows the steepest slope: crawls along ravines (zigzagging across when η > 1/curvature), slows down on plateaus and near saddles.",
             color="#000000",
+            step_size=_same_for_all,
         ),
         Optimizer(
             key="momentum",
@@ -397,6 +484,7 @@ OPTIMIZERS: dict[str, Optimizer] = {
             update_rule=r"v_{t+1} = \mu v_t + g_t,\quad x_{t+1} = x_t - \eta_t\, v_{t+1}",
             lesson="A heavy ball: velocity builds along consistent directions and speeds up the crawl along a ravine, but it overshoots and swings across steep walls.",
             color="#D55E00",
+            step_size=_same_for_all,
         ),
         Optimizer(
             key="nesterov",
@@ -406,6 +494,7 @@ OPTIMIZERS: dict[str, Optimizer] = {
             update_rule=r"v_{t+1} = \mu v_t + g_t,\quad x_{t+1} = x_t - \eta_t\,(g_t + \mu v_{t+1})",
             lesson="Momentum with a look-ahead: the gradient is taken where the velocity is about to carry it, so it overshoots less.",
             color="#E69F00",
+            step_size=_same_for_all,
         ),
         Optimizer(
             key="adagrad",
@@ -420,6 +509,7 @@ OPTIMIZERS: dict[str, Optimizer] = {
             update_rule=r"G_t = G_{t-1} + g_t^2,\quad x_{t+1} = x_t - \eta_t\, g_t / \sqrt{G_t + \varepsilon}",
             lesson="Per-coordinate steps divided by the root of the sum of all past squared gradients: they shrink like η/√t, so with a small η it stalls short of the minimum.",
             color="#009E73",
+            step_size=_adagrad,
         ),
         Optimizer(
             key="rmsprop",
@@ -433,6 +523,7 @@ OPTIMIZERS: dict[str, Optimizer] = {
             update_rule=r"s_t = \rho s_{t-1} + (1 - \rho)\, g_t^2,\quad x_{t+1} = x_t - \eta_t\, g_t / \sqrt{s_t + \varepsilon}",
             lesson="AdaGrad with a leaky memory: recent gradients set the step, so it keeps going.",
             color="#56B4E9",
+            step_size=_rmsprop,
         ),
         Optimizer(
             key="adam",
@@ -456,6 +547,7 @@ OPTIMIZERS: dict[str, Optimizer] = {
             ),
             lesson="Momentum plus RMSProp plus bias correction: the default choice; each early step is about η per coordinate.",
             color="#0072B2",
+            step_size=_adam_switchable,
         ),
         Optimizer(
             key="adamw",
@@ -474,6 +566,7 @@ OPTIMIZERS: dict[str, Optimizer] = {
             ),
             lesson="Adam with weight decay applied to the weights directly, not through the gradient.",
             color="#CC79A7",
+            step_size=_adam_like,
         ),
         Optimizer(
             key="newton",

@@ -10,8 +10,10 @@ a JSON line per shot with where the main chart's plotting area lies. Look at the
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
+import urllib.parse
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,6 +52,8 @@ def main() -> int:
     parser.add_argument("--modes", default="presenter,normal")
     parser.add_argument("--url", help="an optviz server already running (default: start one)")
     parser.add_argument("--only", help="comma-separated shot names to take")
+    parser.add_argument("--link", action="append", default=[], metavar="NAME=PAGE?QUERY",
+                        help="also a shot of this share link, e.g. steps=trajectories?view=3&opt=sgd,adam (repeatable)")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -58,8 +62,16 @@ def main() -> int:
     browser = Browser(url)
     records = []
     try:
-        for name, spec, query in shots(args.lessons):
-            if args.only and name not in args.only.split(","):
+        specs = {spec.name: spec for spec in app_pages()}
+        links = []
+        for link in args.link:
+            name, _, target = link.partition("=")
+            page_name, _, query = target.partition("?")
+            # a link may open another view: wait for any chart, not the page's main one
+            links.append((name, dataclasses.replace(specs[page_name], charts=1, ready=None, main_chart=None),
+                          dict(urllib.parse.parse_qsl(query))))
+        for name, spec, query in shots(args.lessons) + links:
+            if args.only and name not in args.only.split(",") and name not in {n for n, _, _ in links}:
                 continue
             for viewport in args.viewports.split(","):
                 width, height = (int(v) for v in viewport.split("x"))

@@ -16,7 +16,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 
 TRAJECTORY_COLUMNS: tuple[str, ...] = (
-    "optimizer", "label", "step", "x", "y", "loss", "grad_x", "grad_y", "update_x", "update_y",
+    "optimizer", "label", "step", "x", "y", "loss", "grad_x", "grad_y", "update_x", "update_y", "step_size_x", "step_size_y",
 )
 
 
@@ -156,16 +156,19 @@ def trajectory_records(results: Sequence[Any]) -> list[dict[str, Any]]:
         loss = _column(getattr(r, "losses", None), 1)
         grad = _column(getattr(r, "gradients", None), 2)
         upd = _column(getattr(r, "updates", None), 2)
+        sizes = _column(getattr(r, "step_sizes", None), 2)  # the per-coordinate step sizes (none for Newton, Lion, ...)
         name, label = str(r.optimizer), str(getattr(r, "label", None) or r.optimizer)
         nan = math.nan
         for k in range(len(pos)):
             g = grad[k] if k < len(grad) else (nan, nan)
             u = upd[k] if k < len(upd) and k < len(pos) - 1 else (nan, nan)
+            size = sizes[k] if k < len(sizes) and k < len(pos) - 1 else (nan, nan)
             rows.append({
                 "optimizer": name, "label": label, "step": k,
                 "x": float(pos[k, 0]), "y": float(pos[k, 1]),
                 "loss": float(loss[k]) if k < len(loss) else nan,
                 "grad_x": float(g[0]), "grad_y": float(g[1]),
                 "update_x": float(u[0]), "update_y": float(u[1]),
+                "step_size_x": float(size[0]), "step_size_y": float(size[1]),
             })
     return rows

@@ -41,9 +41,13 @@ def trajectories(scene: TrajectoryScene) -> list[TrajectoryResult]:
                   schedule_params=scene.schedule_params, penalty=scene.penalty["penalty"], strength=scene.penalty["strength"])
     pending = []  # dispatch every optimizer before waiting for any: they overlap on the cores
     styles = instance_styles(scene.optimizers)
+    tuned = tuned_learning_rates(scene) if run["tune"] else {}
     for instance in scene.optimizers:
         label = scene.label(instance)
         key, hparams = optimizer_of(instance), scene.hparams(instance)
+        if tuned.get(instance) is not None:
+            hparams = {**hparams, "learning_rate": tuned[instance]}
+            label = f"{label} (tuned η={tuned[instance]:.3g})"
         color, dash = styles[instance]
         if noisy:
             pending.append((dispatch_paths(scene.surface_key, key, [scene.start_point], instance=instance, hparams=hparams,
@@ -54,6 +58,17 @@ def trajectories(scene: TrajectoryScene) -> list[TrajectoryResult]:
                                        noise=run["noise"], seeds=seeds, labels=labels, **common),
                         dict(color=color, dash="solid" if noisy else dash)))
     return [replace(result, **style) for p, style in pending for result in p.collect()]
+
+
+def tuned_learning_rates(scene: TrajectoryScene) -> dict[str, float | None]:
+    """{instance: the learning rate that ends nearest a minimum}, each tuned on the scene's surface,
+    start, steps, schedule and penalty with its other hyperparameters as set (`maps.tune_learning_rate`);
+    None where no rate works or the surface has no known minimum (the instance keeps its own)."""
+    common = dict(steps=scene.run["steps"], surface_params=scene.surface_params, schedule=scene.schedule,
+                  schedule_params=scene.schedule_params, penalty=scene.penalty["penalty"], strength=scene.penalty["strength"])
+    return {instance: maps.tune_learning_rate(scene.surface_key, optimizer_of(instance), scene.start_point,
+                                              hparams=scene.hparams(instance), **common)
+            for instance in scene.optimizers}
 
 
 def instance_styles(instances: Sequence[str]) -> dict[str, tuple[str, str]]:

@@ -21,6 +21,8 @@ from optviz.ui.widgets import load_into_widgets, param_widget, param_widgets, se
 from optviz.trajectories.page import PAGE
 
 P = PAGE.widget_prefix  # "traj.": the widget-key prefix of this page
+TUNE_PARAM = next(p for p in RUN_PARAMS if p.name == "tune")  # a toggle under the optimizers, not in the expander
+STEP_PARAMS = tuple(p for p in RUN_PARAMS if p is not TUNE_PARAM)
 WIDGET_KEY = P + "surface"  # one of the page's widgets (see optviz.ui.page.incoming_scene)
 EXPRESSION_KEY = P + "expression"
 DOMAIN_KEYS = tuple(f"{P}domain.{bound}" for bound in ("xmin", "xmax", "ymin", "ymax"))
@@ -158,6 +160,7 @@ def controls(scene: TrajectoryScene, box) -> TrajectoryScene:
                   help="Compare one optimizer with itself, e.g. three learning rates of SGD.")
     if notice := st.session_state.pop(P + "copy_notice", None):
         box.warning(notice)
+    tune = param_widget(TUNE_PARAM, P + "tune", scene.run["tune"], box)
 
     box.markdown("**Start point** (or click on the contour map)")
     (x0, x1), (y0, y1) = surface.domain
@@ -171,13 +174,14 @@ def controls(scene: TrajectoryScene, box) -> TrajectoryScene:
     expander, is_open = lazy_expander("Steps, noise and schedule", P + "run.open", container=box)
     if is_open:
         with expander:
-            run = param_widgets(RUN_PARAMS, P, scene.run)
+            run = param_widgets(STEP_PARAMS, P, scene.run)
             schedule = param_widget(SCHEDULE_PARAM, P + "schedule", scene.schedule)
             schedule_params = param_widgets(SCHEDULES[schedule].params, P + "sch.", scene.schedule_params if schedule == scene.schedule else {})
     expander, is_open = lazy_expander("Penalty (L1 / L2)", P + "penalty.open", container=box)
     if is_open:
         with expander:
             penalty = param_widgets(PENALTY_PARAMS, P, scene.penalty)
+    run = {**run, "tune": tune}
     map_values = map_controls(scene, surface_key, chosen, box)
     scene, notices = TrajectoryScene.from_values(surface_key, surface_params, chosen, hparams, start, run, schedule,
                                                  schedule_params, penalty, expression=expression, domain=domain,

@@ -41,6 +41,7 @@ def exportable(scene: TrajectoryScene, data: TrajectoryData) -> Exportable:
         data=lambda: {"scene": scene.to_json(), "trajectories": [
             {"label": r.label, "optimizer": r.optimizer, "hparams": r.hparams, "seed": r.seed,
              "points": r.positions, "losses": r.losses, "gradients": r.gradients, "updates": r.updates,
+             "step_sizes": r.step_sizes,
              "diverged_at": r.diverged_at, "divergence": r.divergence} for r in results]},
         animate=animate,
         animated_figures=("contour", "playback"),

@@ -826,6 +826,50 @@ def distance_figure(results: Sequence[TrajectoryResult], minima: np.ndarray, *, 
                          [_in_fan(results, r) for r in results])
 
 
+COORDINATES = ("x", "y")
+
+
+def _wrapped(text: str, width: int) -> list[str]:
+    """`text` in lines of at most about `width` characters, broken at spaces."""
+    lines = [""]
+    for word in text.split(" "):
+        if lines[-1] and len(lines[-1]) + 1 + len(word) > width:
+            lines.append(word)
+        else:
+            lines[-1] = f"{lines[-1]} {word}".strip()
+    return lines
+
+
+def step_size_figure(results: Sequence[TrajectoryResult], axis: int, *, presenter: bool = False) -> go.Figure:
+    """The effective step size of coordinate `axis` (0: x, 1: y) at each update, log scale: eta_t for
+    SGD and momentum, eta_t / (sqrt(v_hat_t) + eps) for the adaptive methods (Optimizer.step_size, as
+    recorded by the runner). A noisy fan is left out (its full-batch path stays); optimizers without
+    a per-coordinate step size (Newton, L-BFGS, Lion) are named under the plot."""
+    st = style.Style.for_mode(presenter)
+    name = COORDINATES[axis]
+    shown = [r for r in results if r.step_sizes is not None and not _in_fan(results, r)]
+    ys = [np.asarray(r.step_sizes[:, axis], dtype=float) for r in shown]
+    traces = _curve_traces(shown, ys, st, f"update %{{x}}<br>step size in {name} %{{customdata:.4g}}", customdata=ys)
+    title = f"Step size along {name} per update"
+    fig = (_curve_figure(traces, presenter, title, ys, "ηₜ / (√v̂ₜ + ε)  (log)") if shown
+           else _curve_figure([], presenter, title, None, "step size"))
+    # Plotly measures a label such as 10⁻¹ without its superscript: keep the axis title clear of it.
+    fig.update_layout(yaxis_title_standoff=round(st.font_size * 0.6), margin_l=fig.layout.margin.l + round(st.font_size * 0.6))
+    without = list(dict.fromkeys(r.base_label for r in results if r.step_sizes is None))
+    if not shown:
+        fig.add_annotation(text="No optimizer shown has a per-coordinate step size.", xref="paper", yref="paper",
+                           x=0.5, y=0.5, showarrow=False, font=dict(size=st.font_size))
+    elif without:  # lines under the x axis' title, the figure that much taller (the plot keeps its size)
+        font = round(st.font_size * 0.8)
+        lines = _wrapped("No step size per coordinate (a matrix or a sign): " + ", ".join(without), 48)
+        added = round(len(lines) * font * 1.3) + 6
+        bottom = fig.layout.margin.b
+        fig.add_annotation(text="<br>".join(lines), xref="paper", yref="paper", x=0, xanchor="left", align="left",
+                           y=0, yanchor="top", yshift=-bottom, showarrow=False, font=dict(size=font, color="#444444"))
+        fig.update_layout(height=fig.layout.height + added, margin=dict(b=bottom + added))
+    return fig
+
+
 # -- playback ------------------------------------------------------------------------------------
 
 
@@ -974,6 +1018,8 @@ FIGURES: dict[str, str] = {
     "loss": "Loss vs step",
     "distance": "Distance to the nearest minimum vs step",
     "playback": "Animated playback (play/pause, step scrubber)",
+    "step_size_x": "Effective step size along x per update (the per-parameter learning rate)",
+    "step_size_y": "Effective step size along y per update (the per-parameter learning rate)",
     **MAP_FIGURES,
 }
 
@@ -1000,6 +1046,8 @@ def build_figure(name: str, scene, data: TrajectoryData, *, presenter: bool = Fa
         return distance_figure(results, points, presenter=presenter, target=target)
     if name == "playback":
         return playback_figure(view, results, scene.start_point, presenter=presenter)
+    if name in ("step_size_x", "step_size_y"):
+        return step_size_figure(results, COORDINATES.index(name[-1]), presenter=presenter)
     if name in MAP_FIGURES:  # made on first use by compute (data.maps), then kept with the data
         if data.maps is None:
             raise ValueError(f"figure {name!r} needs the maps of optviz.trajectories.compute.compute(scene)")

@@ -233,6 +233,95 @@ def hyperparameter_map(surface_key: str, optimizer_key: str, x: Axis, y: Axis, *
                              None if tolerance is None else float(tolerance))
 
 
+TUNE_RESOLUTION = 48
+"""Learning rates per pass of `tune_learning_rate` (a log grid over the whole range, then a finer one
+around the best)."""
+
+TUNE_FLOOR = 1e-4
+"""Final distances below this fraction of the domain's larger side count as arrived (float32 leaves
+the last digits to chance); among those, the path with the lowest mean loss along the way wins."""
+
+
+@functools.partial(jax.jit, static_argnames=("surface_key", "optimizer_key", "schedule_key", "penalty", "steps"))
+def _tune_scores(start, hparam_grid, surface_params, schedule_params, strength, total_steps, bounds, *,
+                 surface_key: str, optimizer_key: str, schedule_key: str, penalty: str, steps: int):
+    """(end point, mean loss along the path, whether it stayed finite and in bounds) for each
+    hyperparameter set, over the first `total_steps` of a scan `steps` long (a step bucket: moving
+    the steps slider within a bucket never recompiles)."""
+    TRACE_COUNT["sweep"] += 1
+    count = total_steps.astype(jnp.int32)
+
+    def one(hparams):
+        xs, losses, _, _, ok, _, _, _ = runner._scan_paths(
+            start[None], jnp.zeros(1, jnp.uint32), surface_params, hparams, schedule_params, strength,
+            jnp.float32(0.0), total_steps, bounds, surface_key=surface_key, optimizer_key=optimizer_key,
+            schedule_key=schedule_key, penalty=penalty, steps=steps, record=True, noisy=False)
+        within = jnp.arange(steps + 1) <= count
+        alive = jnp.all(ok[0] | ~within[1:])
+        mean_loss = jnp.sum(jnp.where(within, losses[0], 0.0)) / (count + 1)
+        return xs[0][count], mean_loss, alive
+
+    return jax.vmap(one)(hparam_grid)
+
+
+def tune_learning_rate(surface_key: str, optimizer_key: str, start: tuple[float, float], *, steps: int,
+                       hparams: Mapping[str, Any] | None = None, surface_params: Mapping[str, Any] | None = None,
+                       schedule: str = "constant", schedule_params: Mapping[str, Any] | None = None,
+                       penalty: str = "none", strength: float = 0.0) -> float | None:
+    """The learning rate that brings the optimizer nearest a minimum after `steps` noise-free steps.
+
+    A fair comparison gives every optimizer its best learning rate for the task (Wilson et al. 2017;
+    Choi et al. 2019): score(eta) = min_k ||x_K(eta) - x*_k|| over the known minima x*_k, distances
+    under TUNE_FLOOR x the domain's size counted as equal and then the lowest mean loss along the path
+    winning (the one that got there first). Pass 1 sweeps TUNE_RESOLUTION rates log-spaced over the
+    learning rate's whole range; pass 2 as many between the best one's neighbours. Both are one
+    vmapped kernel over the traced learning rate (the other hyperparameters as given).
+
+    Args:
+      surface_key, optimizer_key, start, steps: the run to tune.
+      hparams, surface_params, schedule, schedule_params, penalty, strength: as `runner.run_paths`.
+
+    Returns:
+      The tuned learning rate, or None where the surface has no known minimum or every rate diverged.
+
+    References:
+      Choi et al., "On Empirical Comparisons of Optimizers for Deep Learning", 2019 (tune each one).
+    """
+    surface = SURFACES[surface_key]
+    minima = surface.minima(surface_param_values(surface, surface_params or {}))
+    if not len(minima):
+        return None
+    spec = next(p for p in OPTIMIZERS[optimizer_key].params if p.name == "learning_rate")
+    sp, hp, schp = runner._traced_args(surface_key, optimizer_key, schedule, hparams, surface_params, schedule_params)
+    (x0, x1), (y0, y1) = surface.domain
+    floor = TUNE_FLOOR * max(x1 - x0, y1 - y0)
+    padded = runner.path_bucket(TUNE_RESOLUTION)
+    args = (np.asarray(start, np.float32), sp, schp, np.float32(strength), np.float32(steps),
+            np.asarray(runner.bounds_of(surface_key)))
+    static = dict(surface_key=surface_key, optimizer_key=optimizer_key, schedule_key=schedule, penalty=penalty,
+                  steps=runner.step_bucket(int(steps)))
+
+    def scores(rates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        grid = {name: np.full(padded, value, np.float32) for name, value in hp.items()}
+        grid["learning_rate"] = np.concatenate([rates, np.repeat(rates[-1:], padded - len(rates))]).astype(np.float32)
+        ends, mean_loss, alive = jax.device_get(_tune_scores(args[0], grid, *args[1:], **static))
+        ends, mean_loss, alive = (np.asarray(a)[: len(rates)] for a in (ends, mean_loss, alive))
+        distance = np.min(np.linalg.norm(ends[:, None, :].astype(np.float64) - minima[None], axis=-1), axis=1)
+        ok = alive & np.isfinite(distance) & np.isfinite(mean_loss)
+        return np.where(ok, np.maximum(distance, floor), np.inf), np.where(ok, mean_loss, np.inf)
+
+    coarse = np.geomspace(spec.min, spec.max, TUNE_RESOLUTION)
+    distance, mean_loss = scores(coarse)
+    if not np.isfinite(distance).any():
+        return None
+    best = int(np.lexsort((mean_loss, distance))[0])
+    fine = np.geomspace(coarse[max(best - 1, 0)], coarse[min(best + 1, len(coarse) - 1)], TUNE_RESOLUTION)
+    fine_distance, fine_loss = scores(fine)
+    rates = np.concatenate([coarse, fine])
+    order = np.lexsort((np.concatenate([mean_loss, fine_loss]), np.concatenate([distance, fine_distance])))
+    return float(np.float32(rates[order[0]]))
+
+
 def stability_boundary(surface_key: str, optimizer_key: str, surface_params: Mapping[str, Any] | None = None,
                        ) -> dict[str, Any] | None:
     """The theory's largest stable learning rate on a quadratic surface (the ravine), or None.

@@ -47,6 +47,11 @@ PAGE = Page(
         View("Basin map", ("basin_map",),
              caption="Every start of a grid over the surface, run with the first shown optimizer, coloured by the minimum "
                      "(★) it reaches; grey: diverged or not at a minimum after the steps. Click a cell to start there."),
+        # last: links name views by number, and earlier links keep theirs
+        View("Step sizes", ("step_size_x", "step_size_y"),
+             caption="Each update's step size per coordinate: η for SGD and momentum, η/(√v̂+ε) for the adaptive "
+                     "methods, whose small gradients get long steps and steep ones short (the per-parameter learning "
+                     "rate). With noise, the full-batch path's."),
     ),
     lessons=lessons.LESSONS,
     warmup_scenes=warmup_scenes,

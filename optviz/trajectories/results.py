@@ -36,6 +36,8 @@ class TrajectoryResult:
         third copy (see optviz.palette.copy_style); a noisy fan shares its optimizer's colour.
       dash: the path's dash: solid, another dash for each further copy, "dash" for a full-batch path.
       full_batch: the noise-free path drawn with a noisy fan (the fan's paths have a `seed`).
+      step_sizes: (n - 1, 2) each update's effective step size per coordinate (Optimizer.step_size:
+        eta_t / (sqrt(v_hat) + eps) for the adaptive methods), or None where the optimizer has none.
     """
 
     label: str
@@ -53,6 +55,7 @@ class TrajectoryResult:
     color: str | None = None
     dash: str = "solid"
     full_batch: bool = False
+    step_sizes: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def group(self) -> str:

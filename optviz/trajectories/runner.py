@@ -53,6 +53,9 @@ RUN_PARAMS: tuple[Param, ...] = (
     Param("seed", "Seed", 0, 0, 2**31 - 1, kind="int", help="Seed of the gradient noise; the link reproduces it."),
     Param("paths", "Noisy paths per optimizer", 1, 1, 32, kind="int",
           help="With noise, draw this many paths (seeds seed, seed+1, ...): a fan around the full-batch path."),
+    Param("tune", "Tune each η (fair comparison)", False, kind="bool",
+          help="Run each optimizer with the learning rate that ends nearest a minimum after these steps, found by a "
+               "sweep of noise-free runs from this start (the η sliders are set aside; the legend gives the tuned η)."),
 )
 
 # Trace-time counter: incremented only when JAX traces (i.e. compiles) a new variant. Tests and
@@ -185,6 +188,7 @@ def _scan_paths(
     f = objective(surface_key, penalty)
     optimizer = OPTIMIZERS[optimizer_key]
     tx = _transformation(optimizer_key, schedule_key, hparams, schedule_params, total_steps)
+    schedule = SCHEDULES[schedule_key]
     value_and_grad = jax.value_and_grad(f)
     gradient = jax.grad(f)
     shown = optimizer.shown or (lambda params, state: params)
@@ -227,8 +231,14 @@ def _scan_paths(
             new_params = jnp.where(ok, proposed_params, params)
             new_x = jnp.where(ok, proposed, x) if apart else new_params
             carry = (new_params, new_state, ok, good_steps + ok, new_x)
-            evaluations = optimizer.evaluations(new_state) if optimizer.evaluations is not None else jnp.zeros((), jnp.int32)
-            out = (x, loss, grad, proposed - x, ok, proposed, evaluations) if record else None
+            out = None
+            if record:
+                evaluations = optimizer.evaluations(new_state) if optimizer.evaluations is not None else jnp.zeros((), jnp.int32)
+                # update t's learning rate, as optax's schedule saw it (its count was t)
+                eta = hparams["learning_rate"] * schedule.factor(t, schedule_params, total_steps)
+                step_size = (optimizer.step_size(new_state, hparams, eta) if optimizer.step_size is not None
+                             else jnp.full(2, jnp.nan, params.dtype))
+                out = (x, loss, grad, proposed - x, ok, proposed, evaluations, step_size.astype(params.dtype))
             return carry, out
 
         state0 = tx.init(start)
@@ -236,7 +246,7 @@ def _scan_paths(
         (_, _, _, good_steps, x_end), trace = jax.lax.scan(step, init, jnp.arange(steps))
         loss_end, grad_end = value_and_grad(x_end, surface_params, strength)
         if record:
-            xs, losses, grads, updates, ok, proposed, evaluations = trace
+            xs, losses, grads, updates, ok, proposed, evaluations, step_sizes = trace
             return (
                 jnp.concatenate([xs, x_end[None]]),
                 jnp.concatenate([losses, loss_end[None]]),
@@ -245,6 +255,7 @@ def _scan_paths(
                 ok,
                 proposed,
                 evaluations,
+                step_sizes,
             )
         return x_end, loss_end, good_steps
 
@@ -323,7 +334,7 @@ class PendingPaths:
     instance: str
 
     def collect(self) -> list[TrajectoryResult]:
-        positions, losses, grads, updates, ok, proposed, evaluations = jax.device_get(self.arrays)
+        positions, losses, grads, updates, ok, proposed, evaluations, step_sizes = jax.device_get(self.arrays)
         optimizer = OPTIMIZERS[self.optimizer_key]
         used = traced_values(optimizer, self.hparams or {})
         used = {p.name: (bool(used[p.name]) if p.kind == "bool" else used[p.name]) for p in optimizer.params}
@@ -347,6 +358,8 @@ class PendingPaths:
                     losses=np.asarray(losses[i, :n], dtype=np.float64),
                     gradients=np.asarray(grads[i, :n], dtype=np.float64),
                     updates=np.asarray(updates[i, : n - 1], dtype=np.float64),
+                    step_sizes=(np.asarray(step_sizes[i, : n - 1], dtype=np.float64)
+                                if optimizer.step_size is not None else None),
                     diverged_at=diverged_at,
                     divergence=reason,
                     seed=int(self.seeds[i]) if self.noise > 0 else None,
