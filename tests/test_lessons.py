@@ -320,6 +320,78 @@ def check_axis_alignment(scene):
             "68": T["AdaGrad"][1], "94": list(T["Momentum"])}
 
 
+def settled_at(result, within, target=(0.0, 0.0)) -> int:
+    """The step from which the path stays within `within` of target (10**9 if it never does by its end)."""
+    outside = np.flatnonzero(distance(result, target) >= within)
+    if outside.size and outside[-1] == len(result.positions) - 1:
+        return 10**9
+    return int(outside[-1]) + 1 if outside.size else 0
+
+
+def check_lion_sign_steps(scene):
+    rotated = paths(scene)
+    angle, kappa = scene.surface_params["angle"], scene.surface_params["condition_number"]
+    aligned_scene = replace(scene, surface_values=(("angle", 0.0), ("condition_number", kappa)))
+    aligned = paths(aligned_scene)  # what the student sees after setting the angle to 0 (the start stays)
+    T = {k: (settled_at(rotated[k], 0.5), settled_at(aligned[k], 0.5)) for k in ("Lion", "Adam", "Momentum")}
+    eta = scene.hparams("lion")["learning_rate"]
+    lion = rotated["Lion"]
+    assert np.all(np.abs(np.abs(lion.updates) / eta - 1) < 0.02)  # every coordinate moves η a step (weight decay: ±1 %)
+    first = steps_to(lion, 0.5)
+    assert distance(lion)[first:].max() > 0.1 * extent(scene)[0]  # the overshoot: visible (6.3, 16 % of the plot)
+    assert T["Lion"][0] < T["Adam"][0] < T["Momentum"][0]  # turned: Lion first (312, 391, 559)
+    assert T["Adam"][1] < T["Lion"][1]  # aligned: Adam first (58 vs 225)
+    assert T["Adam"][0] > 4 * T["Adam"][1] and T["Lion"][0] < 2 * T["Lion"][1]  # turning costs Adam 6.7x, Lion 1.4x
+    assert abs(T["Momentum"][0] - T["Momentum"][1]) < 0.05 * T["Momentum"][0]  # momentum does not care
+    # From other starts relative to the valley, and at other κ: turning costs Adam far more than Lion.
+    a = math.radians(angle)
+    base = grid((-9.5, -7, 7, 9.5), (-6, -2, 2, 6))
+    turned = [(math.cos(a) * x - math.sin(a) * y, math.sin(a) * x + math.cos(a) * y) for x, y in base]
+    for k in (30.0, 100.0, 300.0):
+        at = {name: replace(s, surface_values=(("angle", s.surface_params["angle"]), ("condition_number", k)))
+              for name, s in (("turned", scene), ("aligned", aligned_scene))}
+        time = {o: np.array([(settled_at(r, 0.5), settled_at(q, 0.5)) for r, q in
+                             zip(fan(at["turned"], o, turned, steps=3000), fan(at["aligned"], o, base, steps=3000))])
+                for o in ("lion", "adam")}
+        assert time["lion"].max() < 10**9 and time["adam"].max() < 10**9, k
+        lion_cost, adam_cost = time["lion"][:, 0] / time["lion"][:, 1], time["adam"][:, 0] / time["adam"][:, 1]
+        assert np.all(adam_cost > 1.5 * lion_cost) and np.median(adam_cost) > 2 * np.median(lion_cost), k
+    return {"45": angle, "0": 0.0, "0.5": 0.5, "312": T["Lion"][0], "225": T["Lion"][1], "391": T["Adam"][0],
+            "58": T["Adam"][1], "559": T["Momentum"][0], "563": T["Momentum"][1]}
+
+
+def check_sam_flat_minimum(scene):
+    from optviz.surfaces import FLAT_X, SHARP_FLAT, SHARP_X
+    from optviz.trajectories.maps import basin_map
+
+    width, _ = extent(scene)
+    sharp, flat = np.array([SHARP_X, 0.0]), np.array([FLAT_X, 0.0])
+    assert np.linalg.norm(sharp - flat) > 0.1 * width  # the two minima far apart on the plot (15 % of its width)
+    by = paths(scene)
+    for name in ("SGD", "Adam"):
+        assert distance_end(by[name], sharp) < 0.01 * width, name  # stopped at the end of the crack
+    assert distance_end(by["SAM"], flat) < 0.01 * width
+    rho = scene.hparams("sam")["rho"]
+    assert rho > 2 * SHARP_FLAT["crack_width"]  # its uphill probe reaches out of the crack
+    resolution = scene.map_settings["map_res"]
+
+    def shares(s):
+        instance = s.basin_instance
+        made = basin_map(s.surface, optimizer_of(instance), resolution=resolution, steps=s.run["steps"],
+                         hparams=s.hparams(instance), surface_params=s.surface_params)
+        index = {i: ("sharp" if np.linalg.norm(m - sharp) < 0.02 else "flat") for i, m in enumerate(made.minima)}
+        kinds = np.vectorize(lambda b: index.get(int(b), "none"))(made.basin)
+        return {kind: float(np.mean(kinds == kind)) for kind in ("sharp", "flat", "none")}
+
+    assert scene.basin_instance == "sam"
+    sam = shares(scene)
+    assert sam["flat"] == 1.0
+    without = TrajectoryScene.build(scene.surface, {}, ["sgd", "adam"], {}, None, dict(scene.run))
+    sgd = shares(without)
+    assert without.basin_instance == "sgd" and 0.6 < sgd["sharp"] < 0.9  # 74 %
+    return {"0.04": SHARP_FLAT["crack_width"], "0.1": rho, "32": resolution, "74": 100 * sgd["sharp"]}
+
+
 def check_data_preprocessing(scene):
     width, _ = extent(scene)
     raw = paths(scene)["SGD"]

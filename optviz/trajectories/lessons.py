@@ -133,6 +133,26 @@ LESSONS: tuple[Lesson, ...] = (
                                       _rotated(*RAVINE_START, 45.0), {"steps": 300}),
     ),
     Lesson(
+        # κ 100 at 45°: Adam's time grows with κ once the ravine turns (125 at κ 20, 1089 at 500), Lion's hardly.
+        "lion_sign_steps", "Lion: sign steps ignore the slope", "trajectories",
+        "Lion keeps only the sign of its momentum: every coordinate moves η a step, however gentle the slope (it "
+        "overshoots until the sign flips). Adam's per-coordinate scaling suits an axis-aligned ravine; turned 45° it "
+        "loses that edge, Lion less.",
+        "Steps to stay within 0.5 of ★, 45° → 0°: Lion 312 → 225, Adam 391 → 58, momentum 559 → 563.",
+        lambda: TrajectoryScene.build("ill_conditioned", {"condition_number": 100.0, "angle": 45.0}, ["lion", "adam", "momentum"],
+                                      {"lion": {"learning_rate": 0.1}, "adam": {"learning_rate": 0.3}, "momentum": {"learning_rate": 0.05}},
+                                      _rotated(*RAVINE_START, 45.0), {"steps": 600}),
+    ),
+    Lesson(
+        # SAM first: the Basin map view runs the first shown optimizer.
+        "sam_flat_minimum", "Sharp vs flat minimum: SAM avoids the crack", "trajectories",
+        "Both minima are as deep; the left one ends a crack 0.04 wide. SGD and Adam slide in and stop there. SAM's "
+        "gradient, taken ρ = 0.1 uphill, points out of the crack: it rolls on to the flat minimum.",
+        "Basin map tab: SAM ends in the flat minimum from all 32 × 32 starts; remove SAM: SGD's map ends 74% in the "
+        "sharp one.",
+        lambda: TrajectoryScene.build("sharp_flat", {}, ["sam", "sgd", "adam"], {}, None, {"steps": 300}),
+    ),
+    Lesson(
         "data_preprocessing", "Data preprocessing: standardize the features", "trajectories",
         "Least squares on raw features with scales ~100× apart is a valley ~8000× more curved across than along: η must "
         "suit the steep side, so the shallow one takes forever. Standardizing makes it round.",
