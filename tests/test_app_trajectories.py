@@ -217,3 +217,29 @@ def test_an_animation_is_made_in_the_page_and_a_size_past_the_bound_is_said():
     at.number_input(key="x.contour.w").set_value(4000).run()
     at.number_input(key="x.contour.h").set_value(4000).run()
     assert any("million pixels" in w.value and "frames" in w.value for w in at.warning)
+
+
+def test_the_fair_comparison_switch_tunes_every_path_and_says_so():
+    at = page({"opt": "sgd,adam", "steps": "100"}, open_sections=False)
+    assert path_names(contour_json(at)) == ["SGD", "Adam"]
+    at.toggle(key="traj.tune").set_value(True).run()
+    assert not at.exception and at.query_params["tune"] == "true"
+    names = path_names(contour_json(at))
+    assert len(names) == 2 and all(n.startswith(o) and "(tuned η=" in n for n, o in zip(names, ("SGD", "Adam")))
+    # the sliders keep their own rates, set aside while the switch is on, and the link brings the switch back
+    assert at.query_params["sgd.learning_rate"] == "0.1"
+    again = page(dict(at.query_params), open_sections=False)
+    assert path_names(contour_json(again)) == names
+    at.toggle(key="traj.tune").set_value(False).run()
+    assert path_names(contour_json(at)) == ["SGD", "Adam"]
+
+
+def test_the_step_size_view_draws_both_coordinates():
+    at = page({"opt": "sgd,adam,newton", "view": "7"}, open_sections=False)
+    assert not at.exception
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    assert len(charts) == 2
+    for spec, axis in zip(charts, "xy"):
+        assert f"along {axis}" in spec["layout"]["title"]["text"]
+        assert [t["name"] for t in spec["data"] if t.get("mode") == "lines"] == ["SGD", "Adam"]
+        assert "Newton" in spec["layout"]["annotations"][0]["text"]
