@@ -1,5 +1,6 @@
 """Maps: a 64 x 64 hyperparameter map at 500 steps (a slider change redraws it) and a 256 x 256 basin
-map, each against a vectorized NumPy loop doing the same work, measured in the same run.
+map, each against a vectorized NumPy loop doing the same work, measured in the same run; and the
+fair comparison's rerun (every learning rate tuned) against the same rerun without tuning.
 
     .venv/bin/python benchmarks/bench_maps.py [--repeat 7]
 
@@ -25,6 +26,8 @@ from bench_app import numpy_adam_end_points  # noqa: E402
 from optviz.optimizers import OPTIMIZERS  # noqa: E402
 from optviz.surfaces import SURFACES  # noqa: E402
 from optviz.trajectories import maps, runner  # noqa: E402
+from optviz.trajectories.compute import trajectories  # noqa: E402
+from optviz.trajectories.scene import TrajectoryScene  # noqa: E402
 
 
 def _ms(fn) -> float:
@@ -101,6 +104,22 @@ def main() -> None:
           f"nearest minimum): cold {cold:.0f} ms, warm median {statistics.median(jax_times):.0f} ms")
     print(f"  NumPy vectorized loop (end points only): median {statistics.median(np_times):.0f} ms; ratio "
           f"{statistics.median(np_times) / statistics.median(jax_times):.1f}x")
+
+    # -- the fair comparison: a rerun with every learning rate tuned ----------------------------------
+    def scene(kappa, tune):
+        return TrajectoryScene.build("ill_conditioned", {"condition_number": kappa, "angle": 0.0}, start=(-9.0, 4.0),
+                                     run={"steps": 200, "tune": tune})
+
+    for tune in (False, True):
+        trajectories(scene(kappas[0], tune))  # compile
+    plain, tuned = [], []
+    for kappa in kappas[1:]:  # interleaved: both see the same machine
+        plain.append(_ms(lambda: trajectories(scene(kappa, False))))
+        tuned.append(_ms(lambda: trajectories(scene(kappa, True))))
+    print(f"\nfair comparison, the default 6 optimizers x 200 steps on the ravine, a condition-number change warm: "
+          f"paths alone median {statistics.median(plain):.1f} ms, with every learning rate tuned "
+          f"(2 x {maps.TUNE_RESOLUTION} runs each) {statistics.median(tuned):.1f} ms "
+          f"({statistics.median(tuned) / statistics.median(plain):.1f}x)")
 
 
 if __name__ == "__main__":

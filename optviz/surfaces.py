@@ -619,7 +619,7 @@ SURFACES: dict[str, Surface] = SurfaceRegistry({
         ),
         Surface(
             key="linear_regression",
-            label="Linear regression (data preprocessing)",
+            label="Linear regression (least squares)",
             fn=linear_regression,
             domain=((-1.0, 3.0), (-1.0, 3.0)),
             default_start=(-0.5, -0.5),
