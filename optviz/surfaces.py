@@ -642,12 +642,9 @@ SURFACES: dict[str, Surface] = SurfaceRegistry({
             default_start=(-0.6, 0.45),
             latex=r"f = 10y^2 + (x - 0.6)^2 - 0.275\,\sigma\!\left(\tfrac{0.2 - x}{0.05}\right) e^{-y^2/(2 \cdot 0.04^2)}",
             lesson="A valley slopes to a flat minimum (right); a crack 0.04 wide along its floor ends in a sharp "
-            "minimum of the same depth (curvature 155 across it, 20 at the flat one). SGD and Adam fall into the "
-            "crack and stop at its end; SAM, whose gradient is taken ρ = 0.1 uphill, is kicked out of it and rolls "
-            "on to the flat minimum (momentum, too, flies over the crack). From a 25 × 25 grid of starts (300 steps, "
-            "SGD and SAM at the same η = 0.008): SGD stops in the sharp minimum from 73%, Adam from 64%, SAM "
-            "reaches the flat one from 97% (not from starts exactly on the crack's line y = 0); all three reach "
-            "the flat one from starts right of the crack's end (x > 0.35).",
+            "minimum of the same depth (curvature 155 across it, 20 at the flat one). From a 25 × 25 grid of starts "
+            "(300 steps): SGD stops in the sharp one from 73%, Adam from 64%; SAM, its gradient taken ρ = 0.1 uphill, "
+            "reaches the flat one from 97%; all three do from right of the crack's end (x > 0.35).",
             critical_points=_fixed((SHARP_X, 0.0, "global minimum"), (FLAT_X, 0.0, "global minimum")),
             log_contours=True,
             # SGD and SAM at one rate, stable all along the crack (2 / 192 = 0.0104, its largest curvature);

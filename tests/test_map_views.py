@@ -155,3 +155,25 @@ def test_a_bad_map_setting_in_a_link_shows_a_notice_on_the_page():
     at = _page({**scene().to_query(), "map_x": "nonsense", "view": "5"})
     assert not at.exception
     assert any("map" in w.value and "nonsense" in w.value for w in at.warning)
+
+
+@pytest.mark.parametrize("presenter", [False, True])
+def test_a_long_map_title_breaks_after_its_colon_and_keeps_its_room(presenter, monkeypatch):
+    from optviz.trajectories.map_figures import TITLE_WIDTH, fitted_title
+    from optviz.style import Style
+
+    st = Style.for_mode(presenter)
+    short = "SGD on Rosenbrock: final loss after 200 steps"
+    assert fitted_title(short, st, presenter) == short
+    long = "SAM on Sharp and flat minima (SAM): which minimum each start reaches in 200 steps"
+    lines = fitted_title(long, st, presenter).split("<br>")
+    assert lines == ["SAM on Sharp and flat minima (SAM):", "which minimum each start reaches in 200 steps"]
+    assert all(len(line) * 0.55 * st.title_size <= TITLE_WIDTH[presenter] for line in lines)
+    long_scene = TrajectoryScene.build("sharp_flat", optimizers=["sam", "sgd"], map=SMALL)
+    data = compute(long_scene)
+    two = build_figure("basin_map", long_scene, data, presenter=presenter).layout
+    monkeypatch.setattr("optviz.trajectories.map_figures.TITLE_WIDTH", (10_000, 10_000))  # as if it fitted on one line
+    one = build_figure("basin_map", long_scene, data, presenter=presenter).layout
+    assert "<br>" in two.title.text and "<br>" not in one.title.text
+    # the second line gets room above the legend, and the first line is pushed down into the figure
+    assert two.margin.t - one.margin.t >= 1.25 * st.title_size and two.title.pad.t - one.title.pad.t >= 1.2 * st.title_size

@@ -77,10 +77,28 @@ def _click_layer(px: np.ndarray, py: np.ndarray, customdata: np.ndarray, templat
                          hoverlabel=dict(bgcolor="black"))
 
 
+TITLE_WIDTH = (800, 1050)
+"""Width (px) a map's title may take on one line (normal, presenter): the chart's width at 1280x720."""
+
+
+def fitted_title(title: str, st: style.Style, presenter: bool) -> str:
+    """`title` on two lines, broken after its ": ", where one line would be wider than TITLE_WIDTH
+    (a long surface name, a typed f(x, y)): Plotly cuts a title at the chart's edge."""
+    if len(title) * 0.55 * st.title_size <= TITLE_WIDTH[presenter] or ": " not in title:
+        return title
+    head, _, tail = title.partition(": ")
+    return f"{head}:<br>{tail}"
+
+
 def _layout(st: style.Style, presenter: bool, title: str, xaxis: dict, yaxis: dict, legend_rows: int) -> dict:
-    top = 10 + (round(st.title_size * 1.5) if title else 0) + legend_rows * round(st.legend_size * 1.7)
+    title = fitted_title(title, st, presenter)
+    lines = title.count("<br>") + 1
+    top = 10 + (round(st.title_size * 1.5) + (lines - 1) * round(st.title_size * 1.6) if title else 0) \
+        + legend_rows * round(st.legend_size * 1.7)
     return style.styled_layout({}, presenter, title, after=dict(
-        xaxis=xaxis, yaxis=yaxis, height=MAP_HEIGHT[presenter], title=_TITLE_ON_TOP, clickmode="event+select",
+        # Plotly anchors a title's first line, so the lines above the last one need room of their own.
+        xaxis=xaxis, yaxis=yaxis, height=MAP_HEIGHT[presenter],
+        title=dict(_TITLE_ON_TOP, pad=dict(t=8 + (lines - 1) * round(st.title_size * 1.25))), clickmode="event+select",
         dragmode=False, hovermode="closest", plot_bgcolor="white",
         legend=dict(orientation="h", x=0, xanchor="left", y=1.0, yanchor="bottom", font=dict(size=st.legend_size),
                     bgcolor="rgba(255,255,255,0)"),
@@ -236,16 +254,15 @@ def basin_map_figure(data: BasinMapData | None, *, presenter: bool = False) -> g
     names = [t["name"] for t in traces[1:] if t["showlegend"] is not False and t["name"] and "click" not in t["name"]]
     rows = max(1, math.ceil(sum(len(s) + 6 for s in names) * st.legend_size * 0.55 / (1100 if presenter else 800)))
     title = f"{data.label} on {data.surface_label}: which minimum each start reaches in {data.steps} steps"
+    if data.penalty_ignored:
+        title += " (without the penalty)"
     half_x = (data.xs[1] - data.xs[0]) / 2 if len(data.xs) > 1 else 0.5
     half_y = (data.ys[1] - data.ys[0]) / 2 if len(data.ys) > 1 else 0.5
     xaxis = dict(title=dict(text="start x", font=dict(size=st.font_size)), range=[data.xs[0] - half_x, data.xs[-1] + half_x],
                  showgrid=False, zeroline=False, constrain="domain")
     yaxis = dict(title=dict(text="start y", font=dict(size=st.font_size)), range=[data.ys[0] - half_y, data.ys[-1] + half_y],
                  showgrid=False, zeroline=False, scaleanchor="x", scaleratio=1, constrain="domain")
-    layout = _layout(st, presenter, title, xaxis, yaxis, rows)
-    if data.penalty_ignored:
-        layout["title"]["text"] = title + " (without the penalty)"
-    return style.Figure(data=traces, layout=layout)
+    return style.Figure(data=traces, layout=_layout(st, presenter, title, xaxis, yaxis, rows))
 
 
 def _message_figure(text: str, presenter: bool) -> go.Figure:
