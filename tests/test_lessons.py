@@ -392,6 +392,32 @@ def check_sam_flat_minimum(scene):
     return {"0.04": SHARP_FLAT["crack_width"], "0.1": rho, "32": resolution, "74": 100 * sgd["sharp"]}
 
 
+def check_per_parameter_rates(scene):
+    by = paths(scene)
+    ratio = {k: by[k].step_sizes[:, 0] / by[k].step_sizes[:, 1] for k in ("SGD", "AdaGrad", "Adam")}
+    assert np.all(ratio["SGD"] == 1)  # one η for both
+    for k in ("AdaGrad", "Adam"):
+        assert np.all(ratio[k] > 10), k  # x's steps the longer throughout (14.6 at least): a log-scale gap
+    assert by["Adam"].step_sizes[0] == pytest.approx(by["AdaGrad"].step_sizes[0], rel=1e-3)  # "both" at step 1
+    # From starts off the valley floor (|y| >= 2), the shallow coordinate gets the longer steps all along
+    # (a median 5.3x to 97x); turned 45°, steep and shallow mix in both coordinates and the two get about the
+    # same (a median 0.72x to 1.39x), from the same places relative to the valley.
+    starts = grid((-9.5, -5, 6, 9.5), (-8, -2, 2, 3))
+    turned = replace(scene, surface_values=(("angle", 45.0), ("condition_number", scene.surface_params["condition_number"])))
+    for k in ("adagrad", "adam"):
+        for path in fan(scene, k, starts):
+            ratio_k = path.step_sizes[:, 0] / path.step_sizes[:, 1]
+            assert np.all(ratio_k > 1.5) and np.median(ratio_k) > 4, (k, path.positions[0])
+        rotated_starts = [(math.cos(math.pi / 4) * x - math.sin(math.pi / 4) * y, math.sin(math.pi / 4) * x + math.cos(math.pi / 4) * y)
+                          for x, y in starts]  # the same places relative to the turned valley
+        for path in fan(turned, k, rotated_starts):
+            assert 0.6 < np.median(path.step_sizes[:, 0] / path.step_sizes[:, 1]) < 1.6, (k, path.positions[0])
+    at_45 = {r.label: r for r in compute.trajectories(turned)}
+    assert all(abs(np.median(at_45[k].step_sizes[:, 0] / at_45[k].step_sizes[:, 1]) - 1) < 0.1 for k in ("AdaGrad", "Adam"))
+    return {"1": 1, "22": [ratio["AdaGrad"][0], ratio["Adam"][0]], "0.56": by["Adam"].step_sizes[0, 0],
+            "0.025": by["Adam"].step_sizes[0, 1], "15": ratio["Adam"][-1], "100": scene.run["steps"], "45": 45.0}
+
+
 def check_data_preprocessing(scene):
     width, _ = extent(scene)
     raw = paths(scene)["SGD"]

@@ -153,6 +153,17 @@ LESSONS: tuple[Lesson, ...] = (
         lambda: TrajectoryScene.build("sharp_flat", {}, ["sam", "sgd", "adam"], {}, None, {"steps": 300}),
     ),
     Lesson(
+        "per_parameter_rates", "A learning rate per parameter", "trajectories",
+        "AdaGrad and Adam divide each coordinate's step by the root of its own squared gradients: along the shallow "
+        "floor (x) the steps are long, across the steep walls (y) short. SGD uses one η for both.",
+        "Step 1: both give x a step 22× y's (0.56 vs 0.025); Adam's is still 15× at step 100. Turn the ravine 45°: "
+        "x and y get the same.",
+        lambda: TrajectoryScene.build("ill_conditioned", {"condition_number": 50.0, "angle": 0.0}, ["sgd", "adagrad", "adam"],
+                                      {k: {"learning_rate": 0.1} for k in ("sgd", "adagrad", "adam")}, RAVINE_START,
+                                      {"steps": 100}),
+        view="Step sizes",
+    ),
+    Lesson(
         "data_preprocessing", "Data preprocessing: standardize the features", "trajectories",
         "Least squares on raw features with scales ~100× apart is a valley ~8000× more curved across than along: η must "
         "suit the steep side, so the shallow one takes forever. Standardizing makes it round.",
