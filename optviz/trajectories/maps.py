@@ -133,6 +133,19 @@ class HyperparameterMap:
                 "final_loss": loss, "diverged": [[bool(d) for d in row] for row in self.diverged]}
 
 
+def _hparam_grid(hparams: Mapping[str, np.float32], swept: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """One float32 column per hyperparameter for a vmapped sweep: the `swept` ones their values (all of
+    one length), the others their fixed value; padded to a power of two (few compiled sizes) by
+    repeating the last row."""
+    count = len(next(iter(swept.values())))
+    padded = runner.path_bucket(count)
+    grid = {name: np.full(padded, value, np.float32) for name, value in hparams.items()}
+    for name, values in swept.items():
+        column = np.asarray(values, np.float32)
+        grid[name] = np.concatenate([column, np.repeat(column[-1:], padded - count)])
+    return grid
+
+
 @functools.partial(jax.jit, static_argnames=("surface_key", "optimizer_key", "schedule_key", "penalty", "steps"))
 def _sweep(start, hparam_grid, surface_params, schedule_params, strength, total_steps, bounds, *,
            surface_key: str, optimizer_key: str, schedule_key: str, penalty: str, steps: int):
@@ -200,11 +213,7 @@ def hyperparameter_map(surface_key: str, optimizer_key: str, x: Axis, y: Axis, *
     x_values, y_values = x.values(resolution), y.values(resolution)
     grid_x, grid_y = np.meshgrid(x_values, y_values)  # row i: y = y_values[i]
     count = grid_x.size
-    padded = runner.path_bucket(count)  # few compiled sizes
-    grid = {name: np.full(padded, value, np.float32) for name, value in hp.items()}
-    for axis, values in ((x, grid_x), (y, grid_y)):
-        column = values.ravel().astype(np.float32)
-        grid[axis.name] = np.concatenate([column, np.repeat(column[-1:], padded - count)])
+    grid = _hparam_grid(hp, {x.name: grid_x.ravel(), y.name: grid_y.ravel()})
     args = (np.asarray(start, np.float32), grid, sp, schp, np.float32(strength), np.float32(steps),
             np.asarray(runner.bounds_of(surface_key)))
     static = dict(surface_key=surface_key, optimizer_key=optimizer_key, schedule_key=schedule, penalty=penalty,
@@ -295,16 +304,14 @@ def tune_learning_rate(surface_key: str, optimizer_key: str, start: tuple[float,
     sp, hp, schp = runner._traced_args(surface_key, optimizer_key, schedule, hparams, surface_params, schedule_params)
     (x0, x1), (y0, y1) = surface.domain
     floor = TUNE_FLOOR * max(x1 - x0, y1 - y0)
-    padded = runner.path_bucket(TUNE_RESOLUTION)
-    args = (np.asarray(start, np.float32), sp, schp, np.float32(strength), np.float32(steps),
-            np.asarray(runner.bounds_of(surface_key)))
+    start_f32 = np.asarray(start, np.float32)
+    rest = (sp, schp, np.float32(strength), np.float32(steps), np.asarray(runner.bounds_of(surface_key)))
     static = dict(surface_key=surface_key, optimizer_key=optimizer_key, schedule_key=schedule, penalty=penalty,
                   steps=runner.step_bucket(int(steps)))
 
     def scores(rates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        grid = {name: np.full(padded, value, np.float32) for name, value in hp.items()}
-        grid["learning_rate"] = np.concatenate([rates, np.repeat(rates[-1:], padded - len(rates))]).astype(np.float32)
-        ends, mean_loss, alive = jax.device_get(_tune_scores(args[0], grid, *args[1:], **static))
+        grid = _hparam_grid(hp, {"learning_rate": rates})
+        ends, mean_loss, alive = jax.device_get(_tune_scores(start_f32, grid, *rest, **static))
         ends, mean_loss, alive = (np.asarray(a)[: len(rates)] for a in (ends, mean_loss, alive))
         distance = np.min(np.linalg.norm(ends[:, None, :].astype(np.float64) - minima[None], axis=-1), axis=1)
         ok = alive & np.isfinite(distance) & np.isfinite(mean_loss)
