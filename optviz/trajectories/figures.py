@@ -577,10 +577,13 @@ def contour_figure(view: SurfaceView, results: Sequence[TrajectoryResult], start
     # On a linear colour scale the colour value is the loss, so the hover reads it from z; only a
     # log-coloured map sends the raw loss again (customdata), which would double the payload.
     hover_loss = "%{customdata:.4g}" if view.log_scale else "%{z:.4g}"
+    # Filled bands, not a heatmap under the lines: with CONTOUR_LEVELS bands the two look alike, and
+    # Plotly draws the fill in about half the time (Streamlit redraws the whole chart on each change;
+    # benchmarks/bench_browser.py's "figure alone" line).
     traces = [style.Contour(
         x=xs.astype(np.float32), y=ys.astype(np.float32), z=view.colour_values(z).astype(np.float32),
         colorscale=style.SURFACE_COLORSCALE, zmin=lo, zmax=hi, autocontour=False,
-        contours=dict(start=math.floor(lo / size) * size + size, end=hi, size=size, coloring="heatmap", showlines=True),
+        contours=dict(start=math.floor(lo / size) * size + size, end=hi, size=size, coloring="fill", showlines=True),
         line=dict(width=0.8, color=style.CONTOUR_LINE_COLOR),
         colorbar=dict(title=dict(text=view.colour_title, side="right"), x=1, xanchor="left", xpad=8,
                       thickness=22 if presenter else 16, len=1, y=0.5, yanchor="middle", outlinewidth=0,
