@@ -6,7 +6,9 @@ Starts its own server (`python -m optviz.ui.server`, 127.0.0.1, free port), the 
 a headless Debian Chromium through Playwright; helpers come from tests/browser_support.py.
 The slider changes are interleaved: each round moves the floor's slider and every page's key
 sliders once each (one tab each), so the machine's load is shared alike, and each page is
-reported as a multiple of the floor's p50 and p95 (issue 22).
+reported as a multiple of the floor's p50 and p95 (issue 22). Beside each page, its main figure
+alone in a one-slider app (benchmarks/figure_app.py) splits the page's gap to the floor into
+drawing its figure and the page's own work; the floor app's own cold start is measured too.
 Run: .venv/bin/python benchmarks/bench_browser.py [--changes 20]
 Prints measured figures; asserts nothing (timings belong here, not in tests).
 """
@@ -37,6 +39,7 @@ from browser_support import (  # noqa: E402
 )
 
 FLOOR_APP = ROOT / "benchmarks" / "floor_app.py"
+FIGURE_APP = ROOT / "benchmarks" / "figure_app.py"  # one page's main figure alone
 FLOOR_SLIDER = "Frequency"
 FLOOR_CHART = "floor"  # its chart's widget key
 
@@ -97,6 +100,7 @@ class Target:
     to_done: list[float] = field(default_factory=list)
     wall: list[float] = field(default_factory=list)
     server: list[float] = field(default_factory=list)
+    to_start: list[float] = field(default_factory=list)  # keydown -> the run seen to start
     key: str = "ArrowRight"
 
     def change(self, record: bool = True) -> None:
@@ -131,6 +135,8 @@ class Target:
             self.to_done.append((max(w["done"] or w["chart"], w["chart"]) - w["key"]) / 1e3)
             if w["running"] is not None and w["done"] is not None:
                 self.server.append((w["done"] - w["running"]) / 1e3)
+            if w["running"] is not None and w["running"] >= w["key"]:
+                self.to_start.append((w["running"] - w["key"]) / 1e3)
         time.sleep(0.2)  # a person does not move a slider every frame
 
     def report(self) -> None:
@@ -140,6 +146,8 @@ class Target:
         print(f"      press -> page idle (driver wall clock):   {fmt(self.wall)}")
         if self.server:
             print(f"      script running as the page sees it:       {fmt(self.server)}")
+        if self.to_start:
+            print(f"      keydown -> run seen to start:             {fmt(self.to_start)}")
 
 
 def interleaved(targets: list[Target], changes: int, warmup: int) -> None:
@@ -211,18 +219,32 @@ def main() -> int:
         second.page.close()
         browser.close_pages()
 
+        # The framework's own cold start: the floor app's server start -> first chart, and a second session.
+        t0 = time.perf_counter()
         floor_server = StreamlitServer(FLOOR_APP).start(timeout=120)
+        figure_server = None
         try:
             floor_page = AppPage(browser.context.new_page(), floor_server.url)
             floor_page.goto("", charts=1, ready=floor_page.chart_selector(FLOOR_CHART))
+            print(f"  the floor app (one slider, one Plotly line): server start -> first chart {time.perf_counter() - t0:.1f} s; ", end="")
+            t = time.perf_counter()
+            AppPage(browser.context.new_page(), floor_server.url).goto("", charts=1, ready=floor_page.chart_selector(FLOOR_CHART))
+            print(f"second session -> first chart {time.perf_counter() - t:.1f} s")
             floor = Target("floor", floor_page, FLOOR_SLIDER, floor_page.chart_selector(FLOOR_CHART))
+            figure_server = StreamlitServer(FIGURE_APP).start(timeout=120)
             targets, pages = [], {}
             for spec in chart_pages():
+                label, key = spec.sliders[0]
+                alone = AppPage(browser.context.new_page(), figure_server.url)
+                alone.goto("", {"page": spec.name, "key": key}, charts=1, ready=alone.chart_selector(spec.main_chart))
+                pages[f"{spec.name} figure alone"] = alone
+                targets.append(Target(f"{spec.name} figure alone", alone, label, alone.chart_selector(spec.main_chart)))
                 pages[spec.name] = page = browser.open_spec(spec)
                 targets += [Target(spec.name, page, label, page.chart_selector(spec.main_chart))
                             for label, _ in spec.sliders]
             print(f"slider change -> updated chart ({args.changes} changes each after {args.warmup} unrecorded, "
-                  f"default scenes, interleaved with the floor app's slider; one tab each):")
+                  f"default scenes, interleaved with the floor app's slider; one tab each; 'figure alone': the "
+                  "page's main figure in a one-slider app, benchmarks/figure_app.py):")
             interleaved([floor, *targets], args.changes, args.warmup)
             for t in [floor, *targets]:
                 t.report()
@@ -231,10 +253,11 @@ def main() -> int:
                 if errors or page.exceptions():
                     print(f"  note: {len(errors)} console errors, {len(page.exceptions())} exceptions on {name}")
             side_by_side(floor, targets)
-            floor_page.page.close()
             browser.close_pages()
         finally:
             floor_server.stop()
+            if figure_server is not None:
+                figure_server.stop()
     finally:
         if browser is not None:
             browser.close()
