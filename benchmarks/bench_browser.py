@@ -161,16 +161,39 @@ def interleaved(targets: list[Target], changes: int, warmup: int) -> None:
             t.change()
 
 
-def side_by_side(floor: Target, targets: list[Target]) -> None:
-    """Each target's keydown -> new chart p50/p95 as a multiple of the floor's, measured alongside."""
+def compute_times(page_key: str, label: str, changes: int) -> list[float]:
+    """Seconds of the page's own compute (`Page.compute`, warm, in this process) for `changes` moves
+    of the control `label` from the default scene, as benchmarks/figure_app.py makes them."""
+    from optviz.pages import PAGES
+
+    page = PAGES[page_key]
+    key = dict(page.key_controls)[label]
+    query = page.scene_type().to_query()
+    default = float(query[key])
+    times = []
+    for step in range(-1, changes):  # the first (compiling) run is not counted
+        scene, _ = page.scene_type.from_query({**query, key: repr(default * (1 + (step + 2) / 100) if default else (step + 2) / 1000)})
+        t = time.perf_counter()
+        page.compute(scene)
+        if step >= 0:
+            times.append(time.perf_counter() - t)
+    return times
+
+
+def side_by_side(floor: Target, targets: list[Target], computes: dict[tuple[str, str], list[float]]) -> None:
+    """Each target's keydown -> new chart p50/p95 as a multiple of the floor's, measured alongside;
+    and its p50 less its page's compute p50 (issue 22: the lab within 2x the floor plus its compute)."""
     f50, f95 = pct(floor.to_chart, 50), pct(floor.to_chart, 95)
     width = max(len(f"{t.name} {t.label!r}") for t in [floor, *targets])
-    print(f"side by side, keydown -> new chart drawn (page clock), {len(floor.to_chart)} interleaved rounds:")
+    print(f"side by side, keydown -> new chart drawn (page clock), {len(floor.to_chart)} interleaved rounds; "
+          "compute: the page's own `Page.compute` for the same changes, warm, measured after the rounds:")
     print(f"  {'floor (one slider, one Plotly line)':<{width}}  p50 {f50 * 1e3:5.0f} ms         p95 {f95 * 1e3:5.0f} ms")
     for t in targets:
         p50, p95 = pct(t.to_chart, 50), pct(t.to_chart, 95)
+        compute = pct(computes[t.name.split()[0], t.label], 50)
         print(f"  {f'{t.name} {t.label!r}':<{width}}  p50 {p50 * 1e3:5.0f} ms ({p50 / f50:4.1f}x)  "
-              f"p95 {p95 * 1e3:5.0f} ms ({p95 / f95:4.1f}x)")
+              f"p95 {p95 * 1e3:5.0f} ms ({p95 / f95:4.1f}x)   compute p50 {compute * 1e3:4.0f} ms; "
+              f"p50 = floor x {(p50 - compute) / f50:3.1f} + compute")
 
 
 def main() -> int:
@@ -252,7 +275,9 @@ def main() -> int:
                 errors = page.console_errors()
                 if errors or page.exceptions():
                     print(f"  note: {len(errors)} console errors, {len(page.exceptions())} exceptions on {name}")
-            side_by_side(floor, targets)
+            computes = {(spec.name, label): compute_times(spec.name, label, args.changes)
+                        for spec in chart_pages() for label, _ in spec.sliders}
+            side_by_side(floor, targets, computes)
             browser.close_pages()
         finally:
             floor_server.stop()
