@@ -24,6 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "benchmarks"))  # figure_app.scene_at
 sys.path.insert(0, str(ROOT))
 
 from optviz.compile_cache import DEFAULT_DIR  # noqa: E402  (where the app keeps compiled variants)
@@ -163,19 +164,18 @@ def interleaved(targets: list[Target], changes: int, warmup: int) -> None:
 
 def compute_times(page_key: str, label: str, changes: int) -> list[float]:
     """Seconds of the page's own compute (`Page.compute`, warm, in this process) for `changes` moves
-    of the control `label` from the default scene, as benchmarks/figure_app.py makes them."""
+    of the control `label` from the default scene, the scenes benchmarks/figure_app.py draws."""
+    from figure_app import scene_at
     from optviz.pages import PAGES
 
     page = PAGES[page_key]
     key = dict(page.key_controls)[label]
-    query = page.scene_type().to_query()
-    default = float(query[key])
     times = []
-    for step in range(-1, changes):  # the first (compiling) run is not counted
-        scene, _ = page.scene_type.from_query({**query, key: repr(default * (1 + (step + 2) / 100) if default else (step + 2) / 1000)})
+    for step in range(changes + 1):  # the first (compiling) run is not counted
+        scene = scene_at(page, key, step + 1)
         t = time.perf_counter()
         page.compute(scene)
-        if step >= 0:
+        if step:
             times.append(time.perf_counter() - t)
     return times
 

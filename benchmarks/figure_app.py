@@ -25,16 +25,24 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from optviz.pages import PAGES  # noqa: E402  (after the path: run by `streamlit run` from anywhere)
 
-page = PAGES[st.query_params.get("page", "trajectories")]
-key = st.query_params.get("key", page.key_controls[0][1])
-label = dict((url_key, text) for text, url_key in page.key_controls)[key]
-st.title(f"{page.title}: the main figure alone")
-step = st.sidebar.slider(label, 1, 40, 1)
-query = page.scene_type().to_query()
-default = float(query[key])
-scene, _ = page.scene_type.from_query({**query, key: repr(default * (1 + step / 100) if default else step / 1000)})
-figure = page.build_figure(page.main_figure, scene, page.compute(scene), presenter=False)
-clickable = page.main_figure == "contour"  # the trajectories map: a click starts the paths there
-with st.container(key=page.main_figure):
-    st.plotly_chart(figure, theme=None, key="figure", on_select="rerun" if clickable else "ignore",
-                    selection_mode="points")
+
+def scene_at(page, key: str, step: int):
+    """The page's default scene with control `key` at default x (1 + step/100), or step/1000 where
+    the default is 0 (bench_browser.py times the page's compute for the same scenes)."""
+    query = page.scene_type().to_query()
+    default = float(query[key])
+    return page.scene_type.from_query({**query, key: repr(default * (1 + step / 100) if default else step / 1000)})[0]
+
+
+if __name__ == "__main__":  # as `streamlit run` runs it; bench_browser.py imports scene_at
+    page = PAGES[st.query_params.get("page", "trajectories")]
+    key = st.query_params.get("key", page.key_controls[0][1])
+    label = dict((url_key, text) for text, url_key in page.key_controls)[key]
+    st.title(f"{page.title}: the main figure alone")
+    step = st.sidebar.slider(label, 1, 40, 1)
+    scene = scene_at(page, key, step)
+    figure = page.build_figure(page.main_figure, scene, page.compute(scene), presenter=False)
+    clickable = page.main_figure == "contour"  # the trajectories map: a click starts the paths there
+    with st.container(key=page.main_figure):
+        st.plotly_chart(figure, theme=None, key="figure", on_select="rerun" if clickable else "ignore",
+                        selection_mode="points")
