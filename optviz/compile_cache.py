@@ -17,6 +17,8 @@ from pathlib import Path
 
 import jax
 
+from optviz.params import parse_bool
+
 DEFAULT_DIR = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "optviz" / "jax"
 
 
@@ -30,7 +32,7 @@ def enable_compile_cache() -> Path | None:
 
 @functools.cache  # app.py calls it on every rerun: each setting is applied once per process
 def _enable(setting: str) -> Path | None:
-    if setting.lower() in ("off", "0", "false", "no"):
+    if parse_bool(setting) is False:
         return None
     folder = Path(setting) if setting else DEFAULT_DIR
     try:

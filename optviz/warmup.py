@@ -29,17 +29,21 @@ def scenes(quick: bool = False) -> Iterable[tuple[Page, str, Any]]:
     return itertools.chain(firsts, *streams)
 
 
-def warm_up(quick: bool = False, report: Callable[[str, float], None] | None = None) -> int:
+def warm_up(quick: bool = False, report: Callable[[str, float], None] | None = None, figures: bool = False) -> int:
     """Compute each scene of `scenes(quick)` once (compiling what it needs); returns how many ran.
 
     Args:
       quick: only every page's default scene.
       report: called with (scene name, seconds) after each.
+      figures: also build each scene's main figure (a server's own prewarm: Plotly's figure
+        classes load once, before the first visitor).
     """
     count = 0
     for page, name, scene in scenes(quick):
         start = time.perf_counter()
-        page.compute(scene)
+        data = page.compute(scene)
+        if figures:
+            page.build_figure(page.main_figure, scene, data)
         count += 1
         if report is not None:
             report(name, time.perf_counter() - start)

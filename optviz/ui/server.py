@@ -45,11 +45,9 @@ def prewarm() -> None:
     from optviz.compile_cache import enable_compile_cache
 
     enable_compile_cache()  # before the first compilation, as app.py does
-    from optviz.pages import PAGES
+    from optviz.warmup import warm_up
 
-    for page in PAGES.values():
-        scene = page.scene_type()
-        page.build_figure(page.main_figure, scene, page.compute(scene))
+    warm_up(quick=True, figures=True)  # every page's default scene
 
 
 def _prewarm_in_background() -> None:
@@ -65,8 +63,10 @@ def _prewarm_in_background() -> None:
 def main(argv: list[str] | None = None) -> int:
     from streamlit.web import cli
 
+    from optviz.params import parse_bool
+
     route_with_navigation()
-    if os.environ.get("OPTVIZ_PREWARM", "").lower() not in ("off", "0", "false", "no"):
+    if parse_bool(os.environ.get("OPTVIZ_PREWARM", "on")) is not False:
         # While Streamlit starts and the first browser loads its page (benchmarks/bench_browser.py:
         # "server start -> first chart").
         _prewarm_in_background()
