@@ -724,6 +724,28 @@ def test_quoted_numbers_are_the_computed_ones(key):
             assert agrees(q, token, value), f"{key}: the text says {token}, the numbers give {value}"
 
 
+# Lessons that point at single steps of a path: its dots, its segments, "every step".
+STEPS_SHOWN = re.compile(r"\b(dots?|segments?|every step)\b", re.IGNORECASE)
+STEP_LESSONS = [key for key, lesson in LESSONS.items()
+                if lesson.page == "trajectories" and STEPS_SHOWN.search(f"{lesson.text} {lesson.look_for}")]
+
+
+@pytest.mark.parametrize("key", STEP_LESSONS)
+def test_steps_a_lesson_points_at_are_drawn(key):
+    """The map draws each step of the lesson's paths as a dot: only paths of at most
+    PATH_MARKERS_MAX_POINTS points get them (a longer one is a plain line, its steps unseen)."""
+    from optviz.trajectories.figures import PATH_MARKERS_MAX_POINTS, build_figure
+
+    scene = LESSONS[key].make_scene()
+    data = compute.compute(scene)
+    labels = {r.label for r in data.results}
+    paths = [t for t in build_figure("contour", scene, data, presenter=True).data
+             if (t.name or "").replace("<br>", " ") in labels]  # a long name is wrapped in the legend
+    assert len(paths) == len(labels), key
+    for trace in paths:
+        assert "markers" in trace.mode, (key, trace.name, f"paths over {PATH_MARKERS_MAX_POINTS} points draw no dots")
+
+
 def test_quoted_numbers_parse():
     assert quoted_numbers("x ≈ −1.04, 92 %, L2 at λ = 0.5, ~10⁶×, 4·10⁻⁸, β1") == {
         "−1.04": -1.04, "92": 92.0, "0.5": 0.5, "10⁶": 1e6, "4·10⁻⁸": 4e-8}

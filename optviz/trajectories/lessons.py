@@ -47,7 +47,8 @@ LESSONS: tuple[Lesson, ...] = (
         "adagrad_stalls", "AdaGrad stalls, RMSProp keeps going", "trajectories",
         "AdaGrad divides by the root of the sum of all past squared gradients: its steps shrink like η/√t, so a small η "
         "stalls short of the minimum. RMSProp's running average forgets, so its steps stay ≈ η.",
-        "Both at η = 0.1: after 300 steps AdaGrad's dots bunch up 6 short; RMSProp arrived by step ~100.",
+        # A path of 300 steps is drawn without per-point dots (figures.PATH_MARKERS_MAX_POINTS): its end says it.
+        "Both at η = 0.1: after 300 steps AdaGrad's path still ends 6 short of ★; RMSProp arrived by step ~100.",
         lambda: TrajectoryScene.build("ill_conditioned", RAVINE, ["adagrad", "rmsprop"],
                                       {"adagrad": {"learning_rate": 0.1}, "rmsprop": {"learning_rate": 0.1}},
                                       RAVINE_START, {"steps": 300}),
