@@ -11,6 +11,7 @@ import functools
 import math
 import re
 from dataclasses import dataclass
+from typing import Sequence
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -158,6 +159,22 @@ def log_labels(low: float, high: float, dtick) -> list[int]:
     step = int(dtick)
     first = math.ceil(min(low, high) / step - 1e-9) * step
     return list(range(first, int(math.floor(max(low, high) + 1e-9)) + 1, step))
+
+
+def horizontal_legend(names: Sequence[str], font: float, width: float) -> tuple[int, int]:
+    """(rows, px) of a horizontal legend of `names` across a plot `width` px wide.
+
+    An entry is its text (about 0.55 em a character) plus its symbol and gaps (50 px). Plotly keeps
+    the legend on one row when all of it fits; otherwise it gives every entry the widest entry's
+    width, as many a row as fit (plotly.js legend/draw.js, computeLegendDimensions). The px hold
+    the rows, the legend's padding and its border.
+    """
+    items = [max(len(line) for line in name.split("<br>")) * 0.55 * font + 50 for name in names]
+    if sum(items) <= width:
+        rows = 1
+    else:
+        rows = math.ceil(len(items) / max(1, int(width // max(items))))
+    return rows, rows * round(font * 1.35 + 6) + 4
 
 
 def margins(presenter: bool = False, *, title: bool = False, left: int = 70, right: int = 30) -> dict:

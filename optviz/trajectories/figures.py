@@ -53,10 +53,11 @@ EXITS_MARKED = 3
 # Figure heights in px (normal, presenter): the main figure fits the first screen at 1280 x 720.
 MAP_HEIGHT = (520, 500)
 CURVE_HEIGHT = (400, 420)  # legend included
-CURVE_WIDTH = (560, 540)  # the curves are drawn two side by side: half the page's width
+CURVE_WIDTH = (400, 540)  # two side by side: half the page beside the sidebar (402 px at 1280), or in presenter mode (552)
 PLAYBACK_HEIGHT = (560, 540)  # a map plus its play button and step slider
-# The page width the maps are laid out for (the browser then fills the real width at equal scale).
-_ASSUMED_WIDTH = (880, 1140)
+# The page width the maps are laid out for (the browser then fills the real width at equal scale):
+# beside the sidebar of a 1280 px screen 820 px (measured), in presenter mode 1120-1440.
+_ASSUMED_WIDTH = (820, 1140)
 GLOBAL_MINIMUM_FILL = palette.PALETTE[-1]  # yellow: no optimizer's colour; black outline
 
 
@@ -243,21 +244,18 @@ def _map_layout(presenter: bool, names: Sequence[str], colour_bar: bool, box_asp
     width = _ASSUMED_WIDTH[presenter]
     bar = ((22 if presenter else 16) + 8 + round(3.5 * 0.6 * st.font_size) + round(1.3 * st.font_size) + 10) if colour_bar else 0
     left, bottom, title = round(70 * scale), round(58 * scale) + bottom_extra, round(34 * scale)
-    # Above: entries in rows across the plot's width.
-    entry = [int(len(n) * 0.53 * font + 50) for n in names]
-    rows, used = 1, 0
-    for w in entry:
-        if used and used + w > width - left - bar:
-            rows, used = rows + 1, 0
-        used += w
-    top = title + rows * round(font * 1.35 + 6) + 4
+    # Above: entries in rows across the plot's width, clear of the top y tick label (half of it is above the plot).
+    tick_room = round(0.6 * st.font_size)
+    top = title + style.horizontal_legend(names, font, width - left - bar)[1] + tick_room
     # autoexpand off: these margins already hold the legend and the colour bar (a legend placed
     # against the figure's right edge would otherwise push the margin by its width once more).
     choices = [
         _MapLayout(dict(l=left, r=bar + _legend_width(wrapped, font) + 8, t=title, b=bottom, autoexpand=False), 0.0,
                    _right_legend(presenter)),
-        _MapLayout(dict(l=left, r=bar + 4, t=top, b=bottom, autoexpand=False), 0.0,
-                   dict(orientation="h", xref="paper", x=0, xanchor="left", yref="paper", y=1.0, yanchor="bottom",
+        # (right: half of the last x tick label, "10", where no colour bar is there to hold it)
+        _MapLayout(dict(l=left, r=max(bar + 4, st.font_size), t=top, b=bottom, autoexpand=False), 0.0,
+                   dict(orientation="h", xref="paper", x=0, xanchor="left", yref="paper",
+                        y=1 + tick_room / max(height - top - bottom, 100), yanchor="bottom",
                         font=dict(size=font), itemsizing="constant", tracegroupgap=0)),
     ]
 
@@ -774,17 +772,6 @@ def loss_figure(results: Sequence[TrajectoryResult], f_min: float | None, *, pre
     return _curve_figure(traces, presenter, "Loss vs step", None, "loss")
 
 
-def _curve_legend(names: Sequence[str], font: float, width: float) -> tuple[int, float]:
-    """(rows, px) of a horizontal legend of `names` across a plot `width` px wide."""
-    rows, used = 1, 0.0
-    for name in names:
-        item = len(name) * 0.55 * font + 50
-        if used and used + item > width:
-            rows, used = rows + 1, 0.0
-        used += item
-    return rows, rows * round(font * 1.35 + 6) + 4
-
-
 def _curve_figure(traces, presenter: bool, title: str, ys: Sequence[np.ndarray] | None, y_title: str,
                   floor_of: Sequence[bool] | None = None) -> go.Figure:
     """A curve over the steps, half the page wide: the title on top, the legend in rows under it
@@ -792,16 +779,20 @@ def _curve_figure(traces, presenter: bool, title: str, ys: Sequence[np.ndarray] 
     st = style.Style.for_mode(presenter)
     font = _legend_font(st, presenter)
     margin = style.margins(presenter, title=True)
+    # Plotly measures a label such as 10⁻¹ without its superscript: keep the axis title clear of it.
+    standoff = round(st.font_size * 0.6) if ys is not None else None
+    margin["l"] += standoff or 0
     names = [t.name for t in traces if t.showlegend is not False and t.name and t.mode == "lines"]
     width = CURVE_WIDTH[presenter] - margin["l"] - margin["r"]
-    rows, legend_px = _curve_legend(names, font, width) if names else (0, 0)
+    rows, legend_px = style.horizontal_legend(names, font, width) if names else (0, 0)
     title_px = round(st.title_size * 1.3 + 8)
-    margin.update(t=title_px + legend_px, autoexpand=False)
+    # A log axis's labels are known here (10ⁿ); a linear one's (−150k on a saddle) Plotly fits itself.
+    margin.update(t=title_px + legend_px, autoexpand=ys is None)
     height = CURVE_HEIGHT[presenter]  # the legend's rows take from the plot: the x axis stays on a projector's first screen
     plot_px = height - margin["t"] - margin["b"]
     if ys is not None:
-        y_axis = style.log_axis(np.concatenate(ys) if len(ys) else (), title=dict(text=y_title), range=curve_range(ys, floor_of),
-                                length_px=plot_px, font_size=st.font_size)
+        y_axis = style.log_axis(np.concatenate(ys) if len(ys) else (), title=dict(text=y_title, standoff=standoff),
+                                range=curve_range(ys, floor_of), length_px=plot_px, font_size=st.font_size)
     else:
         y_axis = dict(title=dict(text=y_title))
     layout = style.styled_layout({}, presenter, title, after=dict(
@@ -856,8 +847,6 @@ def step_size_figure(results: Sequence[TrajectoryResult], axis: int, *, presente
     title = f"Step size along {name} per update"
     fig = (_curve_figure(traces, presenter, title, ys, "ηₜ / (√v̂ₜ + ε)  (log)") if shown
            else _curve_figure([], presenter, title, None, "step size"))
-    # Plotly measures a label such as 10⁻¹ without its superscript: keep the axis title clear of it.
-    fig.update_layout(yaxis_title_standoff=round(st.font_size * 0.6), margin_l=fig.layout.margin.l + round(st.font_size * 0.6))
     without = list(dict.fromkeys(r.base_label for r in results if r.step_sizes is None))
     if not shown:
         fig.add_annotation(text="No optimizer shown has a per-coordinate step size.", xref="paper", yref="paper",

@@ -78,6 +78,9 @@ def _click_layer(px: np.ndarray, py: np.ndarray, customdata: np.ndarray, templat
 
 
 TITLE_WIDTH = (800, 1050)
+# The plot's width (px) a legend wraps at, on a 1280 px screen: the figure is 820 px wide beside
+# the sidebar, 1120 px in presenter mode, less the y axis and the colour bar.
+LEGEND_WIDTH = (600, 860)
 """Width (px) a map's title may take on one line (normal, presenter): the chart's width at 1280x720."""
 
 
@@ -90,19 +93,24 @@ def fitted_title(title: str, st: style.Style, presenter: bool) -> str:
     return f"{head}:<br>{tail}"
 
 
-def _layout(st: style.Style, presenter: bool, title: str, xaxis: dict, yaxis: dict, legend_rows: int) -> dict:
+def _layout(st: style.Style, presenter: bool, title: str, xaxis: dict, yaxis: dict, names: Sequence[str]) -> dict:
+    """The map's layout: the title on top, the legend's rows under it (`horizontal_legend` across
+    LEGEND_WIDTH), then the plot, whose top tick label stays clear of the legend."""
     title = fitted_title(title, st, presenter)
     lines = title.count("<br>") + 1
-    top = 10 + (round(st.title_size * 1.5) + (lines - 1) * round(st.title_size * 1.6) if title else 0) \
-        + legend_rows * round(st.legend_size * 1.7)
+    title_px = 10 + (round(st.title_size * 1.5) + (lines - 1) * round(st.title_size * 1.6) if title else 0)
+    _, legend_px = style.horizontal_legend(names, st.legend_size, LEGEND_WIDTH[presenter])
+    tick_room = round(0.6 * st.font_size)  # the top y tick label reaches half its height above the plot
+    top, bottom = title_px + legend_px + tick_room, 80 if presenter else 60
+    plot_px = MAP_HEIGHT[presenter] - top - bottom
     return style.styled_layout({}, presenter, title, after=dict(
         # Plotly anchors a title's first line, so the lines above the last one need room of their own.
         xaxis=xaxis, yaxis=yaxis, height=MAP_HEIGHT[presenter],
         title=dict(_TITLE_ON_TOP, pad=dict(t=8 + (lines - 1) * round(st.title_size * 1.25))), clickmode="event+select",
         dragmode=False, hovermode="closest", plot_bgcolor="white",
-        legend=dict(orientation="h", x=0, xanchor="left", y=1.0, yanchor="bottom", font=dict(size=st.legend_size),
-                    bgcolor="rgba(255,255,255,0)"),
-        margin=dict(l=90 if presenter else 70, r=20, t=top, b=80 if presenter else 60)))
+        legend=dict(orientation="h", x=0, xanchor="left", y=1 + tick_room / plot_px, yanchor="bottom",
+                    font=dict(size=st.legend_size), bgcolor="rgba(255,255,255,0)"),
+        margin=dict(l=90 if presenter else 70, r=20, t=top, b=bottom)))
 
 
 def _format(value: float) -> str:
@@ -188,11 +196,10 @@ def hyperparameter_map_figure(data: HyperparameterMapData | None, *, presenter: 
                 hovertemplate=f"current setting ({_format(x0)}, {_format(y0)})<extra></extra>"))
     traces += legend
     names = [t["name"] for t in traces if t["showlegend"] is not False and isinstance(t, go.Scatter) and t["name"]]
-    rows = max(1, math.ceil(sum(len(n) + 6 for n in names) * st.legend_size * 0.55 / (1100 if presenter else 800)))
     title = f"{data.label} on {data.surface_label}: {what} after {data.steps} steps"
     xaxis = _axis(f"{data.x_label} ({'log' if data.x_log else 'linear'})", data.x_values, data.x_log, st)
     yaxis = _axis(f"{data.y_label} ({'log' if data.y_log else 'linear'})", data.y_values, data.y_log, st)
-    return style.Figure(data=traces, layout=_layout(st, presenter, title, xaxis, yaxis, rows))
+    return style.Figure(data=traces, layout=_layout(st, presenter, title, xaxis, yaxis, names))
 
 
 def _log_colorbar(z: np.ndarray) -> dict:
@@ -252,7 +259,6 @@ def basin_map_figure(data: BasinMapData | None, *, presenter: bool = False) -> g
                                             line=dict(color="black", width=3)),
                                 hovertemplate="start (%{x:.4g}, %{y:.4g})<extra></extra>"))
     names = [t["name"] for t in traces[1:] if t["showlegend"] is not False and t["name"] and "click" not in t["name"]]
-    rows = max(1, math.ceil(sum(len(s) + 6 for s in names) * st.legend_size * 0.55 / (1100 if presenter else 800)))
     title = f"{data.label} on {data.surface_label}: which minimum each start reaches in {data.steps} steps"
     if data.penalty_ignored:
         title += " (without the penalty)"
@@ -262,7 +268,7 @@ def basin_map_figure(data: BasinMapData | None, *, presenter: bool = False) -> g
                  showgrid=False, zeroline=False, constrain="domain")
     yaxis = dict(title=dict(text="start y", font=dict(size=st.font_size)), range=[data.ys[0] - half_y, data.ys[-1] + half_y],
                  showgrid=False, zeroline=False, scaleanchor="x", scaleratio=1, constrain="domain")
-    return style.Figure(data=traces, layout=_layout(st, presenter, title, xaxis, yaxis, rows))
+    return style.Figure(data=traces, layout=_layout(st, presenter, title, xaxis, yaxis, names))
 
 
 def _message_figure(text: str, presenter: bool) -> go.Figure:

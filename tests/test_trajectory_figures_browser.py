@@ -1,0 +1,55 @@
+"""The trajectory page's figures drawn by a real Chromium (no server): no text is cut off or
+overprinted (titles, legends, axis titles, tick labels), in normal and presenter mode, at the
+widths the page gives each figure on a 1280 and a 1600 px screen (measured in the app: a map
+820 / 1140 px beside the sidebar, 1120 / 1440 px in presenter mode; the curves two side by side,
+402 / 562 and 552 / 712 px).
+
+Scenes: the default one and lessons whose legends, titles or axes are the longest (two Adam
+variants, a saddle whose loss goes to −150k, a surface with two minima, the flat/sharp basins).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from optviz.pages import LESSONS, PAGES
+from optviz.trajectories.scene import TrajectoryScene
+from test_layers_figures_browser import PLOTLY_JS, TEXTS, _check, page  # noqa: F401  (page: the Chromium tab fixture)
+
+pytestmark = pytest.mark.browser
+
+PAGE = PAGES["trajectories"]
+CURVES = ("loss", "distance", "step_size_x", "step_size_y")
+SCENES = ["default", "adam_bias_correction", "saddle_escape", "local_minimum", "sam_flat_minimum"]
+
+
+def widths(name: str, presenter: bool) -> tuple[int, int]:
+    """The figure's width in px on a 1280 and on a 1600 px wide screen."""
+    if name in CURVES:
+        return (552, 712) if presenter else (402, 562)
+    return (1120, 1440) if presenter else (820, 1140)
+
+
+def _draw(tab, spec: dict, width: int) -> dict:
+    spec["layout"]["width"] = width
+    if not tab.evaluate("() => typeof Plotly !== 'undefined' && !!document.getElementById('g')"):
+        tab.set_content("<html><body style='margin:0'><div id=g></div></body></html>")
+        tab.add_script_tag(path=str(PLOTLY_JS))
+    tab.evaluate("spec => Plotly.newPlot('g', spec.data, spec.layout, {displayModeBar: false})", spec)
+    tab.wait_for_selector(".main-svg")
+    return tab.evaluate(TEXTS)
+
+
+@pytest.mark.parametrize("key", SCENES)
+def test_no_text_is_cut_off_or_overprinted(page, key):  # noqa: F811  (the fixture imported above)
+    scene = TrajectoryScene() if key == "default" else LESSONS[key].make_scene()
+    data = PAGE.compute(scene)
+    names = PAGE.figure_names(scene)
+    assert {"contour", "loss", "hyperparameter_map", "basin_map"} <= set(names)
+    for name in names:
+        for presenter in (False, True):
+            spec = json.loads(PAGE.build_figure(name, scene, data, presenter=presenter).to_json())
+            for width in widths(name, presenter):
+                _check(_draw(page, spec, width), f"{key} {name} presenter={presenter} at {width} px")
