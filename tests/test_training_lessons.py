@@ -396,7 +396,8 @@ def check_lab_digits(scene):
     assert mlp.samples == softmax.samples == 898 and (mlp.depth, mlp.width) == (1, 32) and softmax.depth == 0
     accuracy_mlp, accuracy_softmax = final(mlp, "val_accuracy"), final(softmax, "val_accuracy")
     assert med(accuracy_mlp) > 0.95 and np.mean(accuracy_mlp > accuracy_softmax) >= 0.75  # 11 of 12 runs
-    assert med(accuracy_mlp) - med(accuracy_softmax) < 0.02  # by half a point
+    assert med(accuracy_mlp) - med(accuracy_softmax) < 0.01  # "within a point": by half a point
+    assert abs(shown(mlp, "val_accuracy") - shown(softmax, "val_accuracy")) < 0.01  # and on the page's run
     hardest, read_as, top = [], [], []
     for result in runs(mlp):
         for index in range(SEEDS):
@@ -410,8 +411,7 @@ def check_lab_digits(scene):
     top_cells = sum(cell == (8, 1) for cell in top)
     assert top_cells >= 8 and top[0] == (8, 1)  # 10 of 12, the page's run among them
     return {"8": 8, "898": mlp.samples, "32": mlp.width, "64": 64,
-            "97": [100 * med(accuracy_mlp), 100 * shown(mlp, "val_accuracy")],
-            "96.6": [100 * med(accuracy_softmax), 100 * shown(softmax, "val_accuracy")],
+            "96.5": [100 * med(accuracy_mlp), 100 * shown(mlp, "val_accuracy")],
             "9": eights, "12": [len(hardest), read_as.count(1)], "1": 1, "10": top_cells}
 
 
