@@ -35,12 +35,16 @@ PLOT_AREA_JS = """(sel) => {
 
 def shots(lessons: bool) -> list[tuple[str, object, dict]]:
     """(name, spec, query) of every page's default scene, and of every lesson if asked."""
-    from optviz.pages import LESSONS
+    from optviz.pages import LESSONS, PAGES
 
     specs = {spec.name: spec for spec in app_pages()}
     out = [(spec.name, spec, {}) for spec in specs.values()]
     if lessons:
-        out += [(f"lesson-{key}", specs[lesson.page], {"scene": key}) for key, lesson in LESSONS.items()]
+        for key, lesson in LESSONS.items():
+            page, spec = PAGES[lesson.page], specs[lesson.page]
+            if page.lesson_view(lesson) != page.views[0].label:  # it opens another tab: wait for any chart
+                spec = dataclasses.replace(spec, charts=1, ready=None, main_chart=None)
+            out.append((f"lesson-{key}", spec, {"scene": key}))
     return out
 
 
