@@ -34,6 +34,7 @@ LESSONS = {lesson.key: lesson for lesson in PAGE.lessons}
 CHAR_EM, DIGIT_EM, MINUS_EM, LINE_EM = 0.55, 0.64, 0.84, 1.3
 TICK_PAD = 8  # tick length (5) and the gap to the label
 HISTOGRAM_WIDTHS = (550, 600, 650, 700, 750, 800, 1250)
+ROW_WIDTHS = (860, 1000, 1120, 1440)  # one network's histograms in one row: presenter mode at 1024 to 1600 px
 LINE_WIDTHS = (800, 1000, 1200, 1400)
 
 
@@ -234,8 +235,22 @@ def test_lesson_histograms_are_readable_side_by_side(key, presenter):
         if not PAGE.has_figure(name, scene):
             continue
         fig = PAGE.build_figure(name, scene, data, presenter=presenter)
-        for width in HISTOGRAM_WIDTHS:
+        alone = presenter and scene.b is None  # one network on the projector: one row at full width
+        for width in ROW_WIDTHS if alone else HISTOGRAM_WIDTHS:
             assert_readable(fig, width)
+
+
+@pytest.mark.parametrize("key", list(LESSONS))
+def test_one_networks_histograms_end_on_the_projectors_first_screen(key):
+    """Presenter mode, one network: every layer in one row, the figure at most 450 px tall (on a
+    1280x720 projector it starts about 270 px down, under the top bar, the captions and the tabs)."""
+    scene, data = lesson_data(key)
+    fig = PAGE.build_figure("histograms", scene, data, presenter=True)
+    rows = len({tuple(fig.layout[name].domain) for name in fig.layout if name.startswith("yaxis")})
+    if scene.b is None:
+        assert rows == 1 and fig.layout.height <= 450, (rows, fig.layout.height)
+    else:  # half the page each: rows of five, as in the lecture
+        assert rows == 2 and fig.layout.height > 450
 
 
 @pytest.mark.parametrize("presenter", [False, True], ids=["screen", "presenter"])
@@ -248,6 +263,10 @@ def test_histograms_of_every_activation_are_readable(activation, presenter):
                                 subtitle=f"B: {activation}, normal (std = scale) 0.01, gain 1.5, batch norm", index=1)
         for width in HISTOGRAM_WIDTHS:
             assert_readable(fig, width)
+        if presenter:
+            fig = histograms_figure(stats, presenter, "Activations per layer", subtitle=f"{activation}, He", one_row=True)
+            for width in ROW_WIDTHS:
+                assert_readable(fig, width)
 
 
 def test_the_estimate_catches_overlapping_titles():

@@ -101,6 +101,15 @@ def test_compare_histograms_in_chromium(page, key):
                 _check(_draw(page, fig, width), f"{key} {name} presenter={presenter} at {width} px")
 
 
+@pytest.mark.parametrize("key", [key for key in LESSON_KEYS if key not in COMPARE_KEYS])
+def test_one_row_of_histograms_in_chromium(page, key):
+    """One network on the projector: its layers in one row, at presenter widths from 1024 to 1600 px."""
+    scene, data = lesson_data(key)
+    fig = PAGE.build_figure("histograms", scene, data, presenter=True)
+    for width in (860, 1120, 1440):
+        _check(_draw(page, fig, width), f"{key} histograms presenter at {width} px")
+
+
 @pytest.mark.parametrize("key", COMPARE_KEYS)
 def test_line_figures_in_chromium(page, key):
     scene, data = lesson_data(key)

@@ -58,6 +58,13 @@ HISTOGRAM_COLUMNS = 5
 MIN_WIDTH = 550
 """Narrowest width (px) the histograms are laid out for: a compare-mode column at 1280x720."""
 
+ROW_COLUMNS = 10
+"""Panels per row of one network's histograms on the projector: the whole depth in one row, the
+figure short enough to end on the first screen of a 1280x720 (or 1024x768) projector."""
+
+ROW_MIN_WIDTH = 860
+"""Narrowest width (px) that one row is laid out for: presenter mode's full width at 1024 px."""
+
 LINE_MIN_WIDTH = 800
 """Narrowest width (px) the full-width figures (stats, saturation, activation) are laid out for."""
 
@@ -409,32 +416,36 @@ def _panel_notes(stats: LayerStats, i: int) -> list[str]:
     return notes
 
 
-def _histogram_grid(depth: int) -> tuple[int, int]:
-    """(rows, columns): at most HISTOGRAM_COLUMNS a row, rows filled evenly (7 layers: 4 + 3)."""
-    rows = math.ceil(depth / HISTOGRAM_COLUMNS)
+def _histogram_grid(depth: int, most: int = HISTOGRAM_COLUMNS) -> tuple[int, int]:
+    """(rows, columns): at most `most` a row, rows filled evenly (7 layers: 4 + 3)."""
+    rows = math.ceil(depth / most)
     return rows, math.ceil(depth / rows)
 
 
 class _HistogramSizes:
     """Pixel sizes of the histogram grid in one mode (see `histograms_figure`)."""
 
-    def __init__(self, presenter: bool):
+    def __init__(self, presenter: bool, width: float = MIN_WIDTH):
         style = Style.for_mode(presenter)
-        self.title_font = 16 if presenter else 13  # two-line subplot titles: "layer 10" / "σ 0.0094"
+        self.width = width
+        # two-line subplot titles: "layer 10" / "σ 0.0094"; a row of ten narrow panels: as wide as one
+        self.title_font = (14 if width > MIN_WIDTH else 16) if presenter else 13
         self.note_font = 14 if presenter else 12  # "50% = 0" fits the narrowest panel
         self.title_px = 2 * LINE_HEIGHT_EM * self.title_font
         self.gap_px = self.title_px + 10  # between rows: the lower row's titles (upper rows show no x labels)
         self.panel_px = 200 if presenter else 165
         self.margin = {**margins(presenter, left=60, right=16)}  # right: half the last x tick label
         self.tick_font = style.font_size
-        # Between columns: room for a panel's last x tick label and the next panel's first ("1" and "−1").
-        plot = MIN_WIDTH - self.margin["l"] - self.margin["r"]
-        self.spacing = round(((_tick_px(1, self.tick_font) + _tick_px(-1, self.tick_font)) / 2 + 4) / plot, 3)
+        # Between columns: room for a panel's last x tick label and the next panel's first ("1" and "−1");
+        # in one row of narrow panels a wider gap, or "1 −1" reads as one label.
+        plot = width - self.margin["l"] - self.margin["r"]
+        gap = 4 if width <= MIN_WIDTH else 14
+        self.spacing = round(((_tick_px(1, self.tick_font) + _tick_px(-1, self.tick_font)) / 2 + gap) / plot, 3)
         self.figure_title_size = style.title_size
         self.subtitle_size = style.font_size
 
-    def panel_width(self, columns: int, width: float = MIN_WIDTH) -> float:
-        plot = width - self.margin["l"] - self.margin["r"]
+    def panel_width(self, columns: int) -> float:
+        plot = self.width - self.margin["l"] - self.margin["r"]
         return plot * (1 - (columns - 1) * self.spacing) / columns
 
 
@@ -467,7 +478,8 @@ def histogram_y_top(stats_list: Sequence[LayerStats], presenter: bool = False) -
 
 
 def histograms_figure(stats: LayerStats, presenter: bool = False, title: str | None = None, *, subtitle: str | None = None,
-                      index: int = 0, label: str | None = None, y_top: float | None = None) -> go.Figure:
+                      index: int = 0, label: str | None = None, y_top: float | None = None,
+                      one_row: bool = False) -> go.Figure:
     """One histogram of the activations per layer, shared axes, fixed bins (as in the lecture).
 
     Bars are the percentage of (input, unit) entries in each bin of the activation's fixed
@@ -480,19 +492,21 @@ def histograms_figure(stats: LayerStats, presenter: bool = False, title: str | N
       stats: LayerStats of one configuration.
       presenter: projector sizes.
       title: optional figure title (one short line, e.g. "Activations per layer").
-      subtitle: optional line under it, wrapped to fit `MIN_WIDTH` (e.g. the network's label).
+      subtitle: optional line under it, wrapped to fit the width (e.g. the network's label).
       index: the configuration's palette colour (network B: 1).
       label: the configuration's name in the hover text.
       y_top: top of the % axis; pass `histogram_y_top([A, B])` to both networks' figures so
         that their shapes compare (default: this network's own).
+      one_row: up to ROW_COLUMNS panels a row, laid out for ROW_MIN_WIDTH (one network at full
+        width on the projector); else HISTOGRAM_COLUMNS a row for MIN_WIDTH (a compare column).
 
     Returns:
       A go.Figure with one bar trace per layer.
     """
     style = Style.for_mode(presenter)
-    sizes = _HistogramSizes(presenter)
+    sizes = _HistogramSizes(presenter, ROW_MIN_WIDTH if one_row else MIN_WIDTH)
     depth = stats.depth
-    rows, columns = _histogram_grid(depth)
+    rows, columns = _histogram_grid(depth, ROW_COLUMNS if one_row else HISTOGRAM_COLUMNS)
     edges = np.asarray(stats.histogram_edges, dtype=float)
     centres = (edges[:-1] + edges[1:]) / 2
     bin_width = float(edges[1] - edges[0])
@@ -557,7 +571,7 @@ def histograms_figure(stats: LayerStats, presenter: bool = False, title: str | N
     layout["annotations"] = layout.get("annotations", []) + notes_layout + [x_title]
     top = y_top if y_top is not None else histogram_y_top([stats], presenter)
     x_range, y_range = [float(edges[0]), float(edges[-1])], [0.0, float(top)]
-    plot_px = MIN_WIDTH - sizes.margin["l"] - sizes.margin["r"]
+    plot_px = sizes.width - sizes.margin["l"] - sizes.margin["r"]
     ticks = _histogram_ticks(x_range[0], x_range[1], sizes.panel_width(columns), sizes.spacing * plot_px, sizes.tick_font)
     for cell in range(rows * columns):
         row, col = cell // columns + 1, cell % columns + 1
@@ -580,7 +594,7 @@ def histograms_figure(stats: LayerStats, presenter: bool = False, title: str | N
         after["title"] = dict(text=title or "", yref="container", y=1.0, yanchor="top", pad=dict(t=8))
         title_block = 8 + 1.3 * sizes.figure_title_size + 6
         if subtitle:
-            text = _wrap(subtitle, sizes.subtitle_size)
+            text = _wrap(subtitle, sizes.subtitle_size, sizes.width - 30)
             after["title"]["subtitle"] = dict(text=text, font=dict(size=sizes.subtitle_size, color="#333333"))
             title_block += 8 + (text.count("<br>") + 1) * 1.3 * sizes.subtitle_size
     margin["t"] = round(title_block + sizes.title_px + 6)
@@ -723,9 +737,11 @@ def build_figure(name: str, scene, data: LayersData, *, presenter: bool = False)
         return stats_figure(stats, labels, presenter=presenter)
     if name in ("histograms", "histograms_b"):
         which = 0 if name == "histograms" else 1
-        # One % axis for A and B, so that their shapes compare side by side.
+        # One % axis for A and B, so that their shapes compare side by side. One network alone on
+        # the projector: every layer in one row, on the first screen (A | B: two rows a column).
         return histograms_figure(stats[which], presenter=presenter, title="Activations per layer", subtitle=labels[which],
-                                 index=which, label=labels[which], y_top=histogram_y_top(stats, presenter))
+                                 index=which, label=labels[which], y_top=histogram_y_top(stats, presenter),
+                                 one_row=presenter and scene.b is None)
     if name == "saturation":
         return saturation_figure(stats, labels, presenter=presenter)
     same = scene.b is not None and scene.b.activation_label == scene.a.activation_label
