@@ -297,3 +297,19 @@ def test_a_transfer_runs_subtitle_names_its_start(moons, mode, data, says):
     subtitle = weights_figure(INFO, result).to_plotly_json()["layout"]["title"]["subtitle"]["text"].replace("<br>", " ")
     assert subtitle == f"{INFO.label}; {says}"
     assert "; " not in weights_figure(INFO, moons[1]).to_plotly_json()["layout"]["title"]["subtitle"]["text"]
+
+
+@pytest.mark.parametrize("rates, labels", [
+    ([0.5] * 700 + [0.1] * 700 + [0.02] * 600, [0.5, 0.1, 0.02]),  # step decay: its three levels, no 0.2 or 0.05
+    (list(0.5 * 0.998 ** np.arange(1000)), None),  # exponential decay over 0.9 decades: only its two ends
+])
+def test_the_learning_rate_panel_labels_only_what_its_height_holds(rates, labels):
+    """The η panel is about a fifth of the curves' height: Plotly's own labels of a log axis under
+    two decades (0.5, 0.2, 0.1, 0.05, 0.02) touch there; it labels η's levels, or its range."""
+    from optviz.training.figures import RATE_LABELS, _rate_axis
+
+    axis = _rate_axis(rates)
+    assert axis["type"] == "log" and len(axis["tickvals"]) <= RATE_LABELS
+    expected = labels if labels is not None else [min(rates), max(rates)]
+    assert sorted(axis["tickvals"]) == pytest.approx(sorted(expected))
+    assert axis["ticktext"] == [f"{v:.2g}" for v in axis["tickvals"]]

@@ -411,6 +411,9 @@ def loss_cap(data: TrainingData) -> float:
     return LOSS_CAP * max(initial) if initial and max(initial) > 0 else math.inf
 
 
+RATE_LABELS = 3  # labels the learning-rate panel holds (it is about a fifth of the curves' height)
+
+
 def _rate_axis(rates: Sequence[float]) -> dict:
     """The learning-rate panel's axis: log when η_t spans more than a factor 3, else linear from 0."""
     values = np.asarray([v for v in rates if v > 0], dtype=float)
@@ -419,6 +422,10 @@ def _rate_axis(rates: Sequence[float]) -> dict:
         decades = math.log10(values.max() / values.min())
         if decades >= 2:  # a short panel: two or three labelled powers of ten, no minor ticks
             axis.update(dtick=max(1, math.ceil(decades / 2)), minor=dict(ticks=""))
+        else:  # Plotly's 2-and-5 labels (0.5, 0.2, 0.1, 0.05, 0.02) touch in the short panel: the levels η takes
+            levels = np.unique(values)
+            ticks = levels if len(levels) <= RATE_LABELS else np.array([values.min(), values.max()])
+            axis.update(tickmode="array", tickvals=ticks.tolist(), ticktext=[f"{v:.2g}" for v in ticks], minor=dict(ticks=""))
         return axis
     top = float(values.max()) if values.size else 1.0
     return dict(range=[0, 1.25 * top], nticks=3, tickformat=".2~g", rangemode="tozero")
