@@ -11,8 +11,8 @@ from optviz.trajectories.map_figures import MAP_FIGURES
 from optviz.trajectories.page import PAGE
 from optviz.trajectories.scene import optimizer_of
 from optviz.ui.exports import export_menu, scene_file_controls
-from optviz.ui.page import (PENDING_VIEW, chart, draw_views, lesson_banner, page_title, request_scene, scene_page, selected_point,
-                            show_notices)
+from optviz.ui.page import (PENDING_VIEW, chart, draw_views, lazy_expander, lesson_banner, page_title, request_scene,
+                            scene_page, selected_point, show_notices)
 
 
 @st.cache_resource
@@ -68,10 +68,13 @@ draw_views(PAGE, scene, draw_figure)
 for kind, message in stop_messages(scene, data.results, data.view):
     (st.info if kind == "escaped" else st.error)(message, icon="🏃" if kind == "escaped" else "💥")
 
-with st.expander("Update rules and the surface", expanded=not presenter):
-    st.latex(surface.latex)
-    for key in dict.fromkeys(optimizer_of(i) for i in scene.optimizers):
-        st.markdown(f"**{OPTIMIZERS[key].label}**: {OPTIMIZERS[key].lesson}")
-        st.latex(OPTIMIZERS[key].update_rule)
+# Built only while open (see lazy_expander): its formulas are typeset again on every rerun.
+rules, rules_open = lazy_expander("Update rules and the surface", f"{PAGE.state_key}.rules_open")
+if rules_open:
+    with rules:
+        st.latex(surface.latex)
+        for key in dict.fromkeys(optimizer_of(i) for i in scene.optimizers):
+            st.markdown(f"**{OPTIMIZERS[key].label}**: {OPTIMIZERS[key].lesson}")
+            st.latex(OPTIMIZERS[key].update_rule)
 
 scene_file_controls(PAGE, scene)

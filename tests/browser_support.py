@@ -468,6 +468,9 @@ def export_popover(page: AppPage) -> Any:
     if not body.first.is_visible():
         page.page.get_by_test_id("stMain").get_by_role("button", name="⬇ Export").first.click()
         body.first.wait_for(state="visible")
+    # Its content is built by the run that opening it starts (optviz.ui.exports.export_menu).
+    body.first.get_by_role("combobox", name="Format").wait_for(state="visible", timeout=RERUN_TIMEOUT_S * 1000)
+    page.wait_ready()
     return body.first
 
 

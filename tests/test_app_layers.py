@@ -5,14 +5,14 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from app_support import warnings_text
+from app_support import export_menus, warnings_text
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "layers.py")
 
 
 # Expanders build their content only while open; AppTest opens them through their state keys.
 SECTIONS = ["lay.a.size.open", "lay.b.size.open", "lay.a.extras.open", "lay.b.extras.open", "layers_scene.lessons_open",
-            "layers_scene.file_open"]
+            "layers_scene.file_open"] + export_menus("layers")
 
 
 def page(query: dict | None = None, open_sections: bool = True) -> AppTest:
@@ -111,6 +111,8 @@ def test_a_network_too_large_from_the_widgets_is_shrunk_and_the_widgets_follow()
 
 def test_a_png_export_too_large_is_refused_with_a_message():
     at = page({"depth": "4", "width": "50", "batch": "100"}, open_sections=False)
+    at.session_state["x.stats.open"] = True  # the export menu (built only while open)
+    at.run()
     at.number_input(key="x.stats.w").set_value(4000)
     at.number_input(key="x.stats.h").set_value(4000)
     at.select_slider(key="x.stats.scale").set_value(4.0).run()

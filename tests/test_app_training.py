@@ -8,7 +8,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from app_support import warnings_text
+from app_support import export_menus, warnings_text
 from optviz.training.compute import trace_count
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "training.py")
@@ -17,7 +17,7 @@ SMALL = {"depth": "2", "width": "8", "samples": "64", "steps": "200"}  # one sma
 # Expanders build their content only while open; AppTest opens them through their state keys.
 SECTIONS = ["lab.a.data.open", "lab.a.network.open", "lab.a.training.open", "lab.a.opt.open", "lab.b.data.open",
             "lab.b.network.open", "lab.b.training.open", "lab.b.opt.open", "training_scene.lessons_open",
-            "training_scene.file_open"]
+            "training_scene.file_open"] + export_menus("training")
 
 
 def page(query: dict | None = None, open_sections: bool = True) -> AppTest:

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app_support import warnings_text
+from app_support import export_menus, warnings_text
 
 from optviz.optimizers import OPTIMIZERS
 from optviz.surfaces import SURFACES
@@ -19,7 +19,8 @@ TIMEOUT = 120  # the first run imports JAX and compiles
 # The page builds the content of its (keyed) expanders only while they are open; AppTest cannot
 # click an expander, so tests open them through their session-state keys.
 SECTIONS = ["traj.run.open", "traj.penalty.open", "trajectory_scene.lessons_open", "trajectory_scene.file_open"] + [
-    f"traj.{name}{copy}.open" for name in OPTIMIZERS for copy in ("", "-2", "-3")]
+    f"traj.{name}{copy}.open" for name in OPTIMIZERS for copy in ("", "-2", "-3")] + [
+    "trajectory_scene.rules_open"] + export_menus("trajectories")
 
 
 def page(query: dict | None = None, open_sections: bool = True) -> AppTest:

@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from app_support import export_menus
+
 from optviz.surfaces import SURFACES
 from optviz.trajectories import maps
 from optviz.trajectories.compute import compute, map_click
@@ -139,6 +141,8 @@ def _page(query: dict) -> AppTest:
     at = AppTest.from_file(str(ROOT / "pages" / "trajectories.py"), default_timeout=120)
     for k, v in query.items():
         at.query_params[k] = v
+    for key in export_menus("trajectories"):  # built only while open
+        at.session_state[key] = True
     return at.run()
 
 

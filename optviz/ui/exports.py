@@ -11,6 +11,11 @@ from optviz.page import Page
 from optviz.ui.page import lazy_expander, request_scene
 
 
+def menu_key(figure_name: str) -> str:
+    """The session-state key of a figure's export menu: True while it is open."""
+    return f"x.{figure_name}.open"
+
+
 def export_menu(page: Page, source: Any, figure_name: str, subject: str) -> None:
     """A download control for one figure: format, size, scale and caption; the file is made on click.
 
@@ -25,7 +30,13 @@ def export_menu(page: Page, source: Any, figure_name: str, subject: str) -> None
     key = f"x.{figure_name}"
     animated = source.animate is not None and figure_name in source.animated_figures
     formats = [f for f in FORMATS if animated or f not in ANIMATED]
-    with st.popover("⬇ Export", help="Download this figure for slides, or its data"):
+    # Built only while open (opening it reruns the page): closed, the menu is one element on every
+    # rerun instead of about nine (benchmarks/bench_browser.py).
+    menu = st.popover("⬇ Export", help="Download this figure for slides, or its data", key=menu_key(figure_name),
+                      on_change="rerun")
+    if not menu.open:
+        return
+    with menu:
         fmt = st.selectbox(spec["format"].label, formats, format_func=spec["format"].choice_label, key=f"{key}.fmt")
         width, height = spec["width"].default, spec["height"].default
         if fmt not in DATA:
