@@ -163,8 +163,8 @@ LESSONS: tuple[Lesson, ...] = (
     _lesson(
         "lab_digits", "8×8 digits: which ones get confused",
         "898 training images, one hidden layer of 32 units: about 96.5% of the validation digits right; a softmax on "
-        "the 64 raw pixels (B) gets within a point of it. The 8 is the hardest digit in 9 of 12 runs; a wrong 8 is most often a 1, in "
-        "all 12.",
+        "the 64 raw pixels (B) gets within a point of it. The 8 is the hardest digit in 9 of 12 runs; a wrong 8 is "
+        "most often a 1, in all 12.",
         "Confusion matrix: the darkest orange cell is row 8, column 1 (10 of 12 runs).",
         _scene(dict(dataset="digits", samples=898, depth=1, width=32, steps=1000),
                dict(dataset="digits", samples=898, depth=0, steps=1000)),

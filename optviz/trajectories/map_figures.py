@@ -78,10 +78,10 @@ def _click_layer(px: np.ndarray, py: np.ndarray, customdata: np.ndarray, templat
 
 
 TITLE_WIDTH = (800, 1050)
-# The plot's width (px) a legend wraps at, on a 1280 px screen: the figure is 820 px wide beside
-# the sidebar, 1120 px in presenter mode, less the y axis and the colour bar.
-LEGEND_WIDTH = (600, 860)
 """Width (px) a map's title may take on one line (normal, presenter): the chart's width at 1280x720."""
+LEGEND_WIDTH = (600, 860)
+"""Width (px) a map's legend wraps at (normal, presenter): at 1280x720 the figure is 820 px wide beside
+the sidebar, 1120 px in presenter mode, less the y axis and the colour bar."""
 
 
 def fitted_title(title: str, st: style.Style, presenter: bool) -> str:
