@@ -231,10 +231,11 @@ class _MapLayout:
     legend: dict
 
 
-def _map_layout(presenter: bool, names: Sequence[str], colour_bar: bool, box_aspect: float, bottom_extra: int = 0,
+def _map_layout(presenter: bool, names: Sequence[str], colour_bar: int, box_aspect: float, bottom_extra: int = 0,
                 height: int | None = None) -> _MapLayout:
     """The legend right of the plot or above it, whichever shows the action (of width / height
-    `box_aspect`) larger on a page of the assumed width; the colour bar right next to the plot."""
+    `box_aspect`) larger on a page of the assumed width; the colour bar right next to the plot
+    (`colour_bar`: the characters of its widest tick label, 0 for none)."""
     st = style.Style.for_mode(presenter)
     scale = 1.4 if presenter else 1.0
     font = _legend_font(st, presenter)
@@ -242,7 +243,9 @@ def _map_layout(presenter: bool, names: Sequence[str], colour_bar: bool, box_asp
     wrapped = [_legend_name(n) for n in names]  # as they read right of the plot
     height = height or MAP_HEIGHT[presenter]
     width = _ASSUMED_WIDTH[presenter]
-    bar = ((22 if presenter else 16) + 8 + round(3.5 * 0.6 * st.font_size) + round(1.3 * st.font_size) + 10) if colour_bar else 0
+    # The colour bar: its gap to the plot, thickness, tick labels, rotated title.
+    bar = (4 + (22 if presenter else 16) + 8 + round(colour_bar * 0.6 * st.font_size) + round(1.3 * st.font_size) + 8
+           if colour_bar else 0)
     left, bottom, title = round(70 * scale), round(58 * scale) + bottom_extra, round(34 * scale)
     # Above: entries in rows across the plot's width, clear of the top y tick label (half of it is above the plot).
     tick_room = round(0.6 * st.font_size)
@@ -263,7 +266,10 @@ def _map_layout(presenter: bool, names: Sequence[str], colour_bar: bool, box_asp
         m = layout.margin
         return max(width - m["l"] - m["r"], 100), max(height - m["t"] - m["b"], 100)
 
-    best = max(choices, key=lambda c: min(plot(c)[0] / box_aspect, plot(c)[1]))  # px per unit of the action
+    # A legend right of the plot taller than the plot is cut (twelve optimizers on the projector): above it.
+    right_px = sum(n.count("<br>") + 1 for n in wrapped) * round(font * 1.35 + 6) + 10
+    fits = [c for c in choices if c.legend.get("orientation") != "v" or right_px <= plot(c)[1]]
+    best = max(fits, key=lambda c: min(plot(c)[0] / box_aspect, plot(c)[1]))  # px per unit of the action
     w, h = plot(best)
     return _MapLayout(best.margin, float(np.clip(w / h, *FIGURE_ASPECTS)), best.legend)
 
@@ -564,8 +570,9 @@ def contour_figure(view: SurfaceView, results: Sequence[TrajectoryResult], start
     """Contour map of the surface with the paths, start, critical points, path ends and divergence
     markers, framed on the action at equal scales (`frame`: explicit x and y ranges instead)."""
     st = style.Style.for_mode(presenter)
-    map_layout = _map_layout(presenter, _marker_names(view, view.critical_points, results), colour_bar=True,
-                             box_aspect=_box_aspect(view))
+    # A log colour bar is labelled like "−1.25" (log₁₀ of the loss), a linear one like "62.5".
+    map_layout = _map_layout(presenter, _marker_names(view, view.critical_points, results),
+                             colour_bar=5 if view.log_scale else 4, box_aspect=_box_aspect(view))
     margin, aspect = map_layout.margin, map_layout.aspect
     xrange, yrange = frame or view.frame(aspect)
     shown = frame or widened(xrange, yrange, (aspect / BROWSER_SLACK, aspect * BROWSER_SLACK))
@@ -583,7 +590,7 @@ def contour_figure(view: SurfaceView, results: Sequence[TrajectoryResult], start
         colorscale=style.SURFACE_COLORSCALE, zmin=lo, zmax=hi, autocontour=False,
         contours=dict(start=math.floor(lo / size) * size + size, end=hi, size=size, coloring="fill", showlines=True),
         line=dict(width=0.8, color=style.CONTOUR_LINE_COLOR),
-        colorbar=dict(title=dict(text=view.colour_title, side="right"), x=1, xanchor="left", xpad=8,
+        colorbar=dict(title=dict(text=view.colour_title, side="right"), x=1, xanchor="left", xpad=4,
                       thickness=22 if presenter else 16, len=1, y=0.5, yanchor="middle", outlinewidth=0,
                       tickfont=dict(size=st.font_size)),
         name="surface", showlegend=False,
@@ -786,8 +793,7 @@ def _curve_figure(traces, presenter: bool, title: str, ys: Sequence[np.ndarray] 
     width = CURVE_WIDTH[presenter] - margin["l"] - margin["r"]
     rows, legend_px = style.horizontal_legend(names, font, width) if names else (0, 0)
     title_px = round(st.title_size * 1.3 + 8)
-    # A log axis's labels are known here (10ⁿ); a linear one's (−150k on a saddle) Plotly fits itself.
-    margin.update(t=title_px + legend_px, autoexpand=ys is None)
+    margin.update(t=title_px + legend_px)
     height = CURVE_HEIGHT[presenter]  # the legend's rows take from the plot: the x axis stays on a projector's first screen
     plot_px = height - margin["t"] - margin["b"]
     if ys is not None:
@@ -795,6 +801,9 @@ def _curve_figure(traces, presenter: bool, title: str, ys: Sequence[np.ndarray] 
                                 range=curve_range(ys, floor_of), length_px=plot_px, font_size=st.font_size)
     else:
         y_axis = dict(title=dict(text=y_title))
+    # Labels 10ⁿ fit the margin set here; others (0.0005 on a log axis under two decades, −150k on a
+    # saddle's linear one) Plotly fits itself.
+    margin["autoexpand"] = y_axis.get("exponentformat") != "power"
     layout = style.styled_layout({}, presenter, title, after=dict(
         xaxis=dict(title=dict(text="step")), yaxis=y_axis, height=height, margin=margin,
         title=dict(y=1, yref="container", yanchor="top", pad=dict(t=6)),
@@ -921,7 +930,7 @@ def playback_figure(view: SurfaceView, results: Sequence[TrajectoryResult], star
     st = style.Style.for_mode(presenter)
     scale = 1.4 if presenter else 1.0
     controls = round(84 * scale)  # below the x axis: the play/pause buttons and the step slider
-    map_layout = _map_layout(presenter, _marker_names(view, view.critical_points, results), colour_bar=False,
+    map_layout = _map_layout(presenter, _marker_names(view, view.critical_points, results), colour_bar=0,
                              box_aspect=_box_aspect(view), bottom_extra=controls, height=PLAYBACK_HEIGHT[presenter])
     margin, aspect = map_layout.margin, map_layout.aspect
     plot_height = PLAYBACK_HEIGHT[presenter] - margin["t"] - margin["b"]
