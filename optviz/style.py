@@ -161,6 +161,17 @@ def log_labels(low: float, high: float, dtick) -> list[int]:
     return list(range(first, int(math.floor(max(low, high) + 1e-9)) + 1, step))
 
 
+def legend_row_px(font: float) -> int:
+    """Height (px) of one legend entry at `font` px: the text's line and Plotly's gap to the next."""
+    return round(font * 1.35 + 6)
+
+
+def top_tick_room(font_size: float) -> int:
+    """Room (px) above a plot for its top y tick label, half of which is above the plot's edge: a
+    legend placed just above the plot keeps clear of it."""
+    return round(0.6 * font_size)
+
+
 def horizontal_legend(names: Sequence[str], font: float, width: float) -> tuple[int, int]:
     """(rows, px) of a horizontal legend of `names` across a plot `width` px wide.
 
@@ -174,7 +185,7 @@ def horizontal_legend(names: Sequence[str], font: float, width: float) -> tuple[
         rows = 1
     else:
         rows = math.ceil(len(items) / max(1, int(width // max(items))))
-    return rows, rows * round(font * 1.35 + 6) + 4
+    return rows, rows * legend_row_px(font) + 4
 
 
 def margins(presenter: bool = False, *, title: bool = False, left: int = 70, right: int = 30) -> dict:

@@ -247,8 +247,8 @@ def _map_layout(presenter: bool, names: Sequence[str], colour_bar: int, box_aspe
     bar = (4 + (22 if presenter else 16) + 8 + round(colour_bar * 0.6 * st.font_size) + round(1.3 * st.font_size) + 8
            if colour_bar else 0)
     left, bottom, title = round(70 * scale), round(58 * scale) + bottom_extra, round(34 * scale)
-    # Above: entries in rows across the plot's width, clear of the top y tick label (half of it is above the plot).
-    tick_room = round(0.6 * st.font_size)
+    # Above: entries in rows across the plot's width, clear of the top y tick label.
+    tick_room = style.top_tick_room(st.font_size)
     top = title + style.horizontal_legend(names, font, width - left - bar)[1] + tick_room
     # autoexpand off: these margins already hold the legend and the colour bar (a legend placed
     # against the figure's right edge would otherwise push the margin by its width once more).
@@ -267,7 +267,7 @@ def _map_layout(presenter: bool, names: Sequence[str], colour_bar: int, box_aspe
         return max(width - m["l"] - m["r"], 100), max(height - m["t"] - m["b"], 100)
 
     # A legend right of the plot taller than the plot is cut (twelve optimizers on the projector): above it.
-    right_px = sum(n.count("<br>") + 1 for n in wrapped) * round(font * 1.35 + 6) + 10
+    right_px = sum(n.count("<br>") + 1 for n in wrapped) * style.legend_row_px(font) + 10
     fits = [c for c in choices if c.legend.get("orientation") != "v" or right_px <= plot(c)[1]]
     best = max(fits, key=lambda c: min(plot(c)[0] / box_aspect, plot(c)[1]))  # px per unit of the action
     w, h = plot(best)

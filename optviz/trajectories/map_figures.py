@@ -100,7 +100,7 @@ def _layout(st: style.Style, presenter: bool, title: str, xaxis: dict, yaxis: di
     lines = title.count("<br>") + 1
     title_px = 10 + (round(st.title_size * 1.5) + (lines - 1) * round(st.title_size * 1.6) if title else 0)
     _, legend_px = style.horizontal_legend(names, st.legend_size, LEGEND_WIDTH[presenter])
-    tick_room = round(0.6 * st.font_size)  # the top y tick label reaches half its height above the plot
+    tick_room = style.top_tick_room(st.font_size)
     top, bottom = title_px + legend_px + tick_room, 80 if presenter else 60
     plot_px = MAP_HEIGHT[presenter] - top - bottom
     return style.styled_layout({}, presenter, title, after=dict(
