@@ -14,13 +14,12 @@ taller than the map, on the projector).
 from __future__ import annotations
 
 import functools
-import json
 
 import pytest
 
 from optviz.pages import LESSONS, PAGES
 from optviz.trajectories.scene import TrajectoryScene
-from test_layers_figures_browser import PLOTLY_JS, TEXTS, _check, page  # noqa: F401  (page: the Chromium tab fixture)
+from test_layers_figures_browser import _check, _draw, page  # noqa: F401  (page: the Chromium tab fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -42,16 +41,6 @@ def widths(name: str, presenter: bool) -> tuple[int, int]:
     return (1120, 1440) if presenter else (820, 1140)
 
 
-def _draw(tab, spec: dict, width: int) -> dict:
-    spec["layout"]["width"] = width
-    if not tab.evaluate("() => typeof Plotly !== 'undefined' && !!document.getElementById('g')"):
-        tab.set_content("<html><body style='margin:0'><div id=g></div></body></html>")
-        tab.add_script_tag(path=str(PLOTLY_JS))
-    tab.evaluate("spec => Plotly.newPlot('g', spec.data, spec.layout, {displayModeBar: false})", spec)
-    tab.wait_for_selector(".main-svg")
-    return tab.evaluate(TEXTS)
-
-
 @pytest.mark.parametrize("key", list(SCENES))
 def test_no_text_is_cut_off_or_overprinted(page, key):  # noqa: F811  (the fixture imported above)
     scene = SCENES[key]()
@@ -60,6 +49,6 @@ def test_no_text_is_cut_off_or_overprinted(page, key):  # noqa: F811  (the fixtu
     assert {"contour", "loss", "basin_map"} <= set(names)
     for name in names:
         for presenter in (False, True):
-            spec = json.loads(PAGE.build_figure(name, scene, data, presenter=presenter).to_json())
+            fig = PAGE.build_figure(name, scene, data, presenter=presenter)
             for width in widths(name, presenter):
-                _check(_draw(page, spec, width), f"{key} {name} presenter={presenter} at {width} px")
+                _check(_draw(page, fig, width), f"{key} {name} presenter={presenter} at {width} px")

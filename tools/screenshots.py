@@ -33,6 +33,11 @@ PLOT_AREA_JS = """(sel) => {
 }"""
 
 
+def any_chart(spec):
+    """`spec` for a shot of another tab than the page's first: wait for any chart, not the main one."""
+    return dataclasses.replace(spec, charts=1, ready=None, main_chart=None)
+
+
 def shots(lessons: bool) -> list[tuple[str, object, dict]]:
     """(name, spec, query) of every page's default scene, and of every lesson if asked."""
     from optviz.pages import LESSONS, PAGES
@@ -42,8 +47,8 @@ def shots(lessons: bool) -> list[tuple[str, object, dict]]:
     if lessons:
         for key, lesson in LESSONS.items():
             page, spec = PAGES[lesson.page], specs[lesson.page]
-            if page.lesson_view(lesson) != page.views[0].label:  # it opens another tab: wait for any chart
-                spec = dataclasses.replace(spec, charts=1, ready=None, main_chart=None)
+            if page.lesson_view(lesson) != page.views[0].label:  # it opens another tab
+                spec = any_chart(spec)
             out.append((f"lesson-{key}", spec, {"scene": key}))
     return out
 
@@ -71,9 +76,8 @@ def main() -> int:
         for link in args.link:
             name, _, target = link.partition("=")
             page_name, _, query = target.partition("?")
-            # a link may open another view: wait for any chart, not the page's main one
-            links.append((name, dataclasses.replace(specs[page_name], charts=1, ready=None, main_chart=None),
-                          dict(urllib.parse.parse_qsl(query))))
+            # a link may open another view
+            links.append((name, any_chart(specs[page_name]), dict(urllib.parse.parse_qsl(query))))
         for name, spec, query in shots(args.lessons) + links:
             if args.only and name not in args.only.split(",") and name not in {n for n, _, _ in links}:
                 continue
