@@ -54,3 +54,22 @@ def playwright_instance():
         yield playwright
     finally:
         manager.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="module")
+def figure_tab(playwright_instance):
+    """A blank Chromium tab, 1600x1200, for drawing figures with plotly.js and measuring them.
+    Skips without Chromium on a laptop; fails under CI, where the browser checks must run."""
+    from harness import browser_unavailable, launch_chromium
+
+    reason = browser_unavailable()
+    if reason:
+        if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
+            pytest.fail(f"CI is set but the browser checks cannot run: {reason}")
+        pytest.skip(reason)
+    with tempfile.TemporaryDirectory() as profile:
+        context = launch_chromium(playwright_instance, profile, {"width": 1600, "height": 1200})
+        try:
+            yield context.new_page()
+        finally:
+            context.close()

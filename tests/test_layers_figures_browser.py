@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import plotly
 import pytest
 
-from harness import browser_unavailable, launch_chromium
 from optviz.export.source import ExportRequest, render
 from optviz.pages import PAGES
 from test_layers_figures import COMPARE_KEYS, LESSON_KEYS, lesson_data
@@ -49,21 +46,6 @@ TEXTS = r"""
 """
 
 
-@pytest.fixture(scope="module")
-def page(playwright_instance):
-    reason = browser_unavailable()
-    if reason:
-        if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
-            pytest.fail(f"CI is set but the browser checks cannot run: {reason}")
-        pytest.skip(reason)
-    with tempfile.TemporaryDirectory() as profile:
-        context = launch_chromium(playwright_instance, profile, {"width": 1600, "height": 1200})
-        try:
-            yield context.new_page()
-        finally:
-            context.close()
-
-
 def _overlaps(a: dict, b: dict, pad: float = 1.0) -> bool:
     return a["x0"] < b["x1"] - pad and b["x0"] < a["x1"] - pad and a["y0"] < b["y1"] - pad and b["y0"] < a["y1"] - pad
 
@@ -92,55 +74,55 @@ def _draw(page, fig, width: int) -> dict:
 
 
 @pytest.mark.parametrize("key", COMPARE_KEYS)
-def test_compare_histograms_in_chromium(page, key):
+def test_compare_histograms_in_chromium(figure_tab, key):
     scene, data = lesson_data(key)
     for name in ("histograms", "histograms_b"):
         for presenter in (False, True):
             fig = PAGE.build_figure(name, scene, data, presenter=presenter)
             for width in (550, 750):
-                _check(_draw(page, fig, width), f"{key} {name} presenter={presenter} at {width} px")
+                _check(_draw(figure_tab, fig, width), f"{key} {name} presenter={presenter} at {width} px")
 
 
 @pytest.mark.parametrize("key", [key for key in LESSON_KEYS if key not in COMPARE_KEYS])
-def test_one_row_of_histograms_in_chromium(page, key):
+def test_one_row_of_histograms_in_chromium(figure_tab, key):
     """One network on the projector: its layers in one row, at presenter widths from 1024 to 1600 px."""
     scene, data = lesson_data(key)
     fig = PAGE.build_figure("histograms", scene, data, presenter=True)
     for width in (860, 1120, 1440):
-        _check(_draw(page, fig, width), f"{key} histograms presenter at {width} px")
+        _check(_draw(figure_tab, fig, width), f"{key} histograms presenter at {width} px")
 
 
 @pytest.mark.parametrize("key", COMPARE_KEYS)
-def test_line_figures_in_chromium(page, key):
+def test_line_figures_in_chromium(figure_tab, key):
     scene, data = lesson_data(key)
     for name in ("stats", "saturation", "activation"):
         for presenter in (False, True):
             fig = PAGE.build_figure(name, scene, data, presenter=presenter)
-            _check(_draw(page, fig, 900), f"{key} {name} presenter={presenter} at 900 px")
+            _check(_draw(figure_tab, fig, 900), f"{key} {name} presenter={presenter} at 900 px")
 
 
-def test_html_export_shows_the_whole_title_and_caption(page, tmp_path):
+def test_html_export_shows_the_whole_title_and_caption(figure_tab, tmp_path):
     scene, data = lesson_data(COMPARE_KEYS[0])
     source = PAGE.exportable(scene, data)
     jobs = [(name, (1200, 800)) for name in PAGE.figure_names(scene)] + [("histograms_b", (800, 560))]
     for name, (width, height) in jobs:
         path = tmp_path / f"{name}-{width}.html"
         path.write_bytes(render(source, name, ExportRequest(fmt="html", width=width, height=height)))
-        page.goto(path.as_uri())
-        page.wait_for_selector(".main-svg")
-        measured = page.evaluate(TEXTS)
+        figure_tab.goto(path.as_uri())
+        figure_tab.wait_for_selector(".main-svg")
+        measured = figure_tab.evaluate(TEXTS)
         _check(measured, f"{name} exported at {width}x{height}")  # title, subtitle, caption: inside, apart
         shown = "".join(t["text"] for t in measured["texts"] if t["kind"] == "annotation")
         assert "".join(source.caption.split()) in "".join(shown.split()), f"{name}: the caption is not shown whole"
-        assert source.caption in page.title(), name
+        assert source.caption in figure_tab.title(), name
         fig_title = PAGE.build_figure(name, scene, data).layout.title
         if fig_title.text:
-            assert fig_title.text in page.title()
+            assert fig_title.text in figure_tab.title()
             assert fig_title.text in [t["text"] for t in measured["texts"] if t["kind"] == "title"]
 
 
 @pytest.mark.parametrize("key", list(dict.fromkeys([LESSON_KEYS[0], *COMPARE_KEYS])))
-def test_margins_already_hold_the_labels(page, key):
+def test_margins_already_hold_the_labels(figure_tab, key):
     """Plotly's automargin finds nothing to widen (a second pass is a whole redraw): the line figures
     at 1100 px (a full-width figure on a projector), the histograms at 650 px (a compare-mode column)."""
     scene, data = lesson_data(key)
@@ -148,8 +130,8 @@ def test_margins_already_hold_the_labels(page, key):
         for presenter in (False, True):
             fig = PAGE.build_figure(name, scene, data, presenter=presenter)
             width = 650 if name.startswith("histograms") else 1100
-            _draw(page, fig, width)
-            given, drawn = page.evaluate("() => { const gd = document.getElementById('g');"
+            _draw(figure_tab, fig, width)
+            given, drawn = figure_tab.evaluate("() => { const gd = document.getElementById('g');"
                                          " return [gd.layout.margin, gd._fullLayout._size]; }")
             for side in "lrtb":
                 assert abs(drawn[side] - given[side]) <= 1, \

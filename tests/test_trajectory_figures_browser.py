@@ -19,7 +19,7 @@ import pytest
 
 from optviz.pages import LESSONS, PAGES
 from optviz.trajectories.scene import TrajectoryScene
-from test_layers_figures_browser import _check, _draw, page  # noqa: F401  (page: the Chromium tab fixture)
+from test_layers_figures_browser import _check, _draw
 
 pytestmark = pytest.mark.browser
 
@@ -42,7 +42,7 @@ def widths(name: str, presenter: bool) -> tuple[int, int]:
 
 
 @pytest.mark.parametrize("key", list(SCENES))
-def test_no_text_is_cut_off_or_overprinted(page, key):  # noqa: F811  (the fixture imported above)
+def test_no_text_is_cut_off_or_overprinted(figure_tab, key):
     scene = SCENES[key]()
     data = PAGE.compute(scene)
     names = PAGE.figure_names(scene)
@@ -51,4 +51,4 @@ def test_no_text_is_cut_off_or_overprinted(page, key):  # noqa: F811  (the fixtu
         for presenter in (False, True):
             fig = PAGE.build_figure(name, scene, data, presenter=presenter)
             for width in widths(name, presenter):
-                _check(_draw(page, fig, width), f"{key} {name} presenter={presenter} at {width} px")
+                _check(_draw(figure_tab, fig, width), f"{key} {name} presenter={presenter} at {width} px")
