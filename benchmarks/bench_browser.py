@@ -9,6 +9,7 @@ sliders once each (one tab each), so the machine's load is shared alike, and eac
 reported as a multiple of the floor's p50 and p95 (issue 22). Beside each page, its main figure
 alone in a one-slider app (benchmarks/figure_app.py) splits the page's gap to the floor into
 drawing its figure and the page's own work; the floor app's own cold start is measured too.
+Each change also counts Plotly's draws (`plotly_afterplot`): Streamlit draws every new chart twice.
 Run: .venv/bin/python benchmarks/bench_browser.py [--changes 20]
 Prints measured figures; asserts nothing (timings belong here, not in tests).
 """
@@ -74,6 +75,18 @@ _WATCH = """([sel]) => {
 }"""
 # Done: the new chart is drawn and the page is idle. A run seen to start must be seen to end; a fast
 # one (the floor's) can start and end within one React render, and then the page never shows it.
+# Plotly draws per change. Plotly gives each chart div its own `emit` (an own property), and emits
+# `plotly_afterplot` after every draw: a setter on the prototype wraps each div's `emit` as it is
+# set, and counts those events. Streamlit 1.67 mounts a new chart for a new figure, and then draws it
+# a second time: an effect on mount sets the figure state to a JSON deep copy of itself, and
+# Plotly.react redraws the copy in full.
+_COUNT_DRAWS = """(() => { window.__draws = 0;
+  Object.defineProperty(HTMLDivElement.prototype, 'emit', {configurable: true,
+    get() { return this.__optvizEmit; },
+    set(emit) { this.__optvizEmit = function(name, data) {
+      if (name === 'plotly_afterplot') window.__draws += 1;
+      return emit.call(this, name, data); }; }});
+})();"""
 _DONE = ("() => window.__bench.chart !== null && (window.__bench.done !== null || window.__bench.running === null)"
          f" && !!document.querySelector('{READY}')")
 
@@ -102,6 +115,7 @@ class Target:
     wall: list[float] = field(default_factory=list)
     server: list[float] = field(default_factory=list)
     to_start: list[float] = field(default_factory=list)  # keydown -> the run seen to start
+    draws: list[int] = field(default_factory=list)  # Plotly draws per change, by the time the next may come
     key: str = "ArrowRight"
 
     def change(self, record: bool = True) -> None:
@@ -120,6 +134,7 @@ class Target:
         elif s.input_value() == s.get_attribute("min"):
             self.key = "ArrowRight"
         self.page.page.evaluate(_WATCH, [self.chart])
+        self.page.page.evaluate("() => { window.__draws = 0; }")
         t = time.perf_counter()
         s.press(self.key)
         try:
@@ -139,6 +154,8 @@ class Target:
             if w["running"] is not None and w["running"] >= w["key"]:
                 self.to_start.append((w["running"] - w["key"]) / 1e3)
         time.sleep(0.2)  # a person does not move a slider every frame
+        if record:
+            self.draws.append(self.page.page.evaluate("() => window.__draws"))
 
     def report(self) -> None:
         print(f"  {self.name}: {self.label!r}:")
@@ -149,6 +166,8 @@ class Target:
             print(f"      script running as the page sees it:       {fmt(self.server)}")
         if self.to_start:
             print(f"      keydown -> run seen to start:             {fmt(self.to_start)}")
+        print(f"      Plotly draws per change (all charts):     median {pct(self.draws, 50):.0f}, "
+              f"min {min(self.draws)}, max {max(self.draws)}")
 
 
 def interleaved(targets: list[Target], changes: int, warmup: int) -> None:
@@ -216,6 +235,7 @@ def main() -> int:
     try:
         # Cold start: Chromium is launched first (not counted); then the server starts.
         browser = Browser(server.url)  # the port is chosen when AppServer is made; nothing is loaded yet
+        browser.context.add_init_script(_COUNT_DRAWS)
         t0 = time.perf_counter()
         server.start(timeout=120)
         healthy = time.perf_counter() - t0
