@@ -277,6 +277,31 @@ def test_the_main_figure_is_on_the_first_screen_of_a_projector(browser, spec: Pa
     page.assert_healthy()
 
 
+def _lessons_opening(view: str) -> list[str]:
+    from optviz.pages import LESSONS, PAGES
+
+    return [key for key, lesson in LESSONS.items() if PAGES[lesson.page].lesson_view(lesson) == view]
+
+
+@pytest.mark.parametrize("lesson", _lessons_opening("Confusion & errors"))
+def test_a_lessons_confusion_matrices_are_whole_on_a_projectors_first_screen(browser, lesson: str):
+    """A lesson on the confusion matrix names cells by row and column (lab_digits: row 8, column 1):
+    at 1280x720 in presenter mode every row of each matrix shown and the column labels under it are
+    on the first screen."""
+    spec = next(s for s in chart_pages() if s.name == "training")
+    page = browser.new_page()
+    page.page.set_viewport_size(PROJECTOR)
+    page.goto(spec.path, {"scene": lesson, "presenter": "1"}, ready=".st-key-confusion .js-plotly-plot")
+    page.page.wait_for_timeout(300)  # plotly's last relayout
+    matrices = page.page.evaluate("""() => [...document.querySelectorAll('[class*="st-key-confusion"] .js-plotly-plot')]
+        .map(gd => [gd.querySelector('.nsewdrag').getBoundingClientRect().bottom,
+                    Math.max(...[...gd.querySelectorAll('.xtick text')].map(t => t.getBoundingClientRect().bottom))])""")
+    assert matrices, "no confusion matrix drawn"
+    for plot_bottom, labels_bottom in matrices:
+        assert plot_bottom <= PROJECTOR["height"] and labels_bottom <= PROJECTOR["height"], (plot_bottom, labels_bottom)
+    page.assert_healthy()
+
+
 def test_compare_mode_subplot_titles_never_overlap(browser):
     """The histograms of A and B side by side at 1280x720: no two subplot titles' boxes overlap."""
     from optviz.pages import LESSONS

@@ -72,7 +72,9 @@ HEIGHTS = {  # (screen, presenter) px: the main figure fits the first screen of 
     "boundary_compare": (250, 330),  # in half a page (A and B side by side)
     "layer_stats_row": (200, 230),  # each row of panels
     "weights_row": (230, 270),
-    "confusion": (330, 400),  # the matrix's height (square), in half a page
+    # The matrix's height (square), in half a page. On the projector its ten rows and their labels end
+    # on a 1280x720 first screen under a lesson box, the tabs and the caption (cells of 24 px).
+    "confusion": (330, 240),
     "misclassified_image": (84, 96),  # each image's height, in half a page (6 a row)
     "message": (200, 260),  # a figure with nothing to draw but a line of text
 }
@@ -1026,7 +1028,7 @@ def confusion_figure(info: RunInfo, result: TrainResult, presenter: bool = False
     errors = np.where(~diagonal & (matrix > 0), matrix, np.nan)
     error_text = [[str(matrix[t, p]) if not diagonal[t, p] and matrix[t, p] else "" for p in range(count)]
                   for t in range(count)]
-    text_size = round(font * (1.0 if count <= 6 else 0.8 if presenter else 0.9))  # "100" fits a cell of 10
+    text_size = round(font * (1.0 if count <= 6 else 0.75 if presenter else 0.9))  # "99" fits a cell of 10
     cells = dict(type="heatmap", x=list(range(count)), y=list(range(count)), showscale=False, xgap=1, ygap=1,
                  texttemplate="%{text}", textfont=dict(size=text_size), hovertext=hover,
                  hovertemplate="%{hovertext}<extra></extra>")
@@ -1216,11 +1218,14 @@ def build_figure(name: str, scene, data: TrainingData, *, presenter: bool = Fals
     style = Style.for_mode(presenter)
     kind = name.removesuffix("_b")
     if kind in ("confusion", "misclassified"):
-        # Laid out for half the page: the view shows a matrix beside the misclassified images (or
-        # beside B's); their subtitles take the same number of lines, so the plots line up.
-        shown = [(i, r) for (i, r), key in zip(pairs, ("a", "b")) if has_figure(kind + ("_b" if key == "b" else ""), scene)]
-        lines = max(_wrap(text(i, r), style.font_size, MIN_WIDTH / 2 - 40).count("<br>") + 1
-                    for i, r in shown for text in (confusion_subtitle, misclassified_subtitle))
+        # Laid out for half the page: the view shows A's matrix beside A's misclassified images, or
+        # (comparing) beside B's matrix, and the images in a row of their own under them. The two
+        # side by side have subtitles of the same number of lines, so their plots line up; padding
+        # to the other row's longer subtitle would push the matrix below a projector's first screen.
+        subtitle = confusion_subtitle if kind == "confusion" else misclassified_subtitle
+        beside = [(subtitle, i, r) for i, r in pairs] if compare else [
+            (text, *pairs[0]) for text in (confusion_subtitle, misclassified_subtitle)]
+        lines = max(_wrap(text(i, r), style.font_size, MIN_WIDTH / 2 - 40).count("<br>") + 1 for text, i, r in beside)
         builder = confusion_figure if kind == "confusion" else misclassified_figure
         return builder(info, result, presenter=presenter, compare=compare, title_lines=lines)
     subtitle = boundary_subtitle if kind == "boundary" else _subtitle
