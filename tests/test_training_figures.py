@@ -146,7 +146,13 @@ def test_per_layer_statistics_and_the_rule_of_thumb(single, compared):
     assert len([t for t in traces(fig) if t.get("yaxis") == "y2"]) == SMALL["depth"] + 1  # every weight matrix, output too
     scene, data = compared
     fig = build_figure("layer_stats", scene, data)
-    assert any(a["text"] == "B: activation std" for a in fig.to_plotly_json()["layout"]["annotations"])
+    titles = [a["text"] for a in fig.to_plotly_json()["layout"]["annotations"]]
+    # A beside B: the first row (what a projector's first screen shows) compares the activation std
+    assert titles[:4] == ["A: activation std", "B: activation std", "A: gradient std (dL/dW)", "B: gradient std (dL/dW)"]
+    hidden = {t["yaxis"] for t in traces(fig) if t.get("hovertemplate", "").startswith("<b>B") and "std of h" in t["hovertemplate"]}
+    assert hidden == {"y2"}
+    rule = [t["yaxis"] for t in traces(fig) if t["name"].startswith("rule of thumb")]
+    assert rule == ["y5", "y6"]  # row 3: the update/weight ratio of A and of B
 
 
 def test_weight_histograms_at_each_snapshot(single):

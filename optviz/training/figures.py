@@ -727,7 +727,8 @@ def _fourth_panel(runs: Sequence[tuple[RunInfo, TrainResult]]) -> str:
 
 
 def layer_stats_figure(data: TrainingData, presenter: bool = False) -> go.Figure:
-    """Per-layer statistics over training, a 2 x 2 block of panels per run (A above B): the std of
+    """Per-layer statistics over training, four panels per run (2 x 2; comparing, one column per run,
+    A beside B, so each row puts the same statistic of both side by side): the std of
     each hidden layer's activations, the std of each weight gradient dL/dW, the update/weight ratio
     ||ΔW|| / ||W|| of each step (with cs231n's ~1e-3 rule of thumb as a line), and the dead (ReLU)
     or saturated fraction of each hidden layer.
@@ -747,8 +748,11 @@ def layer_stats_figure(data: TrainingData, presenter: bool = False) -> go.Figure
     runs = data.pairs()
     fourth = _fourth_panel(runs)
     base = ("activation std", "gradient std (dL/dW)", "update / weight ratio", fourth)
-    titles = tuple(f"{info.key.upper()}: {t}" if len(runs) > 1 else t for info, _ in runs for t in base)
-    rows = 2 * len(runs)
+    compare = len(runs) > 1
+    # Comparing, row 1 holds both runs' activation std: the lessons compare them, and on a 1280x720
+    # projector the first row is what is on the first screen (tests/test_browser.py).
+    titles = (tuple(f"{info.key.upper()}: {t}" for t in base for info, _ in runs) if compare else base)
+    rows = 4 if compare else 2
     margin = margins(presenter, left=90, right=30)
     gap = 3.6 * font + 8 + LINE_HEIGHT_EM * font + 10 + 8  # the right panel's log tick labels ("10⁻¹²": 3.45 em) and title
     spacing = _spacing(gap, MIN_WIDTH, margin["l"], margin["r"])
@@ -770,7 +774,7 @@ def layer_stats_figure(data: TrainingData, presenter: bool = False) -> go.Figure
     shown_layer: set[str] = set()
 
     def cell(run: int, panel: int) -> tuple[str, str]:
-        return axis_refs(2 * run + panel // 2 + 1, panel % 2 + 1, 2)
+        return axis_refs(panel + 1, run + 1, 2) if compare else axis_refs(panel // 2 + 1, panel % 2 + 1, 2)
 
     for run, (info, result) in enumerate(runs):
         steps = np.asarray(result.steps, dtype=float).tolist()
