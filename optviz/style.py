@@ -149,7 +149,29 @@ def log_axis(values=(), *, length_px: float | None = None, font_size: float | No
         ticks = dict(dtick=dtick, exponentformat="power", minor=minor)
     else:
         ticks = dict(dtick="D2", tickformat=".2~g", minor=dict(ticks="outside", ticklen=4, dtick="D1"))
+        if data.size and sum(data.min() <= v <= data.max() for v in _one_two_five(data.min(), data.max())) < 2:
+            # A narrow span (0.8 to 1.3) holds one 1-2-5 value or none: Plotly would label "1" alone,
+            # and a class could not read a ratio off the axis. Evenly spaced round values instead.
+            values = linear_labels(float(data.min()), float(data.max()))
+            ticks = dict(tickmode="array", tickvals=values, ticktext=[f"{v:.4g}" for v in values],
+                         minor=dict(ticks="outside", ticklen=4, dtick="D1"))
     return {"type": "log", **ticks, **settings}
+
+
+def _one_two_five(low: float, high: float) -> list[float]:
+    """The values 1, 2 and 5 times a power of ten from the decade of `low` to that of `high`."""
+    return [m * 10.0 ** k for k in range(math.floor(math.log10(low)), math.floor(math.log10(high)) + 1)
+            for m in (1, 2, 5)]
+
+
+def linear_labels(low: float, high: float, most: int = 5) -> list[float]:
+    """At most `most` round values (a step of 1, 2, 2.5 or 5 times a power of ten) from `low` to `high`."""
+    raw = max(high - low, abs(high) * 1e-6, 1e-300) / (most - 1)
+    magnitude = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw * (1 - 1e-9))
+    first = math.ceil(low / step - 1e-9)
+    last = math.floor(high / step + 1e-9)
+    return [float(f"{i * step:.12g}") for i in range(first, last + 1)]
 
 
 def log_labels(low: float, high: float, dtick) -> list[int]:
