@@ -28,10 +28,40 @@ CURVES = ("loss", "distance", "step_size_x", "step_size_y")
 TWELVE = ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw", "newton", "lion", "radam", "nadam", "amsgrad"]
 SCENES = {
     "default": TrajectoryScene,
-    **{key: LESSONS[key].make_scene for key in ("adam_bias_correction", "saddle_escape", "local_minimum", "sam_flat_minimum")},
+    **{key: LESSONS[key].make_scene for key in ("adam_bias_correction", "saddle_escape", "local_minimum", "sam_flat_minimum",
+                                                     "learning_rate")},
     **{surface: functools.partial(TrajectoryScene.build, surface) for surface in ("himmelblau", "beale", "rosenbrock")},
     "twelve optimizers": functools.partial(TrajectoryScene.build, "ill_conditioned", optimizers=TWELVE),
 }
+
+
+# Marker labels ("✗ Momentum: left at step 79") that reach past the plot area (into the colour bar).
+_LABELS_OUTSIDE_PLOT = """() => {
+  const drag = document.querySelector('.nsewdrag');
+  if (!drag) return [];  // a 3-D scene
+  const plot = drag.getBoundingClientRect();
+  return [...document.querySelectorAll('.scatterlayer .textpoint text')].filter(t => t.textContent.trim()).filter(t => {
+    const r = t.getBoundingClientRect();
+    return r.left < plot.left - 1 || r.right > plot.right + 1;
+  }).map(t => t.textContent);
+}"""
+
+
+# Marker labels that a drawn path runs through: points every 2 px along each path line, in screen
+# coordinates, that fall inside a label's box.
+_LABELS_CROSSED = """() => {
+  const labels = [...document.querySelectorAll('.scatterlayer .textpoint text')].filter(t => t.textContent.trim())
+    .map(t => [t.textContent, t.getBoundingClientRect()]);
+  const crossed = new Set();
+  for (const line of document.querySelectorAll('.scatterlayer .js-line')) {
+    const m = line.getScreenCTM(), length = line.getTotalLength();
+    for (let s = 0; s <= length; s += 2) {
+      const p = line.getPointAtLength(s), x = m.a * p.x + m.c * p.y + m.e, y = m.b * p.x + m.d * p.y + m.f;
+      for (const [text, r] of labels) if (x > r.left && x < r.right && y > r.top && y < r.bottom) crossed.add(text);
+    }
+  }
+  return [...crossed];
+}"""
 
 
 def widths(name: str, presenter: bool) -> tuple[int, int]:
@@ -52,3 +82,7 @@ def test_no_text_is_cut_off_or_overprinted(figure_tab, key):
             fig = PAGE.build_figure(name, scene, data, presenter=presenter)
             for width in widths(name, presenter):
                 _check(_draw(figure_tab, fig, width), f"{key} {name} presenter={presenter} at {width} px")
+                outside = figure_tab.evaluate(_LABELS_OUTSIDE_PLOT)
+                assert not outside, f"{key} {name} presenter={presenter} at {width} px: {outside} leave the plot"
+                crossed = figure_tab.evaluate(_LABELS_CROSSED)
+                assert not crossed, f"{key} {name} presenter={presenter} at {width} px: a path crosses {crossed}"

@@ -384,15 +384,39 @@ def _critical_point_traces(points: Sequence["CriticalPoint"], st: style.Style) -
     return traces
 
 
-def _label_positions(points: np.ndarray, xrange: Range, yrange: Range) -> list[str]:
-    """Text positions that keep each label inside the view (to the left near the right edge, below near the top)."""
+def _label_positions(points: np.ndarray, xrange: Range, yrange: Range, paths: Sequence[np.ndarray] = (),
+                     widths: Sequence[float] = ()) -> list[tuple[str, bool]]:
+    """Text positions that keep each label inside the view (to the left near the right edge, below
+    near the top) and off the paths, each with whether its side is clear of path points.
+
+    Away from the edges a label goes to the side of its marker where it fits (`widths[i]`: label
+    i's width as a fraction of the view's) and fewer path points lie in its band, instead of centred
+    over the path that ends there; "center" when it fits on neither side.
+    """
     (x0, x1), (y0, y1) = xrange, yrange
+    width, height = x1 - x0, y1 - y0
+    drawn = np.concatenate([np.asarray(p, dtype=float).reshape(-1, 2) for p in paths]) if len(paths) else np.zeros((0, 2))
+    drawn = drawn[np.isfinite(drawn).all(axis=1)]
     out = []
-    for x, y in points:
-        fx, fy = (x - x0) / (x1 - x0), (y - y0) / (y1 - y0)
+    for i, (x, y) in enumerate(points):
+        fx, fy = (x - x0) / width, (y - y0) / height
         vertical = "bottom" if fy > 0.78 else "top"
         horizontal = "left" if fx > 0.7 else "right" if fx < 0.3 else "center"
-        out.append(f"{vertical} {horizontal}")
+        # The label's band: its lines of text above or below the marker.
+        band = (drawn[:, 1] <= y) & (drawn[:, 1] >= y - 0.15 * height) if vertical == "bottom" else (
+            (drawn[:, 1] >= y) & (drawn[:, 1] <= y + 0.15 * height))
+        offset = drawn[band, 0] - x
+        label = widths[i] if i < len(widths) else 0.4
+        crossings = {"left": int(np.sum((offset < -0.02 * width) & (offset > -(label + 0.02) * width))),
+                     "right": int(np.sum((offset > 0.02 * width) & (offset < (label + 0.02) * width)))}
+        if horizontal == "center":
+            fits = {"left": fx - label >= 0.02, "right": fx + label <= 0.98}
+            for side in sorted(("right", "left"), key=lambda side: crossings[side]):
+                if fits[side]:
+                    horizontal = side
+                    break
+        clear = horizontal != "center" and crossings[horizontal] == 0
+        out.append((f"{vertical} {horizontal}", clear))
     return out
 
 
@@ -454,9 +478,28 @@ def _divergence_traces(results: Sequence[TrajectoryResult], clipped: Sequence[Cl
     # first left the view, as the hover and the page's message do.
     left_at = [r.left_view_at((xrange, yrange)) if c.exits and not np.allclose(c.last, r.positions[-1]) else None
                for r, c in zip(results, clipped) if r.diverged_at is not None]
+    labels = _stop_labels(stopped, results, xrange, yrange, left_at)
+    # Each label's width as a fraction of the plot's: the plot is about 0.63 of the page width the maps
+    # are laid out for (presenter at 1280x720: 722 px), a character about 0.55 font sizes (DejaVu Sans).
+    presenter = st.font_size >= style.Style.for_mode(True).font_size
+    widths = [max(map(len, label.split("<br>"))) * 0.55 * st.font_size / (0.63 * _ASSUMED_WIDTH[presenter])
+              for label in labels]
+    paths = [r.positions for r in results]
+    placed = _label_positions(points, xrange, yrange, paths, widths)
+    positions = [position for position, _ in placed]
+    for i, (position, clear) in enumerate(placed):
+        # Fitting beside its marker only where a path runs, or on neither side (then centred across
+        # the path that ends there), a label on two lines ("✗ SGD (η=2.1):" over "left at step 10")
+        # may fit clear of them.
+        if not clear and ": " in labels[i] and "<br>" not in labels[i]:
+            wrapped = labels[i].replace(": ", ":<br>", 1)
+            beside, beside_clear = _label_positions(points[i:i + 1], xrange, yrange, paths,
+                                                    [widths[i] * max(map(len, wrapped.split("<br>"))) / len(labels[i])])[0]
+            if beside_clear:
+                labels[i], positions[i] = wrapped, beside
     return [style.Scatter(
         x=points[:, 0], y=points[:, 1], mode="markers+text", name="left the plot" if escaped else "diverged", cliponaxis=False,
-        text=_stop_labels(stopped, results, xrange, yrange, left_at), textposition=_label_positions(points, xrange, yrange),
+        text=labels, textposition=positions,
         textfont=dict(color=style.DIVERGED_COLOR, size=st.font_size, shadow=_TEXT_HALO),
         marker=dict(symbol="x", size=st.start_marker_size + 2, color=style.DIVERGED_COLOR, line=dict(width=1.5, color="white")),
         hovertemplate=[f"<b>{r.stop_text(escapes, (xrange, yrange))}</b><extra></extra>" for r, _ in stopped],
