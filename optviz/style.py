@@ -128,7 +128,8 @@ def log_dtick(span: float, length_px: float | None = None, font_size: float = 22
 
 def log_axis(values=(), *, length_px: float | None = None, font_size: float | None = None, **settings) -> dict:
     """A log axis whose labels read as values: powers of ten (10⁻³, 10⁰) when the data spans two
-    decades or more, full numbers (0.02, 0.05, 0.1) otherwise; minor ticks stay, unlabelled.
+    decades or more, full numbers (0.02, 0.05, 0.1) otherwise, and evenly spaced round values
+    (0.75, 1, 1.25) where the data holds fewer than two of 1, 2, 5 x 10ⁿ; minor ticks stay, unlabelled.
 
     Plotly's default labels a log axis's minor ticks "2" and "5" as bare digits between the powers
     of ten, which a class reads as values. On a wide span the powers of ten are labelled every

@@ -464,7 +464,7 @@ def _stop_labels(stopped: Sequence[tuple[TrajectoryResult, np.ndarray]], results
 
 
 def _divergence_traces(results: Sequence[TrajectoryResult], clipped: Sequence[Clipped], st: style.Style, escapes: bool,
-                       xrange: Range, yrange: Range) -> list[go.Scatter]:
+                       xrange: Range, yrange: Range, presenter: bool) -> list[go.Scatter]:
     """✗ at the last good point of each stopped path, or on the edge where it left the view, with
     its label inside the view. `escapes`: the surface has no minimum, so leaving the bounds is an
     escape downhill rather than a divergence."""
@@ -481,7 +481,6 @@ def _divergence_traces(results: Sequence[TrajectoryResult], clipped: Sequence[Cl
     labels = _stop_labels(stopped, results, xrange, yrange, left_at)
     # Each label's width as a fraction of the plot's: the plot is about 0.63 of the page width the maps
     # are laid out for (presenter at 1280x720: 722 px), a character about 0.55 font sizes (DejaVu Sans).
-    presenter = st.font_size >= style.Style.for_mode(True).font_size
     widths = [max(map(len, label.split("<br>"))) * 0.55 * st.font_size / (0.63 * _ASSUMED_WIDTH[presenter])
               for label in labels]
     paths = [r.positions for r in results]
@@ -646,7 +645,7 @@ def contour_figure(view: SurfaceView, results: Sequence[TrajectoryResult], start
     clipped = [clip_path(r.positions, xrange, yrange) for r in results]
     traces += _path_traces(results, clipped, st, wrap=map_layout.legend["orientation"] == "v") + _critical_point_traces(view.shown_points(xrange, yrange), st)
     traces += _edge_traces(results, clipped, st) + _end_traces(results, clipped, st)
-    traces += _divergence_traces(results, clipped, st, view.unbounded, xrange, yrange) + [_start_trace(start, st)]
+    traces += _divergence_traces(results, clipped, st, view.unbounded, xrange, yrange, presenter) + [_start_trace(start, st)]
     xaxis, yaxis = _map_axes(xrange, yrange, st, presenter)
     # One layout dict in the constructor: each update_layout call costs Plotly a tree walk.
     layout = style.styled_layout({}, presenter, view.title or None, after=dict(
