@@ -79,7 +79,8 @@ LESSONS: tuple[Lesson, ...] = (
         "lab_symmetry", "Constant init: the units stay equal",
         "If every weight starts equal, all units of a layer compute the same value and get the same gradient, so they "
         "stay equal: 32 units work like one. B's random init breaks the symmetry.",
-        "Boundary: A's is a straight line (86% accuracy). Weights: each of A's layers stays one or two spikes.",
+        "Boundary: A's is a straight line. Loss & accuracy: A's training accuracy ends near 86%. "
+        "Weights: each of A's layers stays one or two spikes.",
         _scene(dict(init="constant", scale=0.5), dict(init="he_normal")),
         view="Decision boundary",
     ),
@@ -113,7 +114,7 @@ LESSONS: tuple[Lesson, ...] = (
         "lab_linear", "A linear activation cannot bend the boundary",
         "Without a nonlinearity, 3 layers collapse into one linear map: the boundary is a straight line whatever the "
         "depth, and the moons stay 86% separable. ReLU (B) bends it around them.",
-        "Boundary: A's is straight, B's curves; accuracy 86% vs 99%.",
+        "Boundary: A's is straight, B's curves. Loss & accuracy: training accuracy 86% vs 99%.",
         _scene(dict(activation="linear"), dict(activation="relu")),
         view="Decision boundary",
     ),
