@@ -23,6 +23,8 @@ from optviz.palette import PALETTE, color  # noqa: F401  (re-exported: the figur
 SURFACE_COLORSCALE = [[0.0, "#ffffff"], [0.35, "#e3e6ea"], [0.7, "#b9bec6"], [1.0, "#868c96"]]
 CONTOUR_LINE_COLOR = "rgba(40,40,40,0.35)"
 DIVERGED_COLOR = "#D00000"
+CHAR_WIDTH_EM = 0.55
+"""Mean glyph width of the figures' text (DejaVu Sans / Arial), in em: every estimate of a text's width."""
 
 
 @dataclass(frozen=True)
@@ -203,7 +205,7 @@ def horizontal_legend(names: Sequence[str], font: float, width: float) -> tuple[
     width, as many a row as fit (plotly.js legend/draw.js, computeLegendDimensions). The px hold
     the rows, the legend's padding and its border.
     """
-    items = [max(len(line) for line in name.split("<br>")) * 0.55 * font + 50 for name in names]
+    items = [max(len(line) for line in name.split("<br>")) * CHAR_WIDTH_EM * font + 50 for name in names]
     if sum(items) <= width:
         rows = 1
     else:

@@ -7,13 +7,14 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import plotly.graph_objects as go
 
+from optviz.style import CHAR_WIDTH_EM
+
 CAPTION_NAME = "optviz-caption"
 
 # plotly.js's own defaults when neither the layout nor its template sets them.
 _PLOTLY_DEFAULT_MARGIN = {"l": 80, "r": 80, "t": 100, "b": 80}
 _PLOTLY_DEFAULT_FONT_SIZE = 12
 _DEFAULT_WIDTH = 700
-_CHAR_WIDTH_EM = 0.55  # mean glyph width of DejaVu Sans / Arial text, in em
 _LINE_HEIGHT_EM = 1.3
 _PAD_PX = 12
 
@@ -55,7 +56,7 @@ def with_caption(fig: go.Figure | dict, text: str, *, font_size: float | None = 
     base_font = layout.font.size or _template_get(out, ("font", "size")) or _PLOTLY_DEFAULT_FONT_SIZE
     size = float(font_size or max(10.0, round(0.9 * base_font)))
     width = layout.width or _template_get(out, ("width",)) or _DEFAULT_WIDTH
-    lines = wrap_lines(text, max(20, int((width - 2 * _PAD_PX) / (_CHAR_WIDTH_EM * size))))
+    lines = wrap_lines(text, max(20, int((width - 2 * _PAD_PX) / (CHAR_WIDTH_EM * size))))
     height = len(lines) * size * _LINE_HEIGHT_EM + 2 * _PAD_PX
 
     left = _margin(out, "l")

@@ -36,6 +36,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from optviz.style import (
+    CHAR_WIDTH_EM,
     Bar,
     Figure,
     Scatter,
@@ -75,9 +76,6 @@ tabs, so its x axis and layer numbers end on the first screen."""
 
 LEGEND_WIDTH = 1000
 """Width (px) at which the line figures' top margin holds their legend without Plotly widening it."""
-
-CHAR_WIDTH_EM = 0.55
-"""Mean glyph width of the figures' text (DejaVu Sans / Arial), in em (as optviz.export._caption)."""
 
 LINE_HEIGHT_EM = 1.25
 """Height of one line of multi-line text, in em."""

@@ -43,11 +43,8 @@ import numpy as np
 import plotly.graph_objects as go
 
 from optviz import palette
-from optviz.style import DIVERGED_COLOR, Figure, Scatter, Style, axis_refs, log_axis, margins, styled_layout, subplot_layout
+from optviz.style import CHAR_WIDTH_EM, DIVERGED_COLOR, Figure, Scatter, Style, axis_refs, log_axis, margins, styled_layout, subplot_layout
 from optviz.training.results import RunInfo, TrainingData, TrainResult
-
-CHAR_WIDTH_EM = 0.55
-"""Mean glyph width of the figures' text (DejaVu Sans / Arial), in em (as the other pages' figures)."""
 
 LINE_HEIGHT_EM = 1.25
 

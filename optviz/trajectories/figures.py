@@ -480,8 +480,8 @@ def _divergence_traces(results: Sequence[TrajectoryResult], clipped: Sequence[Cl
                for r, c in zip(results, clipped) if r.diverged_at is not None]
     labels = _stop_labels(stopped, results, xrange, yrange, left_at)
     # Each label's width as a fraction of the plot's: the plot is about 0.63 of the page width the maps
-    # are laid out for (presenter at 1280x720: 722 px), a character about 0.55 font sizes (DejaVu Sans).
-    widths = [max(map(len, label.split("<br>"))) * 0.55 * st.font_size / (0.63 * _ASSUMED_WIDTH[presenter])
+    # are laid out for (presenter at 1280x720: 722 px).
+    widths = [max(map(len, label.split("<br>"))) * style.CHAR_WIDTH_EM * st.font_size / (0.63 * _ASSUMED_WIDTH[presenter])
               for label in labels]
     paths = [r.positions for r in results]
     placed = _label_positions(points, xrange, yrange, paths, widths)
