@@ -10,6 +10,8 @@ reported as a multiple of the floor's p50 and p95 (issue 22). Beside each page, 
 alone in a one-slider app (benchmarks/figure_app.py) splits the page's gap to the floor into
 drawing its figure and the page's own work; the floor app's own cold start is measured too.
 Each change also counts Plotly's draws (`plotly_afterplot`): Streamlit draws every new chart twice.
+The same figure in a chart that keeps its div (benchmarks/component_app.py, one `Plotly.react` per
+change) measures what a custom chart component would save: "figure alone, one draw".
 Run: .venv/bin/python benchmarks/bench_browser.py [--changes 20]
 Prints measured figures; asserts nothing (timings belong here, not in tests).
 """
@@ -18,7 +20,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +32,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "benchmarks"))  # figure_app.scene_at
 sys.path.insert(0, str(ROOT))
 
+from component_app import serving_folder  # noqa: E402  (the figure alone in a chart that keeps its div)
 from optviz.compile_cache import DEFAULT_DIR  # noqa: E402  (where the app keeps compiled variants)
 from harness import AppServer, StreamlitServer, browser_unavailable  # noqa: E402
 from browser_support import (  # noqa: E402
@@ -265,7 +270,8 @@ def main() -> int:
         # The framework's own cold start: the floor app's server start -> first chart, and a second session.
         t0 = time.perf_counter()
         floor_server = StreamlitServer(FLOOR_APP).start(timeout=120)
-        figure_server = None
+        figure_server = component_server = None
+        serving = tempfile.mkdtemp(prefix="optviz-component-app-")  # the component app and its static/ folder
         try:
             floor_page = AppPage(browser.context.new_page(), floor_server.url)
             floor_page.goto("", charts=1, ready=floor_page.chart_selector(FLOOR_CHART))
@@ -275,19 +281,23 @@ def main() -> int:
             print(f"second session -> first chart {time.perf_counter() - t:.1f} s")
             floor = Target("floor", floor_page, FLOOR_SLIDER, floor_page.chart_selector(FLOOR_CHART))
             figure_server = StreamlitServer(FIGURE_APP).start(timeout=120)
+            component_server = StreamlitServer(serving_folder(Path(serving)),
+                                               args=["--server.enableStaticServing", "true"]).start(timeout=120)
             targets, pages = [], {}
             for spec in chart_pages():
                 label, key = spec.sliders[0]
-                alone = AppPage(browser.context.new_page(), figure_server.url)
-                alone.goto("", {"page": spec.name, "key": key}, charts=1, ready=alone.chart_selector(spec.main_chart))
-                pages[f"{spec.name} figure alone"] = alone
-                targets.append(Target(f"{spec.name} figure alone", alone, label, alone.chart_selector(spec.main_chart)))
+                for name, server_of in (("figure alone", figure_server), ("figure alone, one draw", component_server)):
+                    alone = AppPage(browser.context.new_page(), server_of.url)
+                    alone.goto("", {"page": spec.name, "key": key}, charts=1, ready=alone.chart_selector(spec.main_chart))
+                    pages[f"{spec.name} {name}"] = alone
+                    targets.append(Target(f"{spec.name} {name}", alone, label, alone.chart_selector(spec.main_chart)))
                 pages[spec.name] = page = browser.open_spec(spec)
                 targets += [Target(spec.name, page, label, page.chart_selector(spec.main_chart))
                             for label, _ in spec.sliders]
             print(f"slider change -> updated chart ({args.changes} changes each after {args.warmup} unrecorded, "
                   f"default scenes, interleaved with the floor app's slider; one tab each; 'figure alone': the "
-                  "page's main figure in a one-slider app, benchmarks/figure_app.py):")
+                  "page's main figure in a one-slider app, benchmarks/figure_app.py; 'one draw': the same figure in a chart "
+                  "that keeps its div, benchmarks/component_app.py):")
             interleaved([floor, *targets], args.changes, args.warmup)
             for t in [floor, *targets]:
                 t.report()
@@ -301,8 +311,10 @@ def main() -> int:
             browser.close_pages()
         finally:
             floor_server.stop()
-            if figure_server is not None:
-                figure_server.stop()
+            for other in (figure_server, component_server):
+                if other is not None:
+                    other.stop()
+            shutil.rmtree(serving, ignore_errors=True)
     finally:
         if browser is not None:
             browser.close()
