@@ -302,6 +302,27 @@ def test_a_lessons_confusion_matrices_are_whole_on_a_projectors_first_screen(bro
     page.assert_healthy()
 
 
+@pytest.mark.parametrize("lesson", _lessons_opening("Decision boundary"))
+def test_a_lessons_decision_boundaries_are_whole_on_a_projectors_first_screen(browser, lesson: str):
+    """A lesson on the decision boundary (lab_linear: A's is straight, B's curves) shows each run's
+    plane, its x labels and its title line whole at 1280x720 in presenter mode, under the lesson
+    box, the tabs and the caption."""
+    spec = next(s for s in chart_pages() if s.name == "training")
+    page = browser.new_page()
+    page.page.set_viewport_size(PROJECTOR)
+    page.goto(spec.path, {"scene": lesson, "presenter": "1"}, ready=".st-key-boundary .js-plotly-plot")
+    page.page.wait_for_timeout(300)  # plotly's last relayout
+    planes = page.page.evaluate("""() => [...document.querySelectorAll('[class*="st-key-boundary"] .js-plotly-plot')]
+        .map(gd => [gd.querySelector('.nsewdrag').getBoundingClientRect().bottom,
+                    Math.max(...[...gd.querySelectorAll('.xtick text')].map(t => t.getBoundingClientRect().bottom)),
+                    gd.querySelector('.gtitle').getBoundingClientRect().right, gd.getBoundingClientRect().right])""")
+    assert len(planes) == 2, planes  # the lessons compare A and B
+    for plot_bottom, labels_bottom, title_right, chart_right in planes:
+        assert plot_bottom <= PROJECTOR["height"] and labels_bottom <= PROJECTOR["height"], (plot_bottom, labels_bottom)
+        assert title_right <= chart_right, (title_right, chart_right)
+    page.assert_healthy()
+
+
 def test_compare_mode_subplot_titles_never_overlap(browser):
     """The histograms of A and B side by side at 1280x720: no two subplot titles' boxes overlap."""
     from optviz.pages import LESSONS

@@ -51,6 +51,10 @@ LINE_HEIGHT_EM = 1.25
 MIN_WIDTH = 800
 """Narrowest width (px) the full-width figures are laid out for (the gaps between panels hold labels at it)."""
 
+PRESENTER_MIN_WIDTH = 1100
+"""Narrowest width (px) of a full-width figure's title and legend in presenter mode: the main column
+of a 1280 px projector, where the controls are in a popover and there is no sidebar (1104 px)."""
+
 LEGEND_WIDTH = 1000
 """Width (px) at which the top margin holds the legend without Plotly widening it."""
 
@@ -66,7 +70,10 @@ RATIO_RULE = 1e-3
 HEIGHTS = {  # (screen, presenter) px: the main figure fits the first screen of a 1280x720 projector
     "curves": (290, 300),  # the plot area's height (the legend and titles above, the x axis below)
     "boundary": (340, 380),  # the plot area's height
-    "boundary_compare": (250, 330),  # in half a page (A and B side by side)
+    # In half a page (A and B side by side). On the projector the plane's aspect makes the plot
+    # width-bound near 270 px at 1280; at 235 it and its x labels end on the first screen under a
+    # lesson box, the tabs and the caption, with 15 px to spare for another machine's fonts.
+    "boundary_compare": (250, 235),
     "layer_stats_row": (200, 230),  # each row of panels
     "weights_row": (230, 270),
     # The matrix's height (square), in half a page. On the projector its ten rows and their labels end
@@ -577,10 +584,26 @@ def _wrap(text: str, size: float, width: float) -> str:
     return "<br>".join(textwrap.wrap(text, chars, break_long_words=False, break_on_hyphens=False) or [text])
 
 
+def _narrowest(presenter: bool, compare: bool) -> float:
+    """Narrowest width (px) a figure's title and legend are laid out for: the page's, or half of it
+    for A and B side by side."""
+    return (PRESENTER_MIN_WIDTH if presenter else MIN_WIDTH) / (2 if compare else 1)
+
+
+def _fits_title_line(heading: str, subtitle: str, style: Style, width: float) -> bool:
+    """Whether "heading · subtitle" fits one title line `width` px wide (see `_titled`, lines=0)."""
+    return _text_px(f"{heading} · ", style.title_size) + _text_px(subtitle, style.font_size) <= width - 40
+
+
 def _titled(title: str, subtitle: str, style: Style, width: float, lines: int = 1) -> tuple[dict, float]:
     """(title layout, its height in px): one title line at the top and the subtitle wrapped under
     it (`width`: the narrowest the figure is drawn), padded to `lines` lines (so that A's and B's
-    figures side by side put their plots at the same height)."""
+    figures side by side put their plots at the same height). `lines=0`: the subtitle on the title
+    line, after "title · " in the subtitle's size (where `_fits_title_line`; a line less above the
+    plot)."""
+    if lines == 0:
+        text = f"{title} · <span style=\"font-size:{style.font_size}px\">{subtitle}</span>"
+        return dict(text=text, yref="container", y=1.0, yanchor="top", pad=dict(t=8)), 8 + 1.3 * style.title_size + 8
     text = _wrap(subtitle, style.font_size, width - 40)
     text += "<br> " * max(0, lines - text.count("<br>") - 1)
     spec = dict(text=title, yref="container", y=1.0, yanchor="top", pad=dict(t=8),
@@ -603,7 +626,8 @@ def boundary_figure(info: RunInfo, result: TrainResult, presenter: bool = False,
       presenter: projector sizes.
       seed: which of the run's seeds (index) to draw; the link's seed is index 0.
       compare: laid out for half the page (A and B side by side).
-      title_lines: lines the subtitle (the run's label) takes at least.
+      title_lines: lines the subtitle (the run's label) takes at least; 0: on the title line (where
+        the run's label starts with its letter, "A: ...", the heading then leaves it out).
 
     Returns:
       A go.Figure with frames named by step, play/pause and a step slider.
@@ -613,9 +637,10 @@ def boundary_figure(info: RunInfo, result: TrainResult, presenter: bool = False,
     steps = [int(s) for s in result.snapshot_steps]
     grid_x, grid_y = np.asarray(result.grid_x, dtype=float), np.asarray(result.grid_y, dtype=float)
     ensemble = result.is_ensemble
-    heading = ("Ensemble decision boundary" if ensemble else "Decision boundary") + (f" · {info.key.upper()}" if compare else "")
+    heading = _heading("boundary", result) + (f" · {info.key.upper()}" if compare and title_lines else "")
     subtitle = boundary_subtitle(info, result, seed)
-    title, title_px = _titled(heading, subtitle, style, MIN_WIDTH / 2 if compare else MIN_WIDTH, title_lines)
+    narrowest = _narrowest(presenter, compare)
+    title, title_px = _titled(heading, subtitle, style, narrowest, title_lines)
     if grid_x.size == 0:  # not a 2-D data set: nothing to draw over the plane
         layout = styled_layout({}, presenter, heading, after=dict(height=HEIGHTS["boundary"][presenter], title=title, annotations=[dict(
             text="The decision boundary is drawn for 2-D data sets only.", xref="paper", yref="paper", x=0.5, y=0.5,
@@ -655,8 +680,8 @@ def boundary_figure(info: RunInfo, result: TrainResult, presenter: bool = False,
         annotations.append(dict(text=f"✗ {note}{after_it}", xref="paper", yref="paper", x=0.01,
                                 y=0.99, xanchor="left", yanchor="top", showarrow=False, bgcolor="rgba(255,255,255,0.85)",
                                 font=dict(color=DIVERGED_COLOR, size=font)))
-    narrowest = MIN_WIDTH / 2 if compare else MIN_WIDTH
-    legend_px = _legend_rows(names, font, narrowest - 90, 30) * 1.3 * font + 26
+    legend_font = style.legend_size  # the legend's own font (a step smaller in presenter mode)
+    legend_px = _legend_rows(names, legend_font, narrowest - 90, 30) * 1.3 * legend_font + 26
     margin = margins(presenter, left=82, right=24)  # "−0.5" and the axis title x₂
     margin["t"] = math.ceil(title_px + legend_px + 8)
     buttons_px, slider_px = _controls_px(style)
@@ -852,7 +877,7 @@ def weights_figure(info: RunInfo, result: TrainResult, presenter: bool = False, 
       presenter: projector sizes.
       seed: which seed (index) to draw.
       compare: laid out for half the page (A and B side by side).
-      title_lines: lines the subtitle (the run's label) takes at least.
+      title_lines: lines the subtitle (the run's label) takes at least; 0: on the title line.
 
     Returns:
       A go.Figure: one panel per weight matrix (at most 5 a row, 3 when comparing), frames named by step.
@@ -868,9 +893,9 @@ def weights_figure(info: RunInfo, result: TrainResult, presenter: bool = False, 
     percent = 100 * np.asarray(result.weight_histograms[seed], dtype=float)  # (P, L, bins)
     top = float(np.nanmax(percent)) if np.isfinite(percent).any() else 1.0
     titles = _weight_titles(result)
-    heading = "Weights" + (f" · {info.key.upper()}" if compare else "")
+    heading = _heading("weights", result) + (f" · {info.key.upper()}" if compare and title_lines else "")
     subtitle = _subtitle(info, result, seed)
-    title, title_px = _titled(heading, subtitle, style, MIN_WIDTH / 2 if compare else MIN_WIDTH, title_lines)
+    title, title_px = _titled(heading, subtitle, style, _narrowest(presenter, compare), title_lines)
     row_px = HEIGHTS["weights_row"][presenter]
     panel_title_px = LINE_HEIGHT_EM * round(font * 0.9) + 8
     row_gap = panel_title_px + 1.3 * font + 16  # the lower row's titles and the upper row's x tick labels
@@ -1229,12 +1254,25 @@ def build_figure(name: str, scene, data: TrainingData, *, presenter: bool = Fals
         lines = max(_wrap(text(i, r), style.font_size, MIN_WIDTH / 2 - 40).count("<br>") + 1 for text, i, r in beside)
         builder = confusion_figure if kind == "confusion" else misclassified_figure
         return builder(info, result, presenter=presenter, compare=compare, title_lines=lines)
+    # A and B side by side: each run's label on its title line ("Decision boundary · A: linear", the
+    # letter once) where both fit there, else under it, padded to the same lines (plots aligned).
     subtitle = boundary_subtitle if kind == "boundary" else _subtitle
-    lines = max(_wrap(subtitle(i, r), style.font_size, MIN_WIDTH / 2 - 40).count("<br>") + 1 for i, r in pairs)
+    width = _narrowest(presenter, compare)
+    if compare and all(_fits_title_line(_heading(kind, r), subtitle(i, r), style, width) for i, r in pairs):
+        lines = 0
+    else:
+        lines = max(_wrap(subtitle(i, r), style.font_size, width - 40).count("<br>") + 1 for i, r in pairs)
     options = dict(presenter=presenter, compare=compare, title_lines=lines if compare else 1)
     if kind == "boundary":
         return boundary_figure(info, result, **options)
     return weights_figure(info, result, **options)
+
+
+def _heading(kind: str, result: TrainResult) -> str:
+    """The title of a run's figure of `kind` ("boundary", "weights"), before the run's letter."""
+    if kind == "boundary":
+        return "Ensemble decision boundary" if result.is_ensemble else "Decision boundary"
+    return "Weights"
 
 
 def transfer_note(result: TrainResult) -> str | None:
