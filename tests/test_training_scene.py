@@ -135,3 +135,8 @@ def test_the_page_declaration():
 def test_labels_name_a_setting_only_one_run_has(change, b_says, a_says):
     scene = TrainScene.build({}, change)
     assert scene.label("b") == f"B: {b_says}" and scene.label("a") == f"A: {a_says}"
+
+
+def test_a_net_without_hidden_layers_is_labelled_so_not_by_width_and_activation():
+    scene = TrainScene.build({"depth": 1, "width": 32}, {"depth": 0, "width": 32})
+    assert scene.label("a") == "A: 1×32 ReLU" and scene.label("b") == "B: no hidden layer"

@@ -68,7 +68,9 @@ def describe(config: TrainConfig) -> dict[str, str]:
         "hparams": ", ".join(f"{p.label} {p.format(hparams[p.name])}" for p in optimizer_params(config.optimizer)
                              if p.name != "learning_rate" and hparams[p.name] != p.default),
         "data": _data_text(config),
-        "network": f"{config.depth}×{config.width} {short_label(ACTIVATIONS[config.activation].label)}",
+        # Depth 0 is a softmax on the inputs: no units, no activation (not "0×32 ReLU").
+        "network": (f"{config.depth}×{config.width} {short_label(ACTIVATIONS[config.activation].label)}"
+                    if config.depth else "no hidden layer"),
         "init": _init_text(config),
         "bias": "" if config.bias else "no biases",
         "batchnorm": "batch norm" if config.batchnorm else "no batch norm",
