@@ -1034,7 +1034,7 @@ def confusion_figure(info: RunInfo, result: TrainResult, presenter: bool = False
     style = Style.for_mode(presenter)
     font = style.font_size
     heading = "Confusion matrix" + (f" · {info.key.upper()}" if compare else "")
-    title, title_px = _titled(heading, confusion_subtitle(info, result), style, MIN_WIDTH / 2, title_lines)
+    title, title_px = _titled(heading, confusion_subtitle(info, result), style, _narrowest(presenter, True), title_lines)
     if result.val_probabilities is None:
         return _message_figure("No validation predictions in this result.", title, heading, presenter)
     index, _ = _who(result)
@@ -1111,7 +1111,7 @@ def misclassified_figure(info: RunInfo, result: TrainResult, presenter: bool = F
     style = Style.for_mode(presenter)
     font = style.font_size
     heading = "Misclassified" + (f" · {info.key.upper()}" if compare else "")
-    title, title_px = _titled(heading, misclassified_subtitle(info, result), style, MIN_WIDTH / 2, title_lines)
+    title, title_px = _titled(heading, misclassified_subtitle(info, result), style, _narrowest(presenter, True), title_lines)
     shape = _image_shape(info, result)
     if result.val_probabilities is None or shape is None:
         return _message_figure("Examples are drawn as images for image data sets only." if shape is None else
@@ -1251,7 +1251,8 @@ def build_figure(name: str, scene, data: TrainingData, *, presenter: bool = Fals
         subtitle = confusion_subtitle if kind == "confusion" else misclassified_subtitle
         beside = [(subtitle, i, r) for i, r in pairs] if compare else [
             (text, *pairs[0]) for text in (confusion_subtitle, misclassified_subtitle)]
-        lines = max(_wrap(text(i, r), style.font_size, MIN_WIDTH / 2 - 40).count("<br>") + 1 for text, i, r in beside)
+        width = _narrowest(presenter, True)  # half the page, compared or not
+        lines = max(_wrap(text(i, r), style.font_size, width - 40).count("<br>") + 1 for text, i, r in beside)
         builder = confusion_figure if kind == "confusion" else misclassified_figure
         return builder(info, result, presenter=presenter, compare=compare, title_lines=lines)
     # A and B side by side: each run's label on its title line ("Decision boundary · A: linear", the
