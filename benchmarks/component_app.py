@@ -71,17 +71,10 @@ def serving_folder(folder: Path) -> Path:
 if __name__ == "__main__":  # as `streamlit run` runs it
     import streamlit as st
 
-    from figure_app import scene_at
-    from optviz.pages import PAGES
+    from figure_app import slider_figure
     from optviz.ui.page import PLOTLY_CONFIG
 
-    page = PAGES[st.query_params.get("page", "trajectories")]
-    key = st.query_params.get("key", page.key_controls[0][1])
-    label = dict((url_key, text) for text, url_key in page.key_controls)[key]
-    st.title(f"{page.title}: the main figure alone, one Plotly.react per change")
-    step = st.sidebar.slider(label, 1, 40, 1)
-    scene = scene_at(page, key, step)
-    figure = page.build_figure(page.main_figure, scene, page.compute(scene), presenter=False)
+    page, figure = slider_figure("the main figure alone, one Plotly.react per change")
     plotly_chart = st.components.v2.component("optviz_bench_plotly", js=JS, isolate_styles=False)
     with st.container(key=page.main_figure):
         plotly_chart(data={"figure": json.loads(figure.to_json()), "config": PLOTLY_CONFIG}, key="figure")

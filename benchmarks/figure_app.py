@@ -34,14 +34,20 @@ def scene_at(page, key: str, step: int):
     return page.scene_type.from_query({**query, key: repr(default * (1 + step / 100) if default else step / 1000)})[0]
 
 
-if __name__ == "__main__":  # as `streamlit run` runs it; bench_browser.py imports scene_at
+def slider_figure(what: str):
+    """The app's title ("<page>: `what`"), its one slider (the link's `page` and `key`) and the
+    page's main figure at the slider's step: (page, figure). Also benchmarks/component_app.py's."""
     page = PAGES[st.query_params.get("page", "trajectories")]
     key = st.query_params.get("key", page.key_controls[0][1])
     label = dict((url_key, text) for text, url_key in page.key_controls)[key]
-    st.title(f"{page.title}: the main figure alone")
+    st.title(f"{page.title}: {what}")
     step = st.sidebar.slider(label, 1, 40, 1)
     scene = scene_at(page, key, step)
-    figure = page.build_figure(page.main_figure, scene, page.compute(scene), presenter=False)
+    return page, page.build_figure(page.main_figure, scene, page.compute(scene), presenter=False)
+
+
+if __name__ == "__main__":  # as `streamlit run` runs it; bench_browser.py imports scene_at
+    page, figure = slider_figure("the main figure alone")
     clickable = page.main_figure == "contour"  # the trajectories map: a click starts the paths there
     with st.container(key=page.main_figure):
         st.plotly_chart(figure, theme=None, key="figure", on_select="rerun" if clickable else "ignore",

@@ -283,16 +283,22 @@ def _lessons_opening(view: str) -> list[str]:
     return [key for key, lesson in LESSONS.items() if PAGES[lesson.page].lesson_view(lesson) == view]
 
 
+def _projector_lesson(browser, lesson: str, ready: str) -> AppPage:
+    """A training-lab lesson at 1280x720 in presenter mode, once the chart `ready` is drawn."""
+    spec = next(s for s in chart_pages() if s.name == "training")
+    page = browser.new_page()
+    page.page.set_viewport_size(PROJECTOR)
+    page.goto(spec.path, {"scene": lesson, "presenter": "1"}, ready=ready)
+    page.page.wait_for_timeout(300)  # plotly's last relayout
+    return page
+
+
 @pytest.mark.parametrize("lesson", _lessons_opening("Confusion & errors"))
 def test_a_lessons_confusion_matrices_are_whole_on_a_projectors_first_screen(browser, lesson: str):
     """A lesson on the confusion matrix names cells by row and column (lab_digits: row 8, column 1):
     at 1280x720 in presenter mode every row of each matrix shown and the column labels under it are
     on the first screen."""
-    spec = next(s for s in chart_pages() if s.name == "training")
-    page = browser.new_page()
-    page.page.set_viewport_size(PROJECTOR)
-    page.goto(spec.path, {"scene": lesson, "presenter": "1"}, ready=".st-key-confusion .js-plotly-plot")
-    page.page.wait_for_timeout(300)  # plotly's last relayout
+    page = _projector_lesson(browser, lesson, ".st-key-confusion .js-plotly-plot")
     matrices = page.page.evaluate("""() => [...document.querySelectorAll('[class*="st-key-confusion"] .js-plotly-plot')]
         .map(gd => [gd.querySelector('.nsewdrag').getBoundingClientRect().bottom,
                     Math.max(...[...gd.querySelectorAll('.xtick text')].map(t => t.getBoundingClientRect().bottom))])""")
@@ -307,11 +313,7 @@ def test_a_lessons_decision_boundaries_are_whole_on_a_projectors_first_screen(br
     """A lesson on the decision boundary (lab_linear: A's is straight, B's curves) shows each run's
     plane, its x labels and its title line whole at 1280x720 in presenter mode, under the lesson
     box, the tabs and the caption."""
-    spec = next(s for s in chart_pages() if s.name == "training")
-    page = browser.new_page()
-    page.page.set_viewport_size(PROJECTOR)
-    page.goto(spec.path, {"scene": lesson, "presenter": "1"}, ready=".st-key-boundary .js-plotly-plot")
-    page.page.wait_for_timeout(300)  # plotly's last relayout
+    page = _projector_lesson(browser, lesson, ".st-key-boundary .js-plotly-plot")
     planes = page.page.evaluate("""() => [...document.querySelectorAll('[class*="st-key-boundary"] .js-plotly-plot')]
         .map(gd => [gd.querySelector('.nsewdrag').getBoundingClientRect().bottom,
                     Math.max(...[...gd.querySelectorAll('.xtick text')].map(t => t.getBoundingClientRect().bottom)),
