@@ -143,19 +143,22 @@ def log_axis(values=(), *, length_px: float | None = None, font_size: float | No
     import numpy as np  # local: style is imported by every figure, NumPy only here
 
     data = np.asarray([v for v in np.ravel(np.asarray(values, dtype=float)) if np.isfinite(v) and v > 0])
-    span = float(np.log10(data.max() / data.min())) if data.size else 99.0
+    low, high = (float(data.min()), float(data.max())) if data.size else (None, None)
     if settings.get("range") is not None and len(settings["range"]) == 2:
-        span = abs(float(settings["range"][1]) - float(settings["range"][0]))
+        # The axis shows the range, not the data's span: labels for the data alone (0.628 to 0.6295
+        # on a decade's range) would lie within a few px of one another and overprint.
+        low, high = sorted(10.0 ** float(bound) for bound in settings["range"])
+    span = math.log10(high / low) if low is not None else 99.0
     if span >= 2:
         dtick = log_dtick(span, length_px, font_size or Style.for_mode(True).font_size)
         minor = dict(ticks="outside", ticklen=4, dtick="D1" if dtick == 1 else 1)
         ticks = dict(dtick=dtick, exponentformat="power", minor=minor)
     else:
         ticks = dict(dtick="D2", tickformat=".2~g", minor=dict(ticks="outside", ticklen=4, dtick="D1"))
-        if data.size and sum(data.min() <= v <= data.max() for v in _one_two_five(data.min(), data.max())) < 2:
+        if low is not None and sum(low <= v <= high for v in _one_two_five(low, high)) < 2:
             # A narrow span (0.8 to 1.3) holds one 1-2-5 value or none: Plotly would label "1" alone,
             # and a class could not read a ratio off the axis. Evenly spaced round values instead.
-            values = linear_labels(float(data.min()), float(data.max()))
+            values = linear_labels(low, high)
             ticks = dict(tickmode="array", tickvals=values, ticktext=[f"{v:.4g}" for v in values],
                          minor=dict(ticks="outside", ticklen=4, dtick="D1"))
     return {"type": "log", **ticks, **settings}

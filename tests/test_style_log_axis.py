@@ -40,3 +40,18 @@ def test_linear_labels_are_few_round_and_inside(low, high):
     for step in steps:
         mantissa = step / 10 ** math.floor(math.log10(step))
         assert any(math.isclose(mantissa, m) for m in (1, 2, 2.5, 5)), step
+
+
+@pytest.mark.parametrize("data, log_range, labels", [
+    ([0.628, 0.6295], [-0.7016, 0.2984], None),  # batch norm's flat std on a decade's range: Plotly's 0.2, 0.5, 1
+    ([0.0434, 0.044], [-1.8594, -0.8594], None),
+    ([1.001, 1.002], [-0.05, 0.05], [0.9, 1.0, 1.1]),  # a range under 1-2-5 values: round values across it
+])
+def test_a_given_range_is_labelled_not_the_datas_narrower_span(data, log_range, labels):
+    """A near-constant curve on an axis given a wider range: the labels spread over the range shown
+    (labels for the data alone sat within a few px and overprinted: "06229")."""
+    axis = log_axis(data, range=log_range)
+    if labels is None:
+        assert axis["dtick"] == "D2" and "tickvals" not in axis
+    else:
+        assert axis["tickvals"] == pytest.approx(labels)
