@@ -20,7 +20,7 @@ import pytest
 
 from optviz.layers.network import layer_stats
 from optviz.layers.scene import LayersScene
-from optviz.pages import LESSONS, lesson_aware
+from optviz.pages import LESSONS, PAGES, lesson_aware
 from optviz.surfaces import REGRESSION_RAW, SURFACES
 from optviz.trajectories import compute
 from optviz.trajectories.runner import hessians_at, run_end_points, run_paths
@@ -674,6 +674,19 @@ def test_lesson_shows_its_phenomenon(key):
     assert lesson.title and lesson.text.count(".") >= 2 and lesson.look_for
     assert len(lesson.title) <= 50 and len(lesson.text) + len(lesson.look_for) <= 330  # a small box on a projector
     assert isinstance(measured(key), dict)
+
+
+@pytest.mark.parametrize("key", list(LESSONS))
+def test_a_look_for_names_a_tab_by_its_label(key):
+    """A look-for that sends the class to a tab ("Decision boundary: ...", "Mean & std per layer tab:
+    ...") names it as the tab bar shows it: a short form that is part of a label ("Boundary:") or
+    holds one is not found on the screen at a glance."""
+    lesson = LESSONS[key]
+    labels = [view.label for view in PAGES[lesson.page].views]
+    for sentence in re.split(r"(?<=[.;!?])\s+", lesson.look_for):
+        head = sentence.split(":", 1)[0].removesuffix(" tab") if ":" in sentence else ""
+        near = [label for label in labels if head and (head.lower() in label.lower() or label.lower() in head.lower())]
+        assert not near or head in labels, f"{key}: {head!r} for the tab {near[0]!r}"
 
 
 # -- the numbers a text quotes --------------------------------------------------------------

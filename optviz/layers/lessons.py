@@ -40,7 +40,7 @@ LESSONS: tuple[Lesson, ...] = (
         "tanh_small_init", "tanh with W = 0.01·randn: activations collapse", "layers",
         "Weights far too small for 500 inputs shrink the std ×0.22 per layer, until every activation is ≈ 0. The weight "
         "gradients are ≈ 0 too: nothing learns.",
-        "Histograms narrow to a spike at 0. Mean & std tab: the std falls ~10⁶× by layer 10; dL/dW (dashed) lies flat "
+        "Histograms narrow to a spike at 0. Mean & std per layer tab: the std falls ~10⁶× by layer 10; dL/dW (dashed) lies flat "
         "near 4·10⁻⁸.",
         _layers(dict(activation="tanh", init="normal", scale=0.01)),
         view=_HISTOGRAMS,
@@ -51,7 +51,7 @@ LESSONS: tuple[Lesson, ...] = (
         "tanh_large_init", "tanh with W = 1.0·randn: everything saturates", "layers",
         "Std-1 weights over 500 inputs give pre-activations of std ≈ 22: tanh pins 92 % of the units at ±1. Yet the "
         "gradients do not vanish: tanh′ cuts them ~6× per layer, but Wᵀ multiplies them ~22×.",
-        "Histograms pile up at ±1. Mean & std tab: the gradient panel rises ~3.5× per layer, ~8·10⁴× from layer 10 to 1.",
+        "Histograms pile up at ±1. Mean & std per layer: gradients rise ~3.5× per layer, ~8·10⁴× from layer 10 to 1.",
         _layers(dict(activation="tanh", init="normal", scale=1.0)),
         view=_HISTOGRAMS,
     ),
@@ -59,7 +59,7 @@ LESSONS: tuple[Lesson, ...] = (
         "tanh_xavier", "tanh with Xavier: healthy", "layers",
         "Xavier sets Var(W) = 2/(fan_in + fan_out) = 1/500 here, so each W keeps the variance of its input. tanh then "
         "shrinks it only a little per layer (×0.89): the activations stay spread out.",
-        "Every layer's histogram stays broad. Mean & std tab: the std falls only from 0.63 to 0.23 over 10 layers.",
+        "Every layer's histogram stays broad. Mean & std per layer tab: the std falls only from 0.63 to 0.23 over 10 layers.",
         _layers(dict(activation="tanh", init="glorot_normal")),
         view=_HISTOGRAMS,
     ),
@@ -74,7 +74,7 @@ LESSONS: tuple[Lesson, ...] = (
         "relu_he", "ReLU with He: healthy", "layers",
         "He (Kaiming) initialization, Var(W) = 2/fan_in, makes up for the half of its inputs that ReLU zeroes. The "
         "activations keep the same scale in every layer.",
-        "The histograms look alike from layer 1 to layer 10. Mean & std tab: the std curve stays flat near 0.85.",
+        "The histograms look alike from layer 1 to layer 10. Mean & std per layer tab: the std curve stays flat near 0.85.",
         _layers(dict(activation="relu", init="he_normal")),
         view=_HISTOGRAMS,
     ),

@@ -79,7 +79,7 @@ LESSONS: tuple[Lesson, ...] = (
         "lab_symmetry", "Constant init: the units stay equal",
         "If every weight starts equal, all units of a layer compute the same value and get the same gradient, so they "
         "stay equal: 32 units work like one. B's random init breaks the symmetry.",
-        "Boundary: A's is a straight line. Loss & accuracy: A's training accuracy ends near 86%. "
+        "Decision boundary: A's is a straight line. Loss & accuracy: A's training accuracy ends near 86%. "
         "Weights: each of A's layers stays one or two spikes.",
         _scene(dict(init="constant", scale=0.5), dict(init="he_normal")),
         view="Decision boundary",
@@ -114,7 +114,7 @@ LESSONS: tuple[Lesson, ...] = (
         "lab_linear", "A linear activation cannot bend the boundary",
         "Without a nonlinearity, 3 layers collapse into one linear map: the boundary is a straight line whatever the "
         "depth, and the moons stay 86% separable. ReLU (B) bends it around them.",
-        "Boundary: A's is straight, B's curves. Loss & accuracy: training accuracy 86% vs 99%.",
+        "Decision boundary: A's is straight, B's curves. Loss & accuracy: training accuracy 86% vs 99%.",
         _scene(dict(activation="linear"), dict(activation="relu")),
         view="Decision boundary",
     ),
@@ -140,7 +140,7 @@ LESSONS: tuple[Lesson, ...] = (
         "lab_label_smoothing", "Label smoothing: targets 0.9, not 1",
         "With ε = 0.2 B's targets are 0.9 and 0.1. It still fits every training point, but its mean confidence on "
         "validation points is 86% (A's 99.5%), so a wrong guess costs less: A's final validation loss is 3–15× B's.",
-        "Boundary: A is over 99% sure on 90–96% of the plane, B on 9–28%.",
+        "Decision boundary: A is over 99% sure on 90–96% of the plane, B on 9–28%.",
         _scene(OVERFIT, dict(OVERFIT, label_smoothing=0.2)),
         about=("dataset", "compare", "label_smoothing", "b.label_smoothing"),
     ),
@@ -148,7 +148,7 @@ LESSONS: tuple[Lesson, ...] = (
         "lab_mixup", "Mixup: train on blends of examples",
         "B trains on blends λ·x + (1−λ)·x′ of two examples and of their labels, λ uniform (α = 1): it never sees a "
         "sure case between the classes. Its validation loss ends 1.2× its minimum (A's: 4–13×).",
-        "Boundary: A is over 99% sure on 90–96% of the plane, B on 39–58%.",
+        "Decision boundary: A is over 99% sure on 90–96% of the plane, B on 39–58%.",
         _scene(OVERFIT, dict(OVERFIT, mixup=1.0)),
         about=("dataset", "compare", "mixup", "b.mixup"),
     ),
