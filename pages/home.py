@@ -13,6 +13,9 @@ st.markdown(
     "decision boundary, learning-rate schedules, batch norm, regularization. Every control lives in the link: "
     "share it and students see the same figure."
 )
+# A link's label wraps: Streamlit keeps it on one line and clips it at the column's edge
+# ("Momentum rushes through, Nesterov ov" in a third of a 1280 px screen).
+st.html("<style>[data-testid=stMain] [data-testid=stPageLink-NavLink] *{white-space:normal}</style>")
 for column, page in zip(st.columns(len(PAGES)), PAGES.values()):
     column.page_link(page.script, label=f"**{page.title}** — free play", icon=page.icon, help=page.summary)
     if page.lessons:

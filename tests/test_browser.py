@@ -85,6 +85,24 @@ def browser(app_browser):
         app_browser.close_pages()
 
 
+def test_the_home_pages_links_show_their_whole_labels(browser):
+    """At 1280x720 every page and lesson link on the landing page shows its whole title (wrapped in
+    its column, not clipped at its edge)."""
+    page = browser.new_page()
+    page.page.set_viewport_size(PROJECTOR)
+    page.goto("", charts=0)
+    page.page.wait_for_selector("[data-testid=stMain] [data-testid=stPageLink-NavLink]")
+    links = page.page.evaluate("""() => [...document.querySelectorAll('[data-testid=stMain] [data-testid=stPageLink-NavLink]')]
+        .map(a => { const box = a.querySelector('[data-testid=stMarkdownContainer]').parentElement;
+                    return [a.innerText, box.scrollWidth - box.clientWidth]; })""")
+    from optviz.pages import LESSONS
+
+    assert len(links) >= len(LESSONS)
+    clipped = [text for text, overflow in links if overflow > 1]  # the label's box clips what it cannot hold
+    assert not clipped, clipped
+    page.assert_healthy()
+
+
 def _press_away_from_end(page: AppPage, label: str) -> float:
     """Move a sidebar slider one step with the keyboard (left if it is at its maximum); seconds
     until the rerun is shown (the main chart's data and the URL changed)."""
