@@ -316,7 +316,8 @@ def check_lab_early_stopping(scene):
     assert abs(med(accuracy_b) - med(accuracy_a)) < 0.04  # as accurate: 83.3% both (the page's run: 86.7% both)
     return {**numbers, "30": [plain.samples, best.min()], "120": best.max(), "3": plain.depth, "64": plain.width,
             "0.001": 0.001, "10⁻⁵": (med(train[:, -1]), "log"),
-            "83": [100 * med(accuracy_a), 100 * med(accuracy_b), 100 * shown(plain, "val_accuracy")]}
+            # What the figure shows (the link's run: 86.7% both); the median over the runs is 83.3% both.
+            "87": [100 * shown(plain, "val_accuracy"), 100 * float(accuracy_b[0])]}  # A's last, B's restored
 
 
 def check_lab_dropout(scene):
@@ -333,7 +334,8 @@ def check_lab_dropout(scene):
     assert med(best_steps(half)) > 3 * med(best_steps(plain)) and np.mean(climb(half) > 1.5) >= 0.75  # 420 vs 60; 11 of 12
     return {**numbers, "30": plain.samples, "70": 100 * dropped.dropout,
             "88": [100 * med(accuracy), 100 * shown(dropped, "train_accuracy")], "8": int(np.sum(flat)), "12": flat.size,
-            "83": [100 * med(val_a), 100 * med(val_b), 100 * shown(plain, "val_accuracy"), 100 * shown(dropped, "val_accuracy")],
+            # What the figure shows (the link's run); alike: the medians over the runs are 83.3% both.
+            "87": 100 * shown(plain, "val_accuracy"), "90": 100 * shown(dropped, "val_accuracy"),
             "0.5": 0.5}
 
 
