@@ -153,6 +153,9 @@ def test_per_layer_statistics_and_the_rule_of_thumb(single, compared):
     assert hidden == {"y2"}
     rule = [t["yaxis"] for t in traces(fig) if t["name"].startswith("rule of thumb")]
     assert rule == ["y5", "y6"]  # row 3: the update/weight ratio of A and of B
+    # Every row labels its steps: row 1 is all a projector's first screen shows of it ("by step 200").
+    axes = {k: v for k, v in fig.to_plotly_json()["layout"].items() if k.startswith("xaxis")}
+    assert len(axes) == 8 and all(axis.get("showticklabels") for axis in axes.values())
 
 
 def test_weight_histograms_at_each_snapshot(single):

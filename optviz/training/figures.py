@@ -780,7 +780,9 @@ def layer_stats_figure(data: TrainingData, presenter: bool = False) -> go.Figure
     spacing = _spacing(gap, MIN_WIDTH, margin["l"], margin["r"])
     row_px = HEIGHTS["layer_stats_row"][presenter]
     title_px = LINE_HEIGHT_EM * font + round(0.6 * font + 2)
-    row_gap = title_px + 14  # the lower panel's title (x tick labels only under the bottom row)
+    # Under each row its step labels (a lesson reads row 1 "by step 200" on a projector's first
+    # screen, where the bottom row's labels are not), then the lower panel's title.
+    row_gap = 1.3 * font + 4 + title_px + 14
     grid_px = rows * row_px + (rows - 1) * row_gap
     depth_max = max(int(r.config.depth) for _, r in runs)
     names = _layer_names(depth_max)
@@ -839,7 +841,7 @@ def layer_stats_figure(data: TrainingData, presenter: bool = False) -> go.Figure
                                               showarrow=False, font=dict(size=font - 2, color=KIND_COLOR)))
         for panel in range(4):
             x_ref, _ = cell(run, panel)
-            layout["xaxis" + x_ref[1:]].update(range=[0, total])
+            layout["xaxis" + x_ref[1:]].update(range=[0, total], showticklabels=True)
         for panel, title in ((0, "std of h"), (1, "std of dL/dW"), (2, "‖ΔW‖ / ‖W‖")):
             _, y_ref = cell(run, panel)
             values = drawn.get((run, panel), []) + ([RATIO_RULE] if panel == 2 else [])
