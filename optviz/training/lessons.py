@@ -151,6 +151,7 @@ LESSONS: tuple[Lesson, ...] = (
         "Decision boundary: A is over 99% sure on 90–96% of the plane, B on 39–58%.",
         _scene(OVERFIT, dict(OVERFIT, mixup=1.0)),
         about=("dataset", "compare", "mixup", "b.mixup"),
+        view="Decision boundary",  # what its look-for shows
     ),
     _lesson(
         "lab_ensemble", "An ensemble of 5 vs its members",
