@@ -1035,7 +1035,7 @@ def confusion_figure(info: RunInfo, result: TrainResult, presenter: bool = False
     """
     style = Style.for_mode(presenter)
     font = style.font_size
-    heading = "Confusion matrix" + (f" · {info.key.upper()}" if compare else "")
+    heading = _heading("confusion", result) + (f" · {info.key.upper()}" if compare else "")
     title, title_px = _titled(heading, confusion_subtitle(info, result), style, _narrowest(presenter, True), title_lines)
     if result.val_probabilities is None:
         return _message_figure("No validation predictions in this result.", title, heading, presenter)
@@ -1112,7 +1112,7 @@ def misclassified_figure(info: RunInfo, result: TrainResult, presenter: bool = F
     """
     style = Style.for_mode(presenter)
     font = style.font_size
-    heading = "Misclassified" + (f" · {info.key.upper()}" if compare else "")
+    heading = _heading("misclassified", result) + (f" · {info.key.upper()}" if compare else "")
     title, title_px = _titled(heading, misclassified_subtitle(info, result), style, _narrowest(presenter, True), title_lines)
     shape = _image_shape(info, result)
     if result.val_probabilities is None or shape is None:
@@ -1253,8 +1253,7 @@ def build_figure(name: str, scene, data: TrainingData, *, presenter: bool = Fals
         subtitle = confusion_subtitle if kind == "confusion" else misclassified_subtitle
         beside = [(subtitle, i, r) for i, r in pairs] if compare else [
             (text, *pairs[0]) for text in (confusion_subtitle, misclassified_subtitle)]
-        width = _narrowest(presenter, True)  # half the page, compared or not
-        lines = max(_wrap(text(i, r), style.font_size, width - 40).count("<br>") + 1 for text, i, r in beside)
+        lines = _subtitle_lines([text(i, r) for text, i, r in beside], style, _narrowest(presenter, True))  # half the page
         builder = confusion_figure if kind == "confusion" else misclassified_figure
         return builder(info, result, presenter=presenter, compare=compare, title_lines=lines)
     # A and B side by side: each run's label on its title line ("Decision boundary · A: linear", the
@@ -1264,7 +1263,7 @@ def build_figure(name: str, scene, data: TrainingData, *, presenter: bool = Fals
     if compare and all(_fits_title_line(_heading(kind, r), subtitle(i, r), style, width) for i, r in pairs):
         lines = 0
     else:
-        lines = max(_wrap(subtitle(i, r), style.font_size, width - 40).count("<br>") + 1 for i, r in pairs)
+        lines = _subtitle_lines([subtitle(i, r) for i, r in pairs], style, width)
     options = dict(presenter=presenter, compare=compare, title_lines=lines if compare else 1)
     if kind == "boundary":
         return boundary_figure(info, result, **options)
@@ -1272,10 +1271,16 @@ def build_figure(name: str, scene, data: TrainingData, *, presenter: bool = Fals
 
 
 def _heading(kind: str, result: TrainResult) -> str:
-    """The title of a run's figure of `kind` ("boundary", "weights"), before the run's letter."""
+    """The title of a run's figure of `kind` ("boundary", "weights", "confusion", "misclassified"),
+    before the run's letter."""
     if kind == "boundary":
         return "Ensemble decision boundary" if result.is_ensemble else "Decision boundary"
-    return "Weights"
+    return {"weights": "Weights", "confusion": "Confusion matrix", "misclassified": "Misclassified"}[kind]
+
+
+def _subtitle_lines(subtitles: Sequence[str], style: Style, width: float) -> int:
+    """Lines the longest of `subtitles` takes wrapped under a title `width` px wide (see `_titled`)."""
+    return max(_wrap(text, style.font_size, width - 40).count("<br>") + 1 for text in subtitles)
 
 
 def transfer_note(result: TrainResult) -> str | None:
